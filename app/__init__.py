@@ -1,0 +1,77 @@
+"""The Soporte application factory: configure, bind extensions, register blueprints and commands."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, has_request_context, request
+
+from config import BASE_DIR, CONFIGS, INSTANCE_DIR
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unusable (for example, no SECRET_KEY in production)."""
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build a configured app; no side effects beyond binding extensions (no migrations, no I/O)."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+    )
+    name = config_name or os.environ.get("SOPORTE_CONFIG", "development")
+    app.config.from_object(CONFIGS[name])
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigurationError("SECRET_KEY must be set in the environment outside development.")
+    # As in flaskr: the instance folder holds the embedded SQLite file and attachments.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _init_extensions(app)
+    _register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of app.extensions to this app."""
+    from app import models  # noqa: F401 - registers every table on the metadata
+    from app.database import configure_engine, render_migration_item
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True,
+                     compare_type=True, render_item=render_migration_item)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+
+def _select_locale() -> str:
+    """The signed-in user's language, else the browser's preference among es/en, else Spanish."""
+    from flask import current_app
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.language.value
+    if has_request_context():
+        return request.accept_languages.best_match(
+            current_app.config["BABEL_SUPPORTED_LOCALES"]) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _register(app: Flask) -> None:
+    """Register blueprints and CLI commands."""
+    from app.cli import register_commands
+
+    register_commands(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}

@@ -1,0 +1,80 @@
+"""Command line: `flask users create`, `flask seed`, `flask tickets export`.
+
+Each command is one transaction: it commits on success and rolls back on a domain error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models.enums import Role
+from app.services.errors import DomainError
+
+users_cli = AppGroup("users", help="Manage staff users.")
+tickets_cli = AppGroup("tickets", help="Ticket data.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role], case_sensitive=False))
+@click.option("--name", default="")
+@click.option("--language", default="es", type=click.Choice(["es", "en"]))
+def create_user_command(email: str, password: str, role: str, name: str, language: str) -> None:
+    """Create a staff user with a role."""
+    from app.services.accounts import create_user
+
+    try:
+        user = create_user(email, password, role, name, language)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Load demo clients, contacts, contracts, projects, types, users and tickets (once)."""
+    from app.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    try:
+        created = seed_demo()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    if not created:
+        click.echo("Demo data is already there; nothing changed.")
+        return
+    click.echo("Demo data created. Sign in with any of these (password: %s):" % DEMO_PASSWORD)
+    for email, _name, role in DEMO_USERS:
+        click.echo(f"  {email:32} {role.value}")
+
+
+@tickets_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
+def export_command(fmt: str, output) -> None:
+    """Write every ticket with its notes, attachments, quotes, time and history as JSON."""
+    from app.export import iter_ticket_records
+
+    output.write("[")
+    for index, record in enumerate(iter_ticket_records()):
+        output.write(",\n" if index else "\n")
+        output.write(json.dumps(record, ensure_ascii=False, indent=2))
+    output.write("\n]\n")
+    if output is not sys.stdout:
+        output.close()
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tickets_cli)
+    app.cli.add_command(seed_command)

@@ -1,0 +1,27 @@
+"""The data model, one module per aggregate; importing this package registers every table."""
+from app.models.client import Client, ClientDomain, Contact, Contract, Project, TicketType
+from app.models.enums import (
+    DecisionChannel,
+    Language,
+    NoteKind,
+    OutboxStatus,
+    PaymentStatus,
+    QuoteStatus,
+    Role,
+    TicketSource,
+    TicketStatus,
+    Urgency,
+)
+from app.models.mail import OutboxMessage
+from app.models.notification import Notification
+from app.models.quote import Quote
+from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
+from app.models.user import User
+from app.models.worklog import TimeEntry
+
+__all__ = [
+    "Attachment", "Client", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
+    "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "Ticket", "TicketChange",
+    "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",
+]

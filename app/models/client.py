@@ -1,0 +1,123 @@
+"""Clients and what belongs to them: email domains, contacts, contracts, projects; ticket types."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.columns import UTCDateTime, enum_column_type, utcnow
+from app.models.enums import Language
+
+
+class Client(db.Model):
+    """A company or person we support."""
+
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    domains: Mapped[list[ClientDomain]] = relationship(
+        back_populates="client", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[Contact]] = relationship(back_populates="client")
+    contracts: Mapped[list[Contract]] = relationship(back_populates="client")
+    projects: Mapped[list[Project]] = relationship(back_populates="client")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientDomain(db.Model):
+    """An email domain of a client: mail from an unknown address there creates a contact."""
+
+    __tablename__ = "client_domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    client: Mapped[Client] = relationship(back_populates="domains")
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Contact(db.Model):
+    """A person of a client, identified by email address; never signs in."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    language: Mapped[Language] = mapped_column(enum_column_type(Language), default=Language.ES)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="contacts")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Contract(db.Model):
+    """A contract of a client; one that covers support makes its tickets free."""
+
+    __tablename__ = "contract"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    covers_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    client: Mapped[Client] = relationship(back_populates="contracts")
+
+    def covers_support_on(self, day: dt.date) -> bool:
+        """True when this contract is active, covers support, and is in force on that day."""
+        if not (self.active and self.covers_support):
+            return False
+        if self.starts_on and day < self.starts_on:
+            return False
+        return not (self.ends_on and day > self.ends_on)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(db.Model):
+    """A project of a client; a ticket may reference one."""
+
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    client: Mapped[Client] = relationship(back_populates="projects")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketType(db.Model):
+    """Reference data: Incidente, Requerimiento, Consulta, …"""
+
+    __tablename__ = "ticket_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name

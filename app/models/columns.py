@@ -1,0 +1,36 @@
+"""Column types shared by the models: enums stored as plain strings, UTC timestamps."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import DateTime, Enum, TypeDecorator
+
+
+def enum_column_type(enum_cls: type[enum.Enum]) -> Enum:
+    """A portable VARCHAR enum (no native type, so migrations are equal on SQLite and PostgreSQL)."""
+    return Enum(enum_cls, native_enum=False, length=20, validate_strings=True)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        if value is not None and dialect.name == "sqlite":
+            return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value

@@ -1,0 +1,172 @@
+"""Every enumeration of the domain, with its label for the UI (msgids in English, Spanish catalog)."""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class LabeledEnum(str, enum.Enum):
+    """A string enum whose members carry a translatable label."""
+
+    @property
+    def label(self):
+        """The translated label of this member."""
+        return self._labels().get(self, self.value)
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {}
+
+
+class Role(LabeledEnum):
+    ADMIN = "ADMIN"
+    SUPERVISOR = "SUPERVISOR"
+    AGENT = "AGENT"
+    VIEWER = "VIEWER"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.ADMIN: _l("Administrator"),
+            cls.SUPERVISOR: _l("Supervisor"),
+            cls.AGENT: _l("Agent"),
+            cls.VIEWER: _l("Viewer"),
+        }
+
+
+class Urgency(LabeledEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.LOW: _l("Low"),
+            cls.MEDIUM: _l("Medium"),
+            cls.HIGH: _l("High"),
+            cls.CRITICAL: _l("Critical"),
+        }
+
+
+class TicketStatus(LabeledEnum):
+    NEW = "NEW"
+    QUOTED = "QUOTED"
+    APPROVED = "APPROVED"
+    IN_PROGRESS = "IN_PROGRESS"
+    ON_HOLD = "ON_HOLD"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.NEW: _l("New"),
+            cls.QUOTED: _l("Quoted"),
+            cls.APPROVED: _l("Approved"),
+            cls.IN_PROGRESS: _l("In progress"),
+            cls.ON_HOLD: _l("On hold"),
+            cls.RESOLVED: _l("Resolved"),
+            cls.CLOSED: _l("Closed"),
+        }
+
+
+OPEN_STATUSES = frozenset(s for s in TicketStatus if s is not TicketStatus.CLOSED)
+
+
+class QuoteStatus(LabeledEnum):
+    PENDING = "PENDING"
+    QUOTED = "QUOTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    SUPERSEDED = "SUPERSEDED"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.PENDING: _l("Pending"),
+            cls.QUOTED: _l("Quoted"),
+            cls.APPROVED: _l("Approved"),
+            cls.REJECTED: _l("Rejected"),
+            cls.SUPERSEDED: _l("Superseded"),
+        }
+
+
+class DecisionChannel(LabeledEnum):
+    """How a quote decision reached us."""
+
+    LINK = "LINK"
+    RECORDED = "RECORDED"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.LINK: _l("Customer link"),
+            cls.RECORDED: _l("Recorded by staff"),
+        }
+
+
+class PaymentStatus(LabeledEnum):
+    UNPAID = "UNPAID"
+    PAID = "PAID"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.UNPAID: _l("Unpaid"),
+            cls.PAID: _l("Paid"),
+            cls.NOT_APPLICABLE: _l("Not applicable"),
+        }
+
+
+class NoteKind(LabeledEnum):
+    INTERNAL = "INTERNAL"
+    PUBLIC_REPLY = "PUBLIC_REPLY"
+    CUSTOMER_EMAIL = "CUSTOMER_EMAIL"
+    SYSTEM = "SYSTEM"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.INTERNAL: _l("Internal note"),
+            cls.PUBLIC_REPLY: _l("Public reply"),
+            cls.CUSTOMER_EMAIL: _l("Customer email"),
+            cls.SYSTEM: _l("System event"),
+        }
+
+
+class TicketSource(LabeledEnum):
+    EMAIL = "EMAIL"
+    WEB = "WEB"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.EMAIL: _l("Email"), cls.WEB: _l("Web")}
+
+
+class OutboxStatus(LabeledEnum):
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.PENDING: _l("Waiting"),
+            cls.SENDING: _l("Sending"),
+            cls.SENT: _l("Sent"),
+            cls.FAILED: _l("Failed"),
+        }
+
+
+class Language(LabeledEnum):
+    ES = "es"
+    EN = "en"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.ES: _l("Spanish"), cls.EN: _l("English")}

@@ -1,0 +1,163 @@
+"""The ticket aggregate: ticket, its notes, attachments, change history, and the number counter."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.client import Client, Contact, Contract, Project, TicketType
+from app.models.columns import UTCDateTime, enum_column_type, utcnow
+from app.models.enums import NoteKind, PaymentStatus, TicketSource, TicketStatus, Urgency
+from app.models.user import User
+
+
+class TicketCounter(db.Model):
+    """One row per counter; incremented under a row lock to number tickets without gaps."""
+
+    __tablename__ = "ticket_counter"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Ticket(db.Model):
+    """A support request of a client, worked by staff through the workflow services."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
+    type_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_type.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency), default=Urgency.MEDIUM)
+    status: Mapped[TicketStatus] = mapped_column(
+        enum_column_type(TicketStatus), default=TicketStatus.NEW, index=True
+    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    is_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        enum_column_type(PaymentStatus), default=PaymentStatus.UNPAID
+    )
+    total_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[TicketSource] = mapped_column(
+        enum_column_type(TicketSource), default=TicketSource.WEB
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic lock: two staff saving the same ticket at once cannot both win silently.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    client: Mapped[Client] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    project: Mapped[Project | None] = relationship()
+    type: Mapped[TicketType | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    related_ticket: Mapped[Ticket | None] = relationship(remote_side=[id])
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="ticket", order_by="Note.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    changes: Mapped[list[TicketChange]] = relationship(
+        back_populates="ticket", order_by="TicketChange.id", cascade="all, delete-orphan"
+    )
+    quotes: Mapped[list["Quote"]] = relationship(  # noqa: F821 - defined in app.models.quote
+        back_populates="ticket", order_by="Quote.version", cascade="all, delete-orphan"
+    )
+    time_entries: Mapped[list["TimeEntry"]] = relationship(  # noqa: F821 - app.models.worklog
+        back_populates="ticket", order_by="TimeEntry.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_quote(self):
+        """The latest quote version, or None when the ticket was never quoted."""
+        return self.quotes[-1] if self.quotes else None
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed tickets are archived and read-only."""
+        return self.status is TicketStatus.CLOSED
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Note(db.Model):
+    """An entry of a ticket's conversation: internal note, public reply, customer email, system event."""
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[NoteKind] = mapped_column(enum_column_type(NoteKind))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    # Raw HTML as received; it is sanitized (nh3) before it is ever shown.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="notes")
+    author_user: Mapped[User | None] = relationship()
+    author_contact: Mapped[Contact | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="note", order_by="Attachment.id", overlaps="attachments"
+    )
+
+
+class Attachment(db.Model):
+    """A file on a ticket or on one of its notes; the bytes live on disk under their SHA-256."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("note.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    declared_type: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
+    sniffed_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_id: Mapped[str | None] = mapped_column(String(255))
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    note: Mapped[Note | None] = relationship(back_populates="attachments", overlaps="attachments")
+
+
+class TicketChange(db.Model):
+    """One line of a ticket's history: who changed which field, from what to what, and why."""
+
+    __tablename__ = "ticket_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Who acted when it was not a staff user: "system", or "customer <email>".
+    actor_label: Mapped[str] = mapped_column(String(300), default="")
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("note.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="changes")
+    actor_user: Mapped[User | None] = relationship()
+    note: Mapped[Note | None] = relationship()

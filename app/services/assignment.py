@@ -1,0 +1,82 @@
+"""Assignment: only to active staff who may work tickets; the least-loaded agent is suggested."""
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.enums import OPEN_STATUSES, TicketStatus
+from app.models.ticket import Ticket
+from app.models.user import User
+from app.services.errors import NoStaffAvailable, ValidationFailed
+from app.services.history import record_change
+from app.services.notifications import notify
+from app.services.outbox import AUTO_GENERATED, enqueue_mail
+from app.services.permissions import Actor, Permission, ROLE_PERMISSIONS, can_work_tickets, require
+from app.services.workflow import require_open
+
+# Work that still needs the agent: everything open but resolved.
+ACTIVE_WORK = frozenset(OPEN_STATUSES - {TicketStatus.RESOLVED})
+
+
+def assignable_staff() -> list[User]:
+    """Active users whose role lets them work tickets, by name."""
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Permission.WORK in perms]
+    return list(db.session.execute(
+        select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
+    ).scalars())
+
+
+def open_load() -> dict[int, int]:
+    """Open tickets (not resolved or closed) per assignee id."""
+    rows = db.session.execute(
+        select(Ticket.assignee_id, func.count())
+        .where(Ticket.assignee_id.is_not(None), Ticket.status.in_(ACTIVE_WORK))
+        .group_by(Ticket.assignee_id)
+    )
+    return {assignee_id: count for assignee_id, count in rows}
+
+
+def suggest_assignee() -> User:
+    """The staff member with the least open work (ties: by name); NoStaffAvailable if none."""
+    staff = assignable_staff()
+    if not staff:
+        raise NoStaffAvailable(
+            _l("There are no active support staff to assign. Ask an administrator to create "
+               "or activate a support user."))
+    load = open_load()
+    return min(staff, key=lambda user: (load.get(user.id, 0), user.name.lower(), user.id))
+
+
+def assign(actor: Actor, ticket: Ticket, assignee_id: int | None) -> User | None:
+    """Assign the ticket (or unassign it with None); the new assignee is notified in-app and by email.
+
+    Raises NotPermitted, TicketClosed, ValidationFailed (inactive user or one who
+    cannot work tickets).
+    """
+    require(actor, Permission.ASSIGN)
+    require_open(ticket)
+    assignee = None
+    if assignee_id:
+        assignee = db.session.get(User, int(assignee_id))
+        if assignee is None or not can_work_tickets(assignee):
+            raise ValidationFailed(
+                _l("Tickets can be assigned only to active support staff. Choose another user."),
+                field="assignee_id")
+    old = ticket.assignee
+    if (old.id if old else None) == (assignee.id if assignee else None):
+        return assignee
+    ticket.assignee = assignee
+    record_change(ticket, actor, "assignee", old.email if old else None,
+                  assignee.email if assignee else None)
+    if assignee is not None:
+        with force_locale(assignee.language.value):
+            message = _("Ticket %(number)s was assigned to you.", number=ticket.number)
+        notify(assignee, "assigned", message, ticket)
+        enqueue_mail("assignment", to_address=assignee.email, to_name=assignee.name,
+                     language=assignee.language.value, ticket=ticket,
+                     auto_submitted=AUTO_GENERATED, assignee=assignee)
+    db.session.flush()
+    return assignee

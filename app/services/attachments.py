@@ -1,0 +1,113 @@
+"""Attachment storage: files kept on disk under their SHA-256, never under the name they came with.
+
+The original name is cleaned (no folders, no control or bidi characters) and
+kept only as metadata; the declared and the sniffed content type are both kept.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import BinaryIO
+
+import filetype
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.ticket import Attachment, Note, Ticket
+from app.services.errors import ValidationFailed
+
+_CHUNK = 1024 * 1024
+_BIDI_AND_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+MAX_NAME_LENGTH = 200
+
+
+def clean_filename(name: str | None) -> str:
+    """A display-safe file name: last path segment only, no control/bidi characters, bounded length."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _BIDI_AND_INVISIBLE.sub("", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    if not name:
+        return "attachment"
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:20] if dot else ""
+        name = (stem or name)[: MAX_NAME_LENGTH - len(ext) - 1] + (("." + ext) if ext else "")
+    return name
+
+
+def storage_root() -> Path:
+    """The folder under which attachment files live (SOPORTE_ATTACHMENT_DIR)."""
+    return Path(current_app.config["SOPORTE_ATTACHMENT_DIR"])
+
+
+def path_for(sha256: str) -> Path:
+    """Where the bytes with this hash are stored: <root>/ab/cd/abcd…"""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return storage_root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def store_file(
+    ticket: Ticket,
+    filename: str | None,
+    stream: BinaryIO,
+    declared_type: str | None = None,
+    note: Note | None = None,
+    content_id: str | None = None,
+    inline: bool = False,
+) -> Attachment:
+    """Write the stream to storage (streamed, size-limited) and add its Attachment row.
+
+    Raises ValidationFailed when the file is larger than SOPORTE_ATTACHMENT_MAX_BYTES.
+    """
+    limit = current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"]
+    root = storage_root()
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    with tempfile.NamedTemporaryFile(dir=root, delete=False) as tmp:
+        try:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationFailed(
+                        _l("The file %(name)s is larger than the limit of %(mb)s MB.",
+                           name=clean_filename(filename), mb=limit // (1024 * 1024)),
+                        field="attachments",
+                    )
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                digest.update(chunk)
+                tmp.write(chunk)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    sha = digest.hexdigest()
+    target = path_for(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.unlink(tmp.name)  # same bytes already stored
+    else:
+        os.replace(tmp.name, target)
+    kind = filetype.guess(head)
+    attachment = Attachment(
+        ticket=ticket,
+        note=note,
+        filename=clean_filename(filename),
+        declared_type=(declared_type or "application/octet-stream")[:255],
+        sniffed_type=kind.mime if kind else None,
+        size=size,
+        sha256=sha,
+        content_id=content_id,
+        inline=inline,
+    )
+    db.session.add(attachment)
+    return attachment

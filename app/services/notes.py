@@ -1,0 +1,110 @@
+"""The ticket's conversation: internal notes, public replies, and mail to the requester."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.enums import NoteKind
+from app.models.mail import OutboxMessage
+from app.models.ticket import Note, Ticket
+from app.models.user import User
+from app.services import attachments as attachment_store
+from app.services.errors import ValidationFailed
+from app.services.history import record_change
+from app.services.outbox import AUTO_GENERATED, enqueue_mail
+from app.services.permissions import Actor, Permission, actor_user_id, require
+from app.services.workflow import require_open
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file handed to a service: its name as given, its bytes, its declared type."""
+
+    filename: str
+    stream: BinaryIO
+    content_type: str | None = None
+
+
+def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
+                html: str | None = None) -> Note:
+    """Add a note to the ticket's timeline (no checks: callers enforce their own rules)."""
+    note = Note(
+        ticket=ticket,
+        kind=kind,
+        body_text=text,
+        body_html=html,
+        author_user_id=actor_user_id(actor),
+    )
+    db.session.add(note)
+    return note
+
+
+def add_internal_note(actor: Actor, ticket: Ticket, text: str,
+                      uploads: list[Upload] | None = None) -> Note:
+    """Add a note only staff can see. Raises NotPermitted, TicketClosed, ValidationFailed (empty)."""
+    require(actor, Permission.NOTE)
+    require_open(ticket)
+    note = create_note(ticket, NoteKind.INTERNAL, _required_text(text), actor)
+    _attach(ticket, note, uploads)
+    return note
+
+
+def reply_publicly(actor: Actor, ticket: Ticket, text: str,
+                   uploads: list[Upload] | None = None) -> Note:
+    """Reply to the requester by email (with attachments) and keep the reply in the timeline.
+
+    Raises NotPermitted, TicketClosed, ValidationFailed (empty text, no requester).
+    """
+    require(actor, Permission.REPLY)
+    require_open(ticket)
+    text = _required_text(text)
+    if ticket.contact is None:
+        raise ValidationFailed(
+            _l("This ticket has no requester to reply to. Set the requester contact first."),
+            field="contact",
+        )
+    note = create_note(ticket, NoteKind.PUBLIC_REPLY, text, actor)
+    files = _attach(ticket, note, uploads)
+    db.session.flush()
+    mail_requester(ticket, "public_reply", note=note,
+                   attachment_ids=[a.id for a in files], auto_submitted=None,
+                   author=actor if isinstance(actor, User) else None)
+    record_change(ticket, actor, "reply", None, note.id, note=note)
+    return note
+
+
+def mail_requester(ticket: Ticket, kind: str, auto_submitted: str | None = AUTO_GENERATED,
+                   attachment_ids: list[int] | None = None, **context) -> OutboxMessage | None:
+    """Queue a mail of the given kind to the ticket's requester, in the requester's language."""
+    contact = ticket.contact
+    if contact is None:
+        return None
+    return enqueue_mail(
+        kind,
+        to_address=contact.email,
+        to_name=contact.name,
+        language=contact.language.value,
+        ticket=ticket,
+        auto_submitted=auto_submitted,
+        attachment_ids=attachment_ids,
+        **context,
+    )
+
+
+def _attach(ticket: Ticket, note: Note, uploads: list[Upload] | None) -> list:
+    """Store each upload as an attachment of the note."""
+    return [
+        attachment_store.store_file(ticket, u.filename, u.stream, u.content_type, note=note)
+        for u in uploads or []
+    ]
+
+
+def _required_text(text: str) -> str:
+    """The note's text, or ValidationFailed when it is empty."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_l("Write the text of the note."), field="text")
+    return text

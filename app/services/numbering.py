@@ -1,0 +1,47 @@
+"""Ticket numbers: sequential, unique and without gaps, also with many concurrent creators.
+
+The counter row is incremented with a single UPDATE inside the creating
+transaction. The row lock (PostgreSQL) or the write lock (SQLite, with
+BEGIN IMMEDIATE, see app.database) makes concurrent creators queue; a
+transaction that rolls back also rolls its increment back, so no number is
+lost.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models.ticket import TicketCounter
+
+TICKET_COUNTER = "ticket"
+NUMBER_DIGITS = 6
+
+
+def next_ticket_sequence() -> int:
+    """Reserve the next ticket sequence number in the current transaction."""
+    result = db.session.execute(
+        update(TicketCounter)
+        .where(TicketCounter.name == TICKET_COUNTER)
+        .values(value=TicketCounter.value + 1)
+    )
+    if result.rowcount == 0:
+        _create_counter()
+        return next_ticket_sequence()
+    return db.session.execute(
+        select(TicketCounter.value).where(TicketCounter.name == TICKET_COUNTER)
+    ).scalar_one()
+
+
+def _create_counter() -> None:
+    """Insert the counter row (the migration does so; this covers a schema made without it)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(TicketCounter(name=TICKET_COUNTER, value=0))
+    except IntegrityError:
+        pass  # another transaction created it first; its row is what we increment
+
+
+def format_ticket_number(prefix: str, sequence: int) -> str:
+    """`TCK-` and 123 give `TCK-000123`; longer numbers keep all their digits."""
+    return f"{prefix}{sequence:0{NUMBER_DIGITS}d}"

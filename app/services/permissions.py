@@ -1,0 +1,119 @@
+"""Roles and what they grant; every service checks the acting user here before it changes anything."""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+from app.models.enums import Role
+from app.models.user import User
+from app.services.errors import NotPermitted
+
+
+class Permission(str, enum.Enum):
+    """One action a role may grant."""
+
+    VIEW = "VIEW"
+    CREATE = "CREATE"
+    EDIT = "EDIT"
+    WORK = "WORK"  # may be assigned tickets, log time, change status
+    ASSIGN = "ASSIGN"
+    QUOTE = "QUOTE"
+    RECORD_APPROVAL = "RECORD_APPROVAL"
+    SET_BILLING = "SET_BILLING"  # mark free, payment status
+    NOTE = "NOTE"
+    REPLY = "REPLY"
+    CLOSE = "CLOSE"
+    REOPEN_CLOSED = "REOPEN_CLOSED"
+    REPORTS = "REPORTS"
+    MANAGE_REFERENCE = "MANAGE_REFERENCE"
+    MANAGE_USERS = "MANAGE_USERS"
+
+
+_AGENT = frozenset({
+    Permission.VIEW, Permission.CREATE, Permission.EDIT, Permission.WORK, Permission.QUOTE,
+    Permission.NOTE, Permission.REPLY, Permission.CLOSE,
+})
+_SUPERVISOR = _AGENT | {
+    Permission.ASSIGN, Permission.RECORD_APPROVAL, Permission.SET_BILLING,
+    Permission.REOPEN_CLOSED, Permission.REPORTS,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset({Permission.VIEW}),
+    Role.AGENT: _AGENT,
+    Role.SUPERVISOR: frozenset(_SUPERVISOR),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+class SystemActor:
+    """The software itself acting (mail poller, customer portal): never a signed-in person."""
+
+    label = "system"
+    permissions = frozenset({Permission.VIEW, Permission.CREATE, Permission.NOTE})
+
+    def __repr__(self) -> str:
+        return "<SystemActor>"
+
+
+SYSTEM = SystemActor()
+
+Actor = User | SystemActor
+
+_DENIED = {
+    Permission.VIEW: _l("You do not have permission to view tickets."),
+    Permission.CREATE: _l("You do not have permission to create tickets."),
+    Permission.EDIT: _l("You do not have permission to edit tickets."),
+    Permission.WORK: _l("You do not have permission to work on tickets (log time or change status)."),
+    Permission.ASSIGN: _l("You do not have permission to assign tickets. Ask a supervisor."),
+    Permission.QUOTE: _l("You do not have permission to quote tickets."),
+    Permission.RECORD_APPROVAL: _l(
+        "Only a supervisor can record a customer's decision received another way."
+    ),
+    Permission.SET_BILLING: _l("Only a supervisor can change whether a ticket is billed or paid."),
+    Permission.NOTE: _l("You do not have permission to add notes."),
+    Permission.REPLY: _l("You do not have permission to reply to customers."),
+    Permission.CLOSE: _l("You do not have permission to close tickets."),
+    Permission.REOPEN_CLOSED: _l("Only a supervisor can reopen a closed ticket."),
+    Permission.REPORTS: _l("You do not have permission to see reports."),
+    Permission.MANAGE_REFERENCE: _l("Only an administrator can manage reference data."),
+    Permission.MANAGE_USERS: _l("Only an administrator can manage users."),
+}
+
+
+def permissions_of(actor: Actor | None) -> frozenset[Permission]:
+    """What the actor may do; an inactive user or no actor may do nothing."""
+    if isinstance(actor, SystemActor):
+        return actor.permissions
+    if actor is None or not actor.active:
+        return frozenset()
+    return ROLE_PERMISSIONS[actor.role]
+
+
+def can(actor: Actor | None, permission: Permission) -> bool:
+    """True when the actor's role grants the permission."""
+    return permission in permissions_of(actor)
+
+
+def require(actor: Actor | None, permission: Permission) -> None:
+    """Raise NotPermitted unless the actor's role grants the permission."""
+    if not can(actor, permission):
+        raise NotPermitted(_DENIED[permission])
+
+
+def can_work_tickets(user: User) -> bool:
+    """True for active staff whose role lets them be assigned and work tickets."""
+    return user.active and Permission.WORK in ROLE_PERMISSIONS[user.role]
+
+
+def actor_user_id(actor: Actor | None) -> int | None:
+    """The user id to record as author, or None for the system."""
+    return actor.id if isinstance(actor, User) else None
+
+
+def actor_label(actor: Actor | None) -> str:
+    """A readable name of who acted, for the history."""
+    if isinstance(actor, User):
+        return actor.name or actor.email
+    return SYSTEM.label

@@ -1,0 +1,80 @@
+"""Status changes made by staff: change status with a note, close with a resolution, reopen.
+
+The rules they obey (allowed moves, the work gate) live in workflow.py.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.models.enums import NoteKind, TicketStatus
+from app.models.ticket import Note, Ticket
+from app.services import notes
+from app.services.errors import InvalidTransition, ValidationFailed
+from app.services.permissions import Actor, Permission, require
+from app.services.workflow import check_manual_transition, move_to, require_open, work_allowed
+
+S = TicketStatus
+
+# Statuses whose note goes to the customer: the resolution and the closing notice.
+CUSTOMER_NOTIFIED = frozenset({S.RESOLVED, S.CLOSED})
+
+
+def change_status(actor: Actor, ticket: Ticket, target: TicketStatus, note_text: str) -> Note:
+    """Move the ticket to another status, explained by a note (SPEC §3 allowed moves only).
+
+    Raises NotPermitted, TicketClosed, ValidationFailed (no note), InvalidTransition,
+    QuoteNotApproved (starting work on a billed ticket before approval).
+    """
+    require(actor, Permission.WORK)
+    require_open(ticket)
+    target = TicketStatus(target)
+    check_manual_transition(ticket, target)
+    note_text = _required_note(note_text)
+    kind = NoteKind.PUBLIC_REPLY if target in CUSTOMER_NOTIFIED else NoteKind.INTERNAL
+    note = notes.create_note(ticket, kind, note_text, actor)
+    move_to(ticket, target, actor, note)
+    if target in CUSTOMER_NOTIFIED:
+        notes.mail_requester(ticket, "status_resolved", note=note)
+    return note
+
+
+def close_ticket(actor: Actor, ticket: Ticket, resolution: str) -> Note:
+    """Close an open ticket with a final resolution note; it becomes read-only and archived.
+
+    The resolution is sent to the requester with the closing notice.
+    Raises NotPermitted, TicketClosed, ValidationFailed (no resolution).
+    """
+    require(actor, Permission.CLOSE)
+    require_open(ticket)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationFailed(
+            _l("Write a final note describing the resolution before closing the ticket."),
+            field="note",
+        )
+    note = notes.create_note(ticket, NoteKind.PUBLIC_REPLY, resolution, actor)
+    move_to(ticket, S.CLOSED, actor, note)
+    notes.mail_requester(ticket, "closed", note=note)
+    return note
+
+
+def reopen_ticket(actor: Actor, ticket: Ticket, note_text: str) -> Note:
+    """Reopen a closed ticket (supervisors): back to work if allowed, else to New.
+
+    Raises NotPermitted, InvalidTransition (not closed), ValidationFailed (no note).
+    """
+    require(actor, Permission.REOPEN_CLOSED)
+    if not ticket.is_closed:
+        raise InvalidTransition(_l("Only a closed ticket can be reopened."))
+    note_text = _required_note(note_text)
+    note = notes.create_note(ticket, NoteKind.INTERNAL, note_text, actor)
+    move_to(ticket, S.IN_PROGRESS if work_allowed(ticket) else S.NEW, actor, note)
+    return note
+
+
+def _required_note(note_text: str) -> str:
+    """The note's text, or ValidationFailed when it is empty."""
+    note_text = (note_text or "").strip()
+    if not note_text:
+        raise ValidationFailed(_l("Write a note explaining the status change."), field="note")
+    return note_text

@@ -1,0 +1,69 @@
+"""Configuration classes: defaults for the embedded setup, overridden by environment variables.
+
+Secrets come only from the environment. `SOPORTE_CONFIG` picks the class
+(`development`, the default; `testing`; `production`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SOPORTE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _database_url() -> str:
+    """DATABASE_URL, normalised so `postgres://` and `postgresql://` use psycopg 3."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'soporte.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SOPORTE_TICKET_PREFIX = os.environ.get("SOPORTE_TICKET_PREFIX", "TCK-")
+    SOPORTE_ATTACHMENT_DIR = os.environ.get(
+        "SOPORTE_ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments")
+    )
+    SOPORTE_ATTACHMENT_MAX_BYTES = int(
+        os.environ.get("SOPORTE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+    )
+    SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
+    SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
+    SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_SUPPORTED_LOCALES = ("es", "en")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("SOPORTE_TIMEZONE", "UTC")
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: SQLite under instance/, a development secret if none is given."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+
+
+class TestingConfig(Config):
+    """Used by the test suite; DATABASE_URL is set by the tests themselves."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """Production: SECRET_KEY is required (checked in create_app)."""
+
+    SESSION_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,119 @@
+"""Shared fixtures: an app bound to a migrated database, run once on SQLite and once on PostgreSQL.
+
+`SOPORTE_TEST_DATABASES` (default "sqlite,postgresql") picks the backends;
+`SOPORTE_TEST_PG_URL` (default postgresql://postgres@127.0.0.1:5432/postgres)
+is the server on which the tests create their own database.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from tests import factories
+
+BACKENDS = [b.strip() for b in os.environ.get("SOPORTE_TEST_DATABASES",
+                                              "sqlite,postgresql").split(",") if b.strip()]
+PG_SERVER_URL = os.environ.get("SOPORTE_TEST_PG_URL",
+                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_test_url() -> str:
+    """A database of our own on the PostgreSQL server, one per xdist worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return str(make_url(PG_SERVER_URL).set(database=f"soporte_test_{worker}"))
+
+
+def _recreate_pg_database(url: str) -> None:
+    """Drop and create the test database (autocommit: CREATE DATABASE cannot run in a transaction)."""
+    name = make_url(url).database
+    server = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+
+
+def make_test_app(database_url: str, tmp_dir, **overrides):
+    """An app in testing mode on the given database, attachments under tmp_dir."""
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SOPORTE_ATTACHMENT_DIR": str(tmp_dir / "attachments"),
+        "SOPORTE_SUPPORT_ADDRESS": "soporte@soporte.example",
+    }
+    config.update(overrides)
+    return create_app("testing", config)
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """Each backend's URL, migrated from empty with `flask db upgrade` once per session."""
+    from flask_migrate import upgrade
+
+    urls = {}
+    for backend in BACKENDS:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        elif backend == "postgresql":
+            url = _pg_test_url()
+            _recreate_pg_database(url)
+        else:
+            raise pytest.UsageError(f"unknown backend {backend}")
+        app = make_test_app(url, tmp_path_factory.mktemp("migrate"))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        urls[backend] = url
+    return urls
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """The database backend this test runs on."""
+    return request.param
+
+
+@pytest.fixture
+def app(backend, database_urls, tmp_path):
+    """A testing app with an app context pushed; every table is emptied afterwards."""
+    app = make_test_app(database_urls[backend], tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    """Delete every row and reset the ticket counter, leaving the migrated schema."""
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "ticket_counter"]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+        conn.execute(text("UPDATE ticket_counter SET value = 0"))
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Flask's CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app):
+    """A small world: two clients with contacts, contracts and a project; a user of each role."""
+    return factories.make_world()
