@@ -1,0 +1,34 @@
+# Soporte: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+
+.PHONY: setup run test translations db seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed translations  ## virtualenv, pinned packages, compiled catalogs
+
+translations: $(VENV)/.installed  ## compile the Spanish and English message catalogs
+	$(BIN)/pybabel -q compile -d app/translations
+
+db: setup  ## create or upgrade the schema (DATABASE_URL, default SQLite under instance/)
+	$(BIN)/flask db upgrade
+
+seed: db  ## demo data (once)
+	$(BIN)/flask seed
+
+run: seed  ## the embedded default: SQLite, demo data, the web app on http://127.0.0.1:5000
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup  ## the whole suite, on SQLite and on PostgreSQL
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
