@@ -5,12 +5,8 @@ kept only as metadata; the declared and the sniffed content type are both kept.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
 import unicodedata
-from pathlib import Path
 from typing import BinaryIO
 
 import filetype
@@ -20,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.ticket import Attachment, Note, Ticket
 from app.services.errors import ValidationFailed
+from app.storage import BlobStore, TooLarge
 
-_CHUNK = 1024 * 1024
 _BIDI_AND_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 MAX_NAME_LENGTH = 200
 
@@ -41,16 +37,9 @@ def clean_filename(name: str | None) -> str:
     return name
 
 
-def storage_root() -> Path:
-    """The folder under which attachment files live (SOPORTE_ATTACHMENT_DIR)."""
-    return Path(current_app.config["SOPORTE_ATTACHMENT_DIR"])
-
-
-def path_for(sha256: str) -> Path:
-    """Where the bytes with this hash are stored: <root>/ab/cd/abcd…"""
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-        raise ValueError("not a SHA-256 hex digest")
-    return storage_root() / sha256[:2] / sha256[2:4] / sha256
+def attachment_store() -> BlobStore:
+    """The store under SOPORTE_ATTACHMENT_DIR."""
+    return BlobStore(current_app.config["SOPORTE_ATTACHMENT_DIR"])
 
 
 def store_file(
@@ -67,45 +56,23 @@ def store_file(
     Raises ValidationFailed when the file is larger than SOPORTE_ATTACHMENT_MAX_BYTES.
     """
     limit = current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"]
-    root = storage_root()
-    root.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    with tempfile.NamedTemporaryFile(dir=root, delete=False) as tmp:
-        try:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise ValidationFailed(
-                        _l("The file %(name)s is larger than the limit of %(mb)s MB.",
-                           name=clean_filename(filename), mb=limit // (1024 * 1024)),
-                        field="attachments",
-                    )
-                if len(head) < 8192:
-                    head += chunk[: 8192 - len(head)]
-                digest.update(chunk)
-                tmp.write(chunk)
-        except BaseException:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise
-    sha = digest.hexdigest()
-    target = path_for(sha)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.unlink(tmp.name)  # same bytes already stored
-    else:
-        os.replace(tmp.name, target)
-    kind = filetype.guess(head)
+    try:
+        blob = attachment_store().put_stream(stream, limit)
+    except TooLarge:
+        raise ValidationFailed(
+            _l("The file %(name)s is larger than the limit of %(mb)s MB.",
+               name=clean_filename(filename), mb=limit // (1024 * 1024)),
+            field="attachments",
+        ) from None
+    kind = filetype.guess(blob.head)
     attachment = Attachment(
         ticket=ticket,
         note=note,
         filename=clean_filename(filename),
         declared_type=(declared_type or "application/octet-stream")[:255],
         sniffed_type=kind.mime if kind else None,
-        size=size,
-        sha256=sha,
+        size=blob.size,
+        sha256=blob.sha256,
         content_id=content_id,
         inline=inline,
     )
