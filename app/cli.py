@@ -1,4 +1,4 @@
-"""Command line: `flask users create`, `flask seed`, `flask tickets export`.
+"""Command line: `flask users create`, `flask seed`, `flask tickets export`, `flask mail …`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -17,6 +17,7 @@ from app.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
+mail_cli = AppGroup("mail", help="Email in (poll, log, retry).")
 
 
 @users_cli.command("create")
@@ -78,3 +79,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tickets_cli)
     app.cli.add_command(seed_command)
+    from mail_ingest.cli import register as register_mail_ingest
+
+    register_mail_ingest(mail_cli)
+    app.cli.add_command(mail_cli)

@@ -2,6 +2,7 @@
 from app.models.client import Client, ClientDomain, Contact, Contract, Project, TicketType
 from app.models.enums import (
     DecisionChannel,
+    InboundOutcome,
     Language,
     NoteKind,
     OutboxStatus,
@@ -12,7 +13,7 @@ from app.models.enums import (
     TicketStatus,
     Urgency,
 )
-from app.models.mail import OutboxMessage
+from app.models.mail import InboundMessage, OutboxMessage
 from app.models.notification import Notification
 from app.models.quote import Quote
 from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
@@ -20,7 +21,7 @@ from app.models.user import User
 from app.models.worklog import TimeEntry
 
 __all__ = [
-    "Attachment", "Client", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "Attachment", "Client", "InboundMessage", "InboundOutcome", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "Ticket", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",

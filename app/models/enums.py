@@ -170,3 +170,23 @@ class Language(LabeledEnum):
     @classmethod
     def _labels(cls):
         return {cls.ES: _l("Spanish"), cls.EN: _l("English")}
+
+
+class InboundOutcome(LabeledEnum):
+    """What became of one fetched email."""
+
+    TICKET = "TICKET"
+    NOTE = "NOTE"
+    IGNORED = "IGNORED"
+    TRIAGE = "TRIAGE"
+    QUARANTINED = "QUARANTINED"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.TICKET: _l("New ticket"),
+            cls.NOTE: _l("Note on a ticket"),
+            cls.IGNORED: _l("Ignored"),
+            cls.TRIAGE: _l("Waiting for triage"),
+            cls.QUARANTINED: _l("Quarantined"),
+        }

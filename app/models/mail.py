@@ -1,14 +1,14 @@
-"""Outgoing mail: the outbox, written in the same transaction as the change that causes it."""
+"""Mail records: the outbox of outgoing mail, and every inbound message with its outcome."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.columns import UTCDateTime, enum_column_type, utcnow
-from app.models.enums import OutboxStatus
+from app.models.enums import InboundOutcome, OutboxStatus
 
 
 class OutboxMessage(db.Model):
@@ -38,5 +38,38 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
+
+
+class InboundMessage(db.Model):
+    """One email fetched from a mailbox: where it came from, its raw source, and what became of it.
+
+    (mailbox, uidvalidity, uid) says a server message was already taken;
+    dedupe_key (the Message-ID, else a hash of the raw bytes) says its content was.
+    """
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    uid: Mapped[str] = mapped_column(String(255))
+    dedupe_key: Mapped[str | None] = mapped_column(String(1000), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    from_address: Mapped[str] = mapped_column(String(254), default="", index=True)
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    outcome: Mapped[InboundOutcome] = mapped_column(enum_column_type(InboundOutcome), index=True)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("note.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821

@@ -26,6 +26,8 @@ class Upload:
     filename: str
     stream: BinaryIO
     content_type: str | None = None
+    content_id: str | None = None  # inline images of an email, referenced as cid:
+    inline: bool = False
 
 
 def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
@@ -48,7 +50,7 @@ def add_internal_note(actor: Actor, ticket: Ticket, text: str,
     require(actor, Permission.NOTE)
     require_open(ticket)
     note = create_note(ticket, NoteKind.INTERNAL, _required_text(text), actor)
-    _attach(ticket, note, uploads)
+    attach(ticket, note, uploads)
     return note
 
 
@@ -67,7 +69,7 @@ def reply_publicly(actor: Actor, ticket: Ticket, text: str,
             field="contact",
         )
     note = create_note(ticket, NoteKind.PUBLIC_REPLY, text, actor)
-    files = _attach(ticket, note, uploads)
+    files = attach(ticket, note, uploads)
     db.session.flush()
     mail_requester(ticket, "public_reply", note=note,
                    attachment_ids=[a.id for a in files], auto_submitted=None,
@@ -94,10 +96,11 @@ def mail_requester(ticket: Ticket, kind: str, auto_submitted: str | None = AUTO_
     )
 
 
-def _attach(ticket: Ticket, note: Note, uploads: list[Upload] | None) -> list:
+def attach(ticket: Ticket, note: Note, uploads: list[Upload] | None) -> list:
     """Store each upload as an attachment of the note."""
     return [
-        attachment_store.store_file(ticket, u.filename, u.stream, u.content_type, note=note)
+        attachment_store.store_file(ticket, u.filename, u.stream, u.content_type, note=note,
+                                    content_id=u.content_id, inline=u.inline)
         for u in uploads or []
     ]
 

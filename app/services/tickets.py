@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project, TicketType
 from app.models.enums import PaymentStatus, TicketSource, TicketStatus, Urgency
 from app.models.ticket import Ticket
-from app.services import attachments as attachment_store
+from app.services import notes
 from app.services.errors import ValidationFailed
 from app.services.history import record_change
 from app.services.notes import Upload
@@ -58,8 +58,7 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
     ticket.payment_status = PaymentStatus.NOT_APPLICABLE if is_free(ticket) else PaymentStatus.UNPAID
     db.session.add(ticket)
     record_change(ticket, actor, "created", None, ticket.number)
-    for upload in uploads or []:
-        attachment_store.store_file(ticket, upload.filename, upload.stream, upload.content_type)
+    notes.attach(ticket, None, uploads)
     db.session.flush()
     return ticket
 

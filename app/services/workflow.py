@@ -34,6 +34,8 @@ MANUAL_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 QUOTE_SAVED = {S.NEW: S.QUOTED, S.QUOTED: S.QUOTED}
 QUOTE_APPROVED = {S.QUOTED: S.APPROVED}
 QUOTE_REJECTED = {S.QUOTED: S.NEW}
+# A customer's reply reopens a resolved ticket (a closed one gets a new linked ticket instead).
+CUSTOMER_REPLY = {S.RESOLVED: S.IN_PROGRESS}
 
 
 def is_free(ticket: Ticket, today: dt.date | None = None) -> bool:

@@ -1,0 +1,74 @@
+"""A customer's email arriving: a new ticket, a note on its ticket, a reopened or a linked ticket.
+
+The mail poller decides which ticket an email belongs to (threading); the
+rules of what that email does to the ticket live here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models.client import Contact
+from app.models.enums import NoteKind, TicketSource
+from app.models.ticket import Note, Ticket
+from app.services import notes, tickets
+from app.services.history import record_change
+from app.services.notes import Upload
+from app.services.outbox import AUTO_REPLIED
+from app.services.permissions import SYSTEM
+from app.services.tickets import TicketFields
+from app.services.workflow import CUSTOMER_REPLY, move_to
+
+
+@dataclass(frozen=True)
+class CustomerEmail:
+    """The parts of an email that become a ticket or a note."""
+
+    subject: str
+    text: str
+    html: str | None
+    uploads: list[Upload]
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """The ticket the email landed on, its note (None for a new ticket), and whether it is new."""
+
+    ticket: Ticket
+    note: Note | None
+    created: bool
+
+
+def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None) -> IntakeResult:
+    """Apply a customer's email: a note on the ticket, or a new ticket whose first note it is.
+
+    A reply to a resolved ticket reopens it; a reply to a closed ticket opens a
+    new ticket linked to the closed one. A new ticket is acknowledged by email.
+    """
+    label = f"customer {contact.email}"
+    if ticket is not None and not ticket.is_closed:
+        note = _email_note(ticket, contact, mail)
+        record_change(ticket, SYSTEM, "customer_email", None, None, note=note, label=label)
+        if ticket.status in CUSTOMER_REPLY:
+            move_to(ticket, CUSTOMER_REPLY[ticket.status], SYSTEM, note, label=label)
+        return IntakeResult(ticket, note, created=False)
+    new = tickets.create_ticket(
+        SYSTEM,
+        TicketFields(client_id=contact.client_id, contact_id=contact.id,
+                     description=mail.text.strip() or mail.subject or "-",
+                     subject=mail.subject,
+                     contract_id=ticket.contract_id if ticket is not None else None,
+                     project_id=ticket.project_id if ticket is not None else None),
+        source=TicketSource.EMAIL,
+        related_ticket=ticket,
+    )
+    note = _email_note(new, contact, mail)
+    notes.mail_requester(new, "acknowledgement", auto_submitted=AUTO_REPLIED)
+    return IntakeResult(new, note, created=True)
+
+
+def _email_note(ticket: Ticket, contact: Contact, mail: CustomerEmail) -> Note:
+    """The email as a note of the timeline, with its attachments and inline images."""
+    note = notes.create_note(ticket, NoteKind.CUSTOMER_EMAIL, mail.text, SYSTEM, html=mail.html)
+    note.author_contact = contact
+    notes.attach(ticket, note, mail.uploads)
+    return note

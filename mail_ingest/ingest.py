@@ -1,0 +1,252 @@
+"""One email in, exactly one outcome out: ticket, note, ignored, triage or quarantined.
+
+`ingest` stores the raw source, decides the outcome and records it in one
+transaction. Whatever goes wrong while processing, the message is recorded as
+quarantined with its error and can be retried: it is never dropped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import logging
+import re
+
+import nh3
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models.client import Client
+from app.models.columns import utcnow
+from app.models.enums import InboundOutcome, NoteKind
+from app.models.mail import InboundMessage, OutboxMessage
+from app.models.ticket import Ticket
+from app.services import contacts, email_intake, notes
+from app.services.email_intake import CustomerEmail
+from app.services.errors import NotFound, ValidationFailed
+from app.services.notes import Upload
+from app.services.permissions import SYSTEM, Actor, Permission, require
+from app.storage import BlobStore
+from mail_ingest.classify import BOUNCE, classify
+from mail_ingest.parse import ParsedEmail, parse_bytes
+
+log = logging.getLogger(__name__)
+
+O = InboundOutcome
+SUBJECT_MAX = 998
+
+
+def raw_store() -> BlobStore:
+    """Where raw messages are kept (SOPORTE_MAIL_DIR/raw)."""
+    return BlobStore(f"{current_app.config['SOPORTE_MAIL_DIR']}/raw")
+
+
+def own_addresses() -> set[str]:
+    """Our own addresses: mail from them is a loop."""
+    return {current_app.config["SOPORTE_SUPPORT_ADDRESS"].lower()}
+
+
+def known_uids(mailbox: str, uidvalidity: int) -> set[str]:
+    """UIDs of this mailbox (at this UIDVALIDITY) that already have a record."""
+    return set(db.session.scalars(select(InboundMessage.uid).where(
+        InboundMessage.mailbox == mailbox, InboundMessage.uidvalidity == uidvalidity)))
+
+
+def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> InboundMessage:
+    """Record and process one fetched message, committing its outcome (see the module doc)."""
+    existing = _record_for(mailbox, uidvalidity, uid)
+    if existing is not None:
+        return existing  # taken already (by an earlier run or another poller)
+    blob = raw_store().put_bytes(raw)
+    parsed = parse_bytes(raw)
+    record = InboundMessage(
+        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
+        raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
+        from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
+        outcome=O.QUARANTINED,
+    )
+    try:
+        db.session.add(record)
+        _process(record, parsed, check_rate=True)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _record_for(mailbox, uidvalidity, uid)
+        if existing is not None:
+            return existing  # another poller recorded it first
+        return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "duplicate key race")
+    except Exception as error:  # any failure: keep the message, quarantined, and go on
+        db.session.rollback()
+        log.exception("quarantined mailbox=%s uid=%s message-id=%s", mailbox, uid,
+                      parsed.message_id)
+        return _quarantine(mailbox, uidvalidity, uid, parsed, blob, repr(error))
+    log.info("ingested mailbox=%s uid=%s message-id=%s outcome=%s reason=%s ticket=%s", mailbox,
+             uid, parsed.message_id, record.outcome.value, record.reason,
+             record.ticket.number if record.ticket else None)
+    return record
+
+
+def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) -> InboundMessage:
+    """Record a message left on the server (too large to download) so staff see it."""
+    record = InboundMessage(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid,
+                            outcome=O.QUARANTINED, reason=reason[:255])
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def retry(record: InboundMessage) -> InboundMessage:
+    """Process a quarantined (or triaged) message again from its stored raw source."""
+    if record.outcome not in (O.QUARANTINED, O.TRIAGE):
+        raise ValidationFailed("Only quarantined or triage messages can be retried.")
+    if not record.raw_sha256:
+        raise ValidationFailed("This message was never downloaded; raise the size limit "
+                               "and poll again.")
+    with raw_store().open(record.raw_sha256) as fp:
+        parsed = parse_bytes(fp.read())
+    record.attempts += 1
+    record.error = None
+    try:
+        _process(record, parsed, check_rate=False)
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        record = db.session.get(InboundMessage, record.id)
+        record.attempts += 1
+        record.outcome, record.reason, record.error = O.QUARANTINED, "error", repr(error)
+        db.session.commit()
+    return record
+
+
+def resolve_triage(actor: Actor, record_id: int, client_id: int) -> InboundMessage:
+    """Staff pick the client of an unknown sender: the sender becomes its contact, the mail is processed."""
+    require(actor, Permission.CREATE)
+    record = db.session.get(InboundMessage, record_id)
+    if record is None or record.outcome is not O.TRIAGE:
+        raise NotFound("That message is not waiting for triage.")
+    client = db.session.get(Client, int(client_id))
+    if client is None or not client.active:
+        raise ValidationFailed("Select an active client.", field="client_id")
+    if contacts.contact_by_address(record.from_address) is None:
+        contacts.add_contact(client, record.from_address)
+    return retry(record)
+
+
+def _record_for(mailbox: str, uidvalidity: int, uid: str) -> InboundMessage | None:
+    return db.session.execute(select(InboundMessage).where(
+        InboundMessage.mailbox == mailbox, InboundMessage.uidvalidity == uidvalidity,
+        InboundMessage.uid == uid)).scalar_one_or_none()
+
+
+def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error: str) -> InboundMessage:
+    """Record the message as quarantined in a fresh transaction."""
+    record = InboundMessage(
+        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
+        raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
+        from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
+        outcome=O.QUARANTINED, reason="error", error=error)
+    db.session.add(record)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _record_for(mailbox, uidvalidity, uid)
+    return record
+
+
+def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = None,
+         ticket: Ticket | None = None, note=None) -> None:
+    record.outcome, record.reason = outcome, (reason or None) and reason[:255]
+    record.ticket, record.note_id = ticket, (note.id if note is not None else None)
+
+
+def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> None:
+    """Decide the outcome of one message (inside the caller's transaction)."""
+    if parsed.too_complex:
+        return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
+    if record.dedupe_key is None:
+        key = f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{record.raw_sha256}"
+        first = db.session.execute(select(InboundMessage).where(
+            InboundMessage.dedupe_key == key)).scalar_one_or_none()
+        if first is not None and first.id != record.id:
+            record.duplicate_of_id = first.id
+            return _set(record, O.IGNORED, "duplicate", first.ticket)
+        record.dedupe_key = key
+        db.session.flush()  # the unique key stops a racing poller here
+    verdict = classify(parsed, own_addresses())
+    if verdict is not None:
+        kind, detail = verdict
+        ticket = _threaded_ticket(parsed.returned_message_ids + parsed.thread_ids)
+        note = _note_bounce(ticket, parsed) if kind == BOUNCE and ticket else None
+        return _set(record, O.IGNORED, f"{kind}: {detail}", ticket, note)
+    if check_rate and _over_rate_limit(parsed.from_address):
+        return _set(record, O.QUARANTINED, "rate-limited sender")
+    contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
+    if contact is None:
+        return _set(record, O.TRIAGE, "unknown sender")
+    ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact)
+    result = email_intake.receive(contact, _customer_email(parsed), ticket)
+    db.session.flush()
+    _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
+
+
+def _threaded_ticket(message_ids: list[str]) -> Ticket | None:
+    """The ticket of the first Message-ID we know: our outgoing mail or earlier incoming mail."""
+    for mid in message_ids[:50]:
+        ticket_id = db.session.scalar(select(OutboxMessage.ticket_id).where(
+            OutboxMessage.message_id == mid, OutboxMessage.ticket_id.is_not(None)).limit(1))
+        if ticket_id is None:
+            ticket_id = db.session.scalar(select(InboundMessage.ticket_id).where(
+                InboundMessage.message_id == mid, InboundMessage.ticket_id.is_not(None)).limit(1))
+        if ticket_id is not None:
+            return db.session.get(Ticket, ticket_id)
+    return None
+
+
+def _ticket_by_token(subject: str, contact) -> Ticket | None:
+    """The ticket named by a [TCK-000123] token, only when the sender is a contact of its client."""
+    prefix = re.escape(current_app.config["SOPORTE_TICKET_PREFIX"])
+    for number in re.findall(rf"\[({prefix}\d+)\]", subject or ""):
+        ticket = db.session.execute(select(Ticket).where(Ticket.number == number)) \
+            .scalar_one_or_none()
+        if ticket is not None and ticket.client_id == contact.client_id:
+            return ticket
+    return None
+
+
+def _over_rate_limit(sender: str) -> bool:
+    """True when the sender sent more than SOPORTE_INGEST_RATE_LIMIT messages in the last hour."""
+    limit = current_app.config["SOPORTE_INGEST_RATE_LIMIT"]
+    since = utcnow() - dt.timedelta(hours=1)
+    count = db.session.scalar(select(func.count()).select_from(InboundMessage).where(
+        InboundMessage.from_address == sender, InboundMessage.received_at >= since,
+        InboundMessage.outcome.in_([O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED])))
+    return count > limit  # the count includes this message
+
+
+def _note_bounce(ticket: Ticket, parsed: ParsedEmail):
+    """A delivery failure shown on the ticket of the message it returns (no reopening, no reply)."""
+    text = f"Delivery failure from {parsed.from_address}: {parsed.subject}\n\n{parsed.text}"
+    return notes.create_note(ticket, NoteKind.SYSTEM, text[:20000], SYSTEM)
+
+
+def _customer_email(parsed: ParsedEmail) -> CustomerEmail:
+    """The parsed email as the service's input (text derived from HTML when there is none)."""
+    text = parsed.text
+    if not text.strip() and parsed.html:
+        text = html.unescape(nh3.clean(parsed.html, tags=set()))
+    limit = current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"]
+    uploads, left_out = [], []
+    for part in parsed.attachments:
+        if len(part.data) > limit:
+            left_out.append(f"{part.filename} ({len(part.data) // 1024} KB)")
+            continue
+        uploads.append(Upload(part.filename, io.BytesIO(part.data), part.content_type,
+                              part.content_id, part.inline))
+    if left_out:
+        # the raw message keeps them; staff see what was not attached and why
+        text += "\n\n[" + "; ".join(f"attachment over the size limit, kept in the original "
+                                      f"message: {name}" for name in left_out) + "]"
+    return CustomerEmail(subject=parsed.subject, text=text, html=parsed.html, uploads=uploads)

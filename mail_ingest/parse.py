@@ -1,0 +1,279 @@
+"""Parse a raw email into plain values, never raising: any charset, broken MIME, 8-bit headers.
+
+Built on the standard library's `email` package with `policy.default`. Every
+failure inside a part is recorded as a defect and the rest is kept.
+"""
+from __future__ import annotations
+
+import codecs
+import email
+import email.utils
+import logging
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+
+MAX_PARTS = 500
+MAX_DEPTH = 30
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass
+class ParsedAttachment:
+    """One attachment or inline part."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+    inline: bool = False
+
+
+@dataclass
+class ParsedEmail:
+    """What the poller needs of an email."""
+
+    message_id: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    from_address: str = ""
+    from_name: str = ""
+    return_path: str | None = None
+    subject: str = ""
+    date: str | None = None
+    text: str = ""
+    html: str | None = None
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased name → first value
+    content_type: str = "text/plain"
+    report_type: str | None = None
+    returned_message_ids: list[str] = field(default_factory=list)  # of a bounce's original
+    parts: int = 0
+    depth: int = 0
+    defects: list[str] = field(default_factory=list)
+    too_complex: str | None = None  # why the structure exceeded the limits
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """Message-IDs this message answers, most recent first."""
+        seen, ordered = set(), []
+        for mid in list(reversed(self.in_reply_to)) + list(reversed(self.references)):
+            if mid not in seen:
+                seen.add(mid)
+                ordered.append(mid)
+        return ordered
+
+
+def parse_bytes(raw: bytes) -> ParsedEmail:
+    """Parse raw bytes (see parse_message)."""
+    try:
+        message = email.message_from_bytes(raw, policy=policy.default)
+    except Exception as error:  # the parser is lenient; this guards the unexpected
+        return ParsedEmail(defects=[f"unparseable: {error!r}"], text=_decode(raw, "utf-8"))
+    return parse_message(message)
+
+
+def parse_file(fp: BinaryIO) -> ParsedEmail:
+    """Parse from a binary file object without reading it into one bytes object first."""
+    try:
+        message = email.message_from_binary_file(fp, policy=policy.default)
+    except Exception as error:
+        return ParsedEmail(defects=[f"unparseable: {error!r}"])
+    return parse_message(message)
+
+
+def parse_message(message: Message) -> ParsedEmail:
+    """Turn an email.message into a ParsedEmail; problems become defects, never exceptions."""
+    parsed = ParsedEmail()
+    _read_headers(message, parsed)
+    try:
+        _walk(message, parsed, depth=0)
+    except RecursionError:
+        parsed.too_complex = "nesting too deep"
+    except Exception as error:  # a defect in one part must not lose the rest
+        parsed.defects.append(f"walk: {error!r}")
+    for defect in getattr(message, "defects", []):
+        parsed.defects.append(type(defect).__name__)
+    return parsed
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header as clean text: encoded-words decoded, 8-bit bytes decoded, folding removed."""
+    raw = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
+    if raw is None:
+        return ""
+    if isinstance(raw, str) and _has_escaped_bytes(raw):
+        return _clean_text(raw)  # raw 8-bit header: decode the bytes ourselves
+    try:
+        return _clean_text(str(message.get(name)))
+    except Exception:  # a header the policy cannot parse: keep its raw text
+        return _clean_text(str(raw))
+
+
+def _has_escaped_bytes(value: str) -> bool:
+    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in value)
+
+
+def _clean_text(value: str) -> str:
+    """Undo surrogate escapes of 8-bit header bytes (UTF-8, else Latin-1), fold whitespace."""
+    if _has_escaped_bytes(value):
+        raw = value.encode("utf-8", "surrogateescape")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            value = raw.decode("latin-1")
+    return " ".join(value.split())
+
+
+def _message_ids(value: str) -> list[str]:
+    """Every <id> in a header value."""
+    return _MSGID.findall(value or "")
+
+
+def _read_headers(message: Message, parsed: ParsedEmail) -> None:
+    """Fill the header fields of parsed."""
+    for name in message.keys():
+        lname = name.lower()
+        if lname not in parsed.headers:
+            parsed.headers[lname] = header_text(message, name)
+    ids = _message_ids(parsed.headers.get("message-id", ""))
+    parsed.message_id = ids[0] if ids else None
+    parsed.in_reply_to = _message_ids(parsed.headers.get("in-reply-to", ""))
+    parsed.references = _message_ids(parsed.headers.get("references", ""))
+    parsed.subject = parsed.headers.get("subject", "")
+    parsed.date = parsed.headers.get("date") or None
+    name, address = email.utils.parseaddr(parsed.headers.get("from", ""))
+    parsed.from_name, parsed.from_address = name, address.strip().lower()
+    if "return-path" in parsed.headers:
+        parsed.return_path = email.utils.parseaddr(parsed.headers["return-path"])[1].lower()
+    try:
+        parsed.content_type = message.get_content_type()
+        parsed.report_type = (message.get_param("report-type") or None) if \
+            parsed.content_type == "multipart/report" else None
+    except Exception as error:
+        parsed.defects.append(f"content-type: {error!r}")
+
+
+def _walk(part: Message, parsed: ParsedEmail, depth: int) -> None:
+    """Visit every part, collecting text, HTML and attachments, within the limits."""
+    parsed.parts += 1
+    parsed.depth = max(parsed.depth, depth)
+    if parsed.parts > MAX_PARTS:
+        parsed.too_complex = f"more than {MAX_PARTS} parts"
+        return
+    if depth > MAX_DEPTH:
+        parsed.too_complex = f"nested deeper than {MAX_DEPTH}"
+        return
+    ctype = _content_type(part)
+    if ctype in ("message/delivery-status",):
+        return
+    if ctype in ("message/rfc822", "text/rfc822-headers") and parsed.report_type:
+        _collect_returned_ids(part, parsed)
+    if part.is_multipart():
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for child in payload:
+                _walk(child, parsed, depth + 1)
+        return
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part)
+    if ctype == "text/plain" and disposition != "attachment" and not filename and not parsed.text:
+        parsed.text = _text_of(part, parsed)
+    elif ctype == "text/html" and disposition != "attachment" and not filename and not parsed.html:
+        parsed.html = _text_of(part, parsed)
+    else:
+        _add_attachment(part, ctype, disposition, filename, parsed)
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:
+        return "application/octet-stream"
+
+
+def _filename(part: Message) -> str | None:
+    """The attachment's name (RFC 2231 and encoded-words decoded by the policy)."""
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = part.get_param("name", header="content-type")
+        name = name if isinstance(name, str) else None
+    return _clean_text(name) if name else None
+
+
+def _payload_bytes(part: Message, parsed: ParsedEmail) -> bytes:
+    """The decoded payload; bad base64 or quoted-printable keeps what can be decoded."""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception as error:
+        parsed.defects.append(f"payload: {error!r}")
+        data = None
+    if data is None:
+        raw = part.get_payload()
+        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    return data
+
+
+def _text_of(part: Message, parsed: ParsedEmail) -> str:
+    """A text part decoded by its charset; unknown or wrong charsets give replacement characters."""
+    data = _payload_bytes(part, parsed)
+    charset = part.get_content_charset() or "utf-8"
+    return _decode(data, charset)
+
+
+def _decode(data: bytes, charset: str) -> str:
+    """Decode with the declared charset if Python knows it, else UTF-8; never raise."""
+    try:
+        codecs.lookup(charset)
+    except (LookupError, TypeError):
+        charset = "utf-8"
+    try:
+        return data.decode(charset)
+    except UnicodeDecodeError:
+        return data.decode(charset, errors="replace")
+
+
+def _add_attachment(part: Message, ctype: str, disposition: str, filename: str | None,
+                    parsed: ParsedEmail) -> None:
+    """Keep a non-body part as an attachment (inline when it has a Content-ID)."""
+    content_id = None
+    raw_cid = part.get("content-id")
+    if raw_cid:
+        ids = _message_ids(str(raw_cid)) or [f"<{str(raw_cid).strip()}>"]
+        content_id = ids[0][1:-1]
+    if ctype == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        data = inner.as_bytes(policy=policy.default.clone(linesep="\r\n")) if isinstance(
+            inner, EmailMessage) else _payload_bytes(part, parsed)
+        filename = filename or "forwarded.eml"
+    else:
+        data = _payload_bytes(part, parsed)
+    parsed.attachments.append(ParsedAttachment(
+        filename=filename or ("inline" if content_id else "attachment"),
+        content_type=ctype,
+        data=data,
+        content_id=content_id,
+        inline=bool(content_id) and disposition != "attachment",
+    ))
+
+
+def _collect_returned_ids(part: Message, parsed: ParsedEmail) -> None:
+    """A bounce's returned message or headers: remember the Message-ID it returns."""
+    try:
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload:
+            mid = payload[0].get("message-id")
+        else:
+            text = _payload_bytes(part, parsed).decode("utf-8", "replace")
+            match = re.search(r"^message-id:\s*(<[^>]+>)", text, re.I | re.M)
+            mid = match.group(1) if match else None
+        if mid:
+            parsed.returned_message_ids.extend(_message_ids(str(mid)))
+    except Exception as error:
+        parsed.defects.append(f"returned: {error!r}")

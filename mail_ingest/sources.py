@@ -1,0 +1,242 @@
+"""Where mail comes from: an IMAP folder (imap-tools) or a local Maildir, named by one URL.
+
+`imap://user:pass@host:143/INBOX` plain, `imap+starttls://…` STARTTLS,
+`imaps://…:993/INBOX` TLS (`?cafile=/path.pem` trusts a private CA);
+`maildir:///absolute/path`. Messages are read without setting \\Seen and
+marked only after their outcome is committed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import MailboxFetchError
+from imap_tools.utils import check_command_status
+
+log = logging.getLogger(__name__)
+
+INGESTED_KEYWORD = "SoporteIngested"
+_FETCH_SIZE = re.compile(rb"UID (\d+).*RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*UID (\d+)")
+
+
+class SourceError(Exception):
+    """The mailbox cannot be configured or reached."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A message waiting in the source: its id there and its size in bytes."""
+
+    uid: str
+    size: int
+
+
+@dataclass(frozen=True)
+class InboxURL:
+    """A parsed SOPORTE_INBOX_URL."""
+
+    scheme: str
+    host: str
+    port: int | None
+    user: str
+    password: str
+    folder: str
+    path: str
+    cafile: str | None
+
+    @property
+    def name(self) -> str:
+        """The mailbox's name in records and logs (never the password)."""
+        if self.scheme == "maildir":
+            return f"maildir:{self.path}"
+        return f"{self.scheme}://{self.user}@{self.host}:{self.port}/{self.folder}"
+
+
+def parse_inbox_url(url: str) -> InboxURL:
+    """Split an inbox URL into its parts; SourceError when it is not one we understand."""
+    parts = urlsplit(url or "")
+    scheme = parts.scheme.lower()
+    if scheme == "maildir":
+        path = unquote(parts.netloc + parts.path)
+        if not path:
+            raise SourceError("maildir URL needs a path: maildir:///var/mail/soporte")
+        return InboxURL("maildir", "", None, "", "", "", path, None)
+    if scheme not in ("imap", "imap+starttls", "imaps"):
+        raise SourceError(f"unknown inbox URL scheme {scheme!r}: use imap, imap+starttls, imaps "
+                          "or maildir")
+    if not parts.hostname:
+        raise SourceError("IMAP URL needs a host: imap://user:pass@host:143/INBOX")
+    query = parse_qs(parts.query)
+    return InboxURL(
+        scheme=scheme,
+        host=parts.hostname,
+        port=parts.port or (993 if scheme == "imaps" else 143),
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+        path="",
+        cafile=(query.get("cafile") or [None])[0],
+    )
+
+
+def open_source(url: str, timeout: float = 60):
+    """The source for an inbox URL (not yet connected: use it as a context manager)."""
+    config = parse_inbox_url(url)
+    if config.scheme == "maildir":
+        return MaildirSource(config)
+    return ImapSource(config, timeout)
+
+
+class ImapSource:
+    """An IMAP folder through imap-tools."""
+
+    def __init__(self, config: InboxURL, timeout: float = 60):
+        self.config = config
+        self.name = config.name
+        self.timeout = timeout
+        self.box = None
+
+    def __enter__(self) -> ImapSource:
+        cfg = self.config
+        try:
+            if cfg.scheme == "imaps":
+                self.box = MailBox(cfg.host, cfg.port, timeout=self.timeout,
+                                   ssl_context=self._ssl_context())
+            elif cfg.scheme == "imap+starttls":
+                self.box = MailBoxStartTls(cfg.host, cfg.port, timeout=self.timeout,
+                                           ssl_context=self._ssl_context())
+            else:
+                self.box = MailBoxUnencrypted(cfg.host, cfg.port, timeout=self.timeout)
+            self.box.login(cfg.user, cfg.password, initial_folder=cfg.folder)
+        except Exception as error:
+            raise SourceError(f"cannot open {self.name}: {error}") from error
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.box is not None:
+            try:
+                self.box.logout()
+            except Exception:  # the connection may already be gone; nothing to keep
+                log.debug("logout from %s failed", self.name, exc_info=True)
+            self.box = None
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.config.cafile)
+        return context
+
+    def uidvalidity(self) -> int:
+        """The folder's UIDVALIDITY: UIDs are only meaningful together with it."""
+        return int(self.box.folder.status(self.config.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
+
+    def pending(self, known: set[str]) -> list[Pending]:
+        """Messages not yet recorded, oldest first, with their sizes (read before any download)."""
+        uids = [uid for uid in self.box.uids("ALL") if uid not in known]
+        sizes: dict[str, int] = {}
+        for start in range(0, len(uids), 500):
+            chunk = uids[start:start + 500]
+            result = self.box.client.uid("fetch", ",".join(chunk), "(UID RFC822.SIZE)")
+            check_command_status(result, MailboxFetchError)
+            for item in result[1]:
+                line = item[0] if isinstance(item, tuple) else item
+                match = _FETCH_SIZE.search(line or b"")
+                if match:
+                    uid = match.group(1) or match.group(4)
+                    size = match.group(2) or match.group(3)
+                    sizes[uid.decode()] = int(size)
+        return [Pending(uid, sizes.get(uid, 0)) for uid in sorted(uids, key=int)]
+
+    def fetch(self, uid: str) -> bytes | None:
+        """The raw message (BODY.PEEK: \\Seen is not set); None if it was expunged meanwhile."""
+        result = self.box.client.uid("fetch", uid, "(BODY.PEEK[])")
+        check_command_status(result, MailboxFetchError)
+        for item in result[1]:
+            if isinstance(item, tuple) and len(item) == 2:
+                return item[1]
+        return None
+
+    def mark_done(self, uid: str) -> None:
+        """Flag the message read and ours, after its outcome is committed."""
+        self.box.flag(uid, ["\\Seen", INGESTED_KEYWORD], True)
+
+    def wait(self, seconds: float) -> None:
+        """IMAP IDLE until something arrives or the time passes (a plain sleep without IDLE)."""
+        if b"IDLE" in {c.encode() if isinstance(c, str) else c for c in self.box.client.capabilities}:
+            self.box.idle.wait(timeout=seconds)
+        else:
+            time.sleep(seconds)
+
+
+class MaildirSource:
+    """A local Maildir (the embedded default): messages in new/ and cur/; done ones go to cur/ with S."""
+
+    def __init__(self, config: InboxURL):
+        self.config = config
+        self.name = config.name
+        self.root = Path(config.path)
+        self._paths: dict[str, Path] = {}
+
+    def __enter__(self) -> MaildirSource:
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SourceError(f"cannot open {self.name}: {error}") from error
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def uidvalidity(self) -> int:
+        """A Maildir has no UIDVALIDITY; its unique file names play the role of UIDs."""
+        return 0
+
+    def _files(self) -> dict[str, Path]:
+        files = {}
+        for sub in ("new", "cur"):
+            with os.scandir(self.root / sub) as entries:
+                for entry in entries:
+                    if entry.is_file() and not entry.name.startswith("."):
+                        files[entry.name.split(":", 1)[0]] = Path(entry.path)
+        return files
+
+    def pending(self, known: set[str]) -> list[Pending]:
+        """Messages not yet recorded, oldest delivery first."""
+        self._paths = self._files()
+        files = [(uid, path) for uid, path in self._paths.items() if uid not in known]
+        out = []
+        for uid, path in files:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # removed meanwhile
+            out.append((stat.st_mtime, uid, stat.st_size))
+        return [Pending(uid, size) for _mtime, uid, size in sorted(out)]
+
+    def fetch(self, uid: str) -> bytes | None:
+        """The raw message, or None if it is gone."""
+        for path in (self._paths.get(uid), self._files().get(uid)):
+            try:
+                if path is not None:
+                    return path.read_bytes()
+            except FileNotFoundError:
+                continue  # moved since the listing; look again
+        return None
+
+    def mark_done(self, uid: str) -> None:
+        """Move new/<uid> to cur/<uid>:2,S (the Maildir way of saying 'seen')."""
+        path = self._paths.get(uid)
+        if path is None or not path.exists():
+            path = self._files().get(uid)
+        if path is not None and path.parent.name == "new":
+            os.replace(path, self.root / "cur" / f"{uid}:2,S")
+
+    def wait(self, seconds: float) -> None:
+        """Sleep between polls."""
+        time.sleep(seconds)
