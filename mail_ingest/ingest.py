@@ -159,6 +159,8 @@ def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error: str
 def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = None,
          ticket: Ticket | None = None, note=None) -> None:
     record.outcome, record.reason = outcome, (reason or None) and reason[:255]
+    if note is not None and note.id is None:
+        db.session.flush()
     record.ticket, record.note_id = ticket, (note.id if note is not None else None)
 
 

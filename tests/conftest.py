@@ -43,6 +43,8 @@ def make_test_app(database_url: str, tmp_dir, **overrides):
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SOPORTE_ATTACHMENT_DIR": str(tmp_dir / "attachments"),
+        "SOPORTE_MAIL_DIR": str(tmp_dir / "mail"),
+        "SOPORTE_INBOX_URL": f"maildir://{tmp_dir / 'inbox'}",
         "SOPORTE_SUPPORT_ADDRESS": "soporte@soporte.example",
     }
     config.update(overrides)
@@ -117,3 +119,27 @@ def runner(app):
 def world(app):
     """A small world: two clients with contacts, contracts and a project; a user of each role."""
     return factories.make_world()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """A real Dovecot on loopback for the whole session (its folder must be reachable by the
+    dovecot user, so not under pytest's private tmp)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.dovecot import Dovecot
+
+    root = Path(tempfile.mkdtemp(prefix="soporte-dovecot-"))
+    server = Dovecot(root)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_user(dovecot):
+    """A fresh IMAP user (empty INBOX) on the test Dovecot."""
+    return dovecot.new_user()
