@@ -15,7 +15,7 @@ import re
 import nh3
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 from app.models.client import Client
@@ -77,6 +77,13 @@ def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> InboundMessa
         if existing is not None:
             return existing  # another poller recorded it first
         return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "duplicate key race")
+    except DBAPIError as error:
+        db.session.rollback()
+        if error.connection_invalidated:
+            raise  # the database went away: stop the batch; the message stays unmarked
+        log.exception("quarantined mailbox=%s uid=%s message-id=%s", mailbox, uid,
+                      parsed.message_id)
+        return _quarantine(mailbox, uidvalidity, uid, parsed, blob, repr(error))
     except Exception as error:  # any failure: keep the message, quarantined, and go on
         db.session.rollback()
         log.exception("quarantined mailbox=%s uid=%s message-id=%s", mailbox, uid,

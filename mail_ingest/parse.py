@@ -98,6 +98,10 @@ def parse_message(message: Message) -> ParsedEmail:
         parsed.defects.append(f"walk: {error!r}")
     for defect in getattr(message, "defects", []):
         parsed.defects.append(type(defect).__name__)
+    html = (parsed.html or "").lower()
+    for part in parsed.attachments:  # a part the HTML shows by cid: is inline, whatever it says
+        if part.content_id and f"cid:{part.content_id.lower()}" in html:
+            part.inline = True
     return parsed
 
 
@@ -173,12 +177,16 @@ def _walk(part: Message, parsed: ParsedEmail, depth: int) -> None:
         return
     if ctype in ("message/rfc822", "text/rfc822-headers") and parsed.report_type:
         _collect_returned_ids(part, parsed)
-    if part.is_multipart():
-        payload = part.get_payload()
-        if isinstance(payload, list):
-            for child in payload:
-                _walk(child, parsed, depth + 1)
+    if ctype == "message/rfc822":  # a forwarded message stays whole, as an .eml attachment
+        _add_attachment(part, ctype, "attachment", _filename(part), parsed)
         return
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        for child in payload:
+            _walk(child, parsed, depth + 1)
+        return
+    if ctype.startswith("multipart/"):
+        ctype = "text/plain"  # a multipart without usable parts: its body is all there is
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part)
     if ctype == "text/plain" and disposition != "attachment" and not filename and not parsed.text:
