@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import logging
 import re
 
 import nh3
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -28,9 +28,9 @@ from app.services.email_intake import CustomerEmail
 from app.services.errors import NotFound, ValidationFailed
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM, Actor, Permission, require
-from app.storage import BlobStore
+from app.storage import BlobStore, StoredBlob
 from mail_ingest.classify import BOUNCE, classify
-from mail_ingest.parse import ParsedEmail, parse_bytes
+from mail_ingest.parse import ParsedEmail, parse_stored
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,22 @@ def known_uids(mailbox: str, uidvalidity: int) -> set[str]:
         InboundMessage.mailbox == mailbox, InboundMessage.uidvalidity == uidvalidity)))
 
 
+def store_raw(raw: bytes) -> StoredBlob:
+    """Keep the raw source on disk (the caller can then let go of the bytes)."""
+    return raw_store().put_bytes(raw)
+
+
 def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> InboundMessage:
-    """Record and process one fetched message, committing its outcome (see the module doc)."""
+    """Record and process one fetched message given as bytes (see ingest_stored)."""
+    return ingest_stored(mailbox, uidvalidity, uid, store_raw(raw))
+
+
+def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) -> InboundMessage:
+    """Record and process one message already stored, committing its outcome (see the module doc)."""
     existing = _record_for(mailbox, uidvalidity, uid)
     if existing is not None:
         return existing  # taken already (by an earlier run or another poller)
-    blob = raw_store().put_bytes(raw)
-    parsed = parse_bytes(raw)
+    parsed = parse_stored(raw_store().path_for(blob.sha256))
     record = InboundMessage(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
         raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
@@ -107,12 +116,11 @@ def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) 
 def retry(record: InboundMessage) -> InboundMessage:
     """Process a quarantined (or triaged) message again from its stored raw source."""
     if record.outcome not in (O.QUARANTINED, O.TRIAGE):
-        raise ValidationFailed("Only quarantined or triage messages can be retried.")
+        raise ValidationFailed(_l("Only quarantined or triage messages can be retried."))
     if not record.raw_sha256:
-        raise ValidationFailed("This message was never downloaded; raise the size limit "
-                               "and poll again.")
-    with raw_store().open(record.raw_sha256) as fp:
-        parsed = parse_bytes(fp.read())
+        raise ValidationFailed(_l("This message was never downloaded: raise the size limit "
+                                  "and poll again."))
+    parsed = parse_stored(raw_store().path_for(record.raw_sha256))
     record.attempts += 1
     record.error = None
     try:
@@ -132,10 +140,10 @@ def resolve_triage(actor: Actor, record_id: int, client_id: int) -> InboundMessa
     require(actor, Permission.CREATE)
     record = db.session.get(InboundMessage, record_id)
     if record is None or record.outcome is not O.TRIAGE:
-        raise NotFound("That message is not waiting for triage.")
+        raise NotFound(_l("That message is not waiting for triage."))
     client = db.session.get(Client, int(client_id))
     if client is None or not client.active:
-        raise ValidationFailed("Select an active client.", field="client_id")
+        raise ValidationFailed(_l("Select an active client."), field="client_id")
     if contacts.contact_by_address(record.from_address) is None:
         contacts.add_contact(client, record.from_address)
     return retry(record)
@@ -249,10 +257,10 @@ def _customer_email(parsed: ParsedEmail) -> CustomerEmail:
     limit = current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"]
     uploads, left_out = [], []
     for part in parsed.attachments:
-        if len(part.data) > limit:
-            left_out.append(f"{part.filename} ({len(part.data) // 1024} KB)")
+        if part.size > limit:
+            left_out.append(f"{part.filename} ({part.size // 1024} KB)")
             continue
-        uploads.append(Upload(part.filename, io.BytesIO(part.data), part.content_type,
+        uploads.append(Upload(part.filename, part.open(), part.content_type,
                               part.content_id, part.inline))
     if left_out:
         # the raw message keeps them; staff see what was not attached and why

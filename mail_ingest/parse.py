@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import codecs
 import email
+import io
 import email.utils
 import logging
 import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
+from pathlib import Path
 from typing import BinaryIO
+
+from mail_ingest.large_parts import FileRange, Stubbed, stub_large_bodies
 
 log = logging.getLogger(__name__)
 
+LARGE_MESSAGE_BYTES = 4 * 1024 * 1024  # from this size on, long base64 bodies stay on disk
 MAX_PARTS = 500
 MAX_DEPTH = 30
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -24,13 +29,25 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 
 @dataclass
 class ParsedAttachment:
-    """One attachment or inline part."""
+    """One attachment or inline part: its bytes, or (for a large body) where to decode them from."""
 
     filename: str
     content_type: str
-    data: bytes
+    data: bytes | None
     content_id: str | None = None
     inline: bool = False
+    on_disk: FileRange | None = None  # a large base64 body left in the raw file
+
+    @property
+    def size(self) -> int:
+        """The decoded size (counted from the raw file for a body left on disk)."""
+        return self.on_disk.decoded_size() if self.on_disk else len(self.data or b"")
+
+    def open(self) -> BinaryIO:
+        """A binary stream of the decoded content."""
+        if self.on_disk is not None:
+            return self.on_disk.open_decoded()
+        return io.BytesIO(self.data or b"")
 
 
 @dataclass
@@ -56,6 +73,7 @@ class ParsedEmail:
     depth: int = 0
     defects: list[str] = field(default_factory=list)
     too_complex: str | None = None  # why the structure exceeded the limits
+    stubbed: Stubbed | None = field(default=None, repr=False)  # large bodies left on disk
 
     @property
     def thread_ids(self) -> list[str]:
@@ -68,27 +86,26 @@ class ParsedEmail:
         return ordered
 
 
-def parse_bytes(raw: bytes) -> ParsedEmail:
+def parse_stored(path: Path) -> ParsedEmail:
+    """Parse a stored raw message; a large one is parsed with its long bodies left on disk."""
+    if path.stat().st_size < LARGE_MESSAGE_BYTES:
+        return parse_bytes(path.read_bytes())
+    stubbed = stub_large_bodies(path)
+    return parse_bytes(stubbed.stub, stubbed)
+
+
+def parse_bytes(raw: bytes, stubbed: Stubbed | None = None) -> ParsedEmail:
     """Parse raw bytes (see parse_message)."""
     try:
         message = email.message_from_bytes(raw, policy=policy.default)
     except Exception as error:  # the parser is lenient; this guards the unexpected
         return ParsedEmail(defects=[f"unparseable: {error!r}"], text=_decode(raw, "utf-8"))
-    return parse_message(message)
+    return parse_message(message, stubbed)
 
 
-def parse_file(fp: BinaryIO) -> ParsedEmail:
-    """Parse from a binary file object without reading it into one bytes object first."""
-    try:
-        message = email.message_from_binary_file(fp, policy=policy.default)
-    except Exception as error:
-        return ParsedEmail(defects=[f"unparseable: {error!r}"])
-    return parse_message(message)
-
-
-def parse_message(message: Message) -> ParsedEmail:
+def parse_message(message: Message, stubbed: Stubbed | None = None) -> ParsedEmail:
     """Turn an email.message into a ParsedEmail; problems become defects, never exceptions."""
-    parsed = ParsedEmail()
+    parsed = ParsedEmail(stubbed=stubbed)
     _read_headers(message, parsed)
     try:
         _walk(message, parsed, depth=0)
@@ -214,8 +231,28 @@ def _filename(part: Message) -> str | None:
     return _clean_text(name) if name else None
 
 
+def _on_disk(part: Message, parsed: ParsedEmail) -> FileRange | None:
+    """The file range of a body left on disk, when this part's payload is its placeholder."""
+    if parsed.stubbed is None:
+        return None
+    payload = part.get_payload()
+    return parsed.stubbed.placeholder(payload) if isinstance(payload, str) else None
+
+
+def _is_base64(part: Message) -> bool:
+    return str(part.get("content-transfer-encoding", "")).strip().lower() == "base64"
+
+
 def _payload_bytes(part: Message, parsed: ParsedEmail) -> bytes:
     """The decoded payload; bad base64 or quoted-printable keeps what can be decoded."""
+    on_disk = _on_disk(part, parsed)
+    if on_disk is not None:
+        if not _is_base64(part):
+            return on_disk.read_raw()
+        reader, chunks = on_disk.open_decoded(), []
+        while chunk := reader.read():
+            chunks.append(chunk)
+        return b"".join(chunks)
     try:
         data = part.get_payload(decode=True)
     except Exception as error:
@@ -260,14 +297,20 @@ def _add_attachment(part: Message, ctype: str, disposition: str, filename: str |
         data = inner.as_bytes(policy=policy.default.clone(linesep="\r\n")) if isinstance(
             inner, EmailMessage) else _payload_bytes(part, parsed)
         filename = filename or "forwarded.eml"
+        on_disk = None
     else:
-        data = _payload_bytes(part, parsed)
+        on_disk = _on_disk(part, parsed)
+        if on_disk is not None and _is_base64(part):
+            data = None  # decoded from the raw file when it is stored
+        else:
+            on_disk, data = None, _payload_bytes(part, parsed)
     parsed.attachments.append(ParsedAttachment(
         filename=filename or ("inline" if content_id else "attachment"),
         content_type=ctype,
         data=data,
         content_id=content_id,
         inline=bool(content_id) and disposition != "attachment",
+        on_disk=on_disk,
     ))
 
 

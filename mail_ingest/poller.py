@@ -47,6 +47,8 @@ def _drain(source) -> PollReport:
             uidvalidity = source.uidvalidity()
             known = ingest_module.known_uids(source.name, uidvalidity)
             db.session.commit()  # hold no transaction while talking to the server
+            for uid in source.unmarked(known):
+                source.mark_done(uid)  # committed by a run that stopped before marking
             max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
             for pending in source.pending(known):
                 outcome = _take(source, uidvalidity, pending, max_bytes)
@@ -69,8 +71,9 @@ def _take(source, uidvalidity: int, pending, max_bytes: int) -> str | None:
     raw = source.fetch(pending.uid)
     if raw is None:
         return None
-    record = ingest_module.ingest(source.name, uidvalidity, pending.uid, raw)
-    del raw
+    blob = ingest_module.store_raw(raw)
+    del raw  # from here on the message is read from disk: memory stays bounded
+    record = ingest_module.ingest_stored(source.name, uidvalidity, pending.uid, blob)
     outcome = record.outcome.value
     db.session.commit()
     source.mark_done(pending.uid)

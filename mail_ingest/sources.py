@@ -152,6 +152,10 @@ class ImapSource:
                     sizes[uid.decode()] = int(size)
         return [Pending(uid, sizes.get(uid, 0)) for uid in sorted(uids, key=int)]
 
+    def unmarked(self, known: set[str]) -> list[str]:
+        """Recorded messages still unmarked (the poller stopped between commit and mark)."""
+        return [uid for uid in self.box.uids(f"UNKEYWORD {INGESTED_KEYWORD}") if uid in known]
+
     def fetch(self, uid: str) -> bytes | None:
         """The raw message (BODY.PEEK: \\Seen is not set); None if it was expunged meanwhile."""
         result = self.box.client.uid("fetch", uid, "(BODY.PEEK[])")
@@ -218,6 +222,11 @@ class MaildirSource:
                 continue  # removed meanwhile
             out.append((stat.st_mtime, uid, stat.st_size))
         return [Pending(uid, size) for _mtime, uid, size in sorted(out)]
+
+    def unmarked(self, known: set[str]) -> list[str]:
+        """Recorded messages still in new/ (the poller stopped between commit and mark)."""
+        return [uid for uid, path in self._files().items()
+                if uid in known and path.parent.name == "new"]
 
     def fetch(self, uid: str) -> bytes | None:
         """The raw message, or None if it is gone."""

@@ -1,0 +1,54 @@
+"""`flask mail poll --once`, `flask mail log --format json`, `flask mail retry` on a Maildir and IMAP."""
+import json
+import mailbox
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import InboundMessage, InboundOutcome
+from tests import mail_corpus as corpus
+
+
+def _deliver(app, *messages):
+    inbox = mailbox.Maildir(app.config["SOPORTE_INBOX_URL"].removeprefix("maildir://"), create=True)
+    for raw in messages:
+        inbox.add(raw)
+    return inbox
+
+
+def test_poll_once_on_the_embedded_maildir(world, runner, app):
+    inbox = _deliver(app, corpus.simple(), corpus.simple(sender="x@desconocido.example"))
+    result = runner.invoke(args=["mail", "poll", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "ticket 1" in result.output and "triage 1" in result.output
+    # processed messages move to cur/ flagged seen; nothing stays in new/
+    assert all("S" in inbox.get_message(key).get_flags() for key in inbox.keys())
+    assert runner.invoke(args=["mail", "poll", "--once"]).output.strip().endswith("nothing")
+
+
+def test_log_json_lists_every_message_with_its_outcome(world, runner, app):
+    _deliver(app, corpus.simple(subject="uno"), corpus.simple(headers={"Precedence": "bulk"}))
+    runner.invoke(args=["mail", "poll", "--once"])
+    result = runner.invoke(args=["mail", "log", "--format", "json"])
+    assert result.exit_code == 0
+    entries = json.loads(result.output)
+    assert [(e["outcome"], bool(e["ticket"])) for e in entries] == [("TICKET", True), ("IGNORED", False)]
+    assert entries[0]["ticket"] == "TCK-000001" and entries[1]["reason"].startswith("auto-reply")
+    assert entries[0]["raw_sha256"]
+
+
+def test_retry_processes_the_quarantined(world, runner, app):
+    app.config["SOPORTE_INGEST_RATE_LIMIT"] = 1
+    _deliver(app, corpus.simple(subject="a"), corpus.simple(subject="b"))
+    runner.invoke(args=["mail", "poll", "--once"])
+    result = runner.invoke(args=["mail", "retry"])
+    assert result.exit_code == 0 and "TICKET" in result.output
+    outcomes = db.session.scalars(select(InboundMessage.outcome)).all()
+    assert outcomes == [InboundOutcome.TICKET, InboundOutcome.TICKET]
+
+
+def test_unreachable_or_misconfigured_mailbox_exits_non_zero(runner, app):
+    down = runner.invoke(args=["mail", "poll", "--once", "--url", "imap://u:p@127.0.0.1:1/INBOX"])
+    assert down.exit_code != 0 and "cannot open" in down.output
+    bad = runner.invoke(args=["mail", "poll", "--once", "--url", "pop3://host/INBOX"])
+    assert bad.exit_code != 0 and "scheme" in bad.output
