@@ -27,6 +27,9 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL cannot corrupt the database; a power cut may undo the last
+            # commits, which the poller then takes again (it never relies on server flags).
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

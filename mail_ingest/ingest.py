@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import logging
 import re
+from dataclasses import dataclass
 
 import nh3
 from flask import current_app
@@ -54,21 +55,35 @@ def known_uids(mailbox: str, uidvalidity: int) -> set[str]:
         InboundMessage.mailbox == mailbox, InboundMessage.uidvalidity == uidvalidity)))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message, read before the commit (so no reload is needed after it)."""
+
+    outcome: str
+    reason: str | None
+    ticket_number: str | None
+
+
+def _outcome_of(record: InboundMessage) -> Outcome:
+    return Outcome(record.outcome.value, record.reason,
+                   record.ticket.number if record.ticket is not None else None)
+
+
 def store_raw(raw: bytes) -> StoredBlob:
     """Keep the raw source on disk (the caller can then let go of the bytes)."""
     return raw_store().put_bytes(raw)
 
 
-def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> InboundMessage:
+def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> Outcome:
     """Record and process one fetched message given as bytes (see ingest_stored)."""
     return ingest_stored(mailbox, uidvalidity, uid, store_raw(raw))
 
 
-def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) -> InboundMessage:
+def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) -> Outcome:
     """Record and process one message already stored, committing its outcome (see the module doc)."""
     existing = _record_for(mailbox, uidvalidity, uid)
     if existing is not None:
-        return existing  # taken already (by an earlier run or another poller)
+        return _outcome_of(existing)  # taken already (by an earlier run or another poller)
     parsed = parse_stored(raw_store().path_for(blob.sha256))
     record = InboundMessage(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
@@ -77,14 +92,15 @@ def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) ->
         outcome=O.QUARANTINED,
     )
     try:
-        db.session.add(record)
         _process(record, parsed, check_rate=True)
+        db.session.add(record)  # added last: one INSERT with its outcome
+        outcome = _outcome_of(record)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         existing = _record_for(mailbox, uidvalidity, uid)
         if existing is not None:
-            return existing  # another poller recorded it first
+            return _outcome_of(existing)  # another poller recorded it first
         return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "duplicate key race")
     except DBAPIError as error:
         db.session.rollback()
@@ -99,18 +115,18 @@ def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) ->
                       parsed.message_id)
         return _quarantine(mailbox, uidvalidity, uid, parsed, blob, repr(error))
     log.info("ingested mailbox=%s uid=%s message-id=%s outcome=%s reason=%s ticket=%s", mailbox,
-             uid, parsed.message_id, record.outcome.value, record.reason,
-             record.ticket.number if record.ticket else None)
-    return record
+             uid, parsed.message_id, outcome.outcome, outcome.reason, outcome.ticket_number)
+    return outcome
 
 
-def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) -> InboundMessage:
+def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) -> Outcome:
     """Record a message left on the server (too large to download) so staff see it."""
     record = InboundMessage(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid,
                             outcome=O.QUARANTINED, reason=reason[:255])
     db.session.add(record)
+    outcome = _outcome_of(record)
     db.session.commit()
-    return record
+    return outcome
 
 
 def retry(record: InboundMessage) -> InboundMessage:
@@ -155,7 +171,7 @@ def _record_for(mailbox: str, uidvalidity: int, uid: str) -> InboundMessage | No
         InboundMessage.uid == uid)).scalar_one_or_none()
 
 
-def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error: str) -> InboundMessage:
+def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error: str) -> Outcome:
     """Record the message as quarantined in a fresh transaction."""
     record = InboundMessage(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
@@ -163,20 +179,19 @@ def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error: str
         from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
         outcome=O.QUARANTINED, reason="error", error=error)
     db.session.add(record)
+    outcome = _outcome_of(record)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return _record_for(mailbox, uidvalidity, uid)
-    return record
+        return _outcome_of(_record_for(mailbox, uidvalidity, uid))
+    return outcome
 
 
 def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = None,
          ticket: Ticket | None = None, note=None) -> None:
     record.outcome, record.reason = outcome, (reason or None) and reason[:255]
-    if note is not None and note.id is None:
-        db.session.flush()
-    record.ticket, record.note_id = ticket, (note.id if note is not None else None)
+    record.ticket, record.note = ticket, note
 
 
 def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> None:
@@ -190,8 +205,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
         if first is not None and first.id != record.id:
             record.duplicate_of_id = first.id
             return _set(record, O.IGNORED, "duplicate", first.ticket)
-        record.dedupe_key = key
-        db.session.flush()  # the unique key stops a racing poller here
+        record.dedupe_key = key  # unique: a racing poller's commit fails on it
     verdict = classify(parsed, own_addresses())
     if verdict is not None:
         kind, detail = verdict
@@ -205,7 +219,6 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
         return _set(record, O.TRIAGE, "unknown sender")
     ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact)
     result = email_intake.receive(contact, _customer_email(parsed), ticket)
-    db.session.flush()
     _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
 
 
@@ -240,7 +253,7 @@ def _over_rate_limit(sender: str) -> bool:
     count = db.session.scalar(select(func.count()).select_from(InboundMessage).where(
         InboundMessage.from_address == sender, InboundMessage.received_at >= since,
         InboundMessage.outcome.in_([O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED])))
-    return count > limit  # the count includes this message
+    return count >= limit  # this message is not counted: it is not in the session yet
 
 
 def _note_bounce(ticket: Ticket, parsed: ParsedEmail):

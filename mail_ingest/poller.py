@@ -19,6 +19,8 @@ from mail_ingest.sources import open_source
 
 log = logging.getLogger(__name__)
 
+MARK_BATCH = 100  # messages marked on the server with one command
+
 
 @dataclass
 class PollReport:
@@ -47,37 +49,44 @@ def _drain(source) -> PollReport:
             uidvalidity = source.uidvalidity()
             known = ingest_module.known_uids(source.name, uidvalidity)
             db.session.commit()  # hold no transaction while talking to the server
-            for uid in source.unmarked(known):
-                source.mark_done(uid)  # committed by a run that stopped before marking
+            unmarked = source.unmarked(known)
+            if unmarked:
+                source.mark_done(unmarked)  # committed by a run that stopped before marking
             max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
-            for pending in source.pending(known):
-                outcome = _take(source, uidvalidity, pending, max_bytes)
-                if outcome:
-                    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+            done: list[str] = []
+            try:
+                for pending in source.pending(known):
+                    outcome = _take(source, uidvalidity, pending, max_bytes, done)
+                    if outcome:
+                        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+                    if len(done) >= MARK_BATCH:
+                        source.mark_done(done)
+                        done = []
+            finally:
+                if done:
+                    source.mark_done(done)  # committed ones; a crash before this is mended next run
     except MailboxBusy:
         log.info("mailbox=%s busy: another poller holds it", source.name)
         report.busy = True
     return report
 
 
-def _take(source, uidvalidity: int, pending, max_bytes: int) -> str | None:
-    """Download, ingest and mark one message; its outcome's name, or None if it vanished."""
+def _take(source, uidvalidity: int, pending, max_bytes: int, done: list[str]) -> str | None:
+    """Download and ingest one message, adding it to `done` to be marked; its outcome's name."""
     if pending.size > max_bytes:
-        record = ingest_module.quarantine_unfetched(
+        result = ingest_module.quarantine_unfetched(
             source.name, uidvalidity, pending.uid, f"too large: {pending.size} bytes")
         log.warning("mailbox=%s uid=%s left on the server: %s bytes", source.name, pending.uid,
                     pending.size)
-        return record.outcome.value
+        return result.outcome
     raw = source.fetch(pending.uid)
     if raw is None:
         return None
     blob = ingest_module.store_raw(raw)
     del raw  # from here on the message is read from disk: memory stays bounded
-    record = ingest_module.ingest_stored(source.name, uidvalidity, pending.uid, blob)
-    outcome = record.outcome.value
-    db.session.commit()
-    source.mark_done(pending.uid)
-    return outcome
+    result = ingest_module.ingest_stored(source.name, uidvalidity, pending.uid, blob)
+    done.append(pending.uid)  # marked only after the commit, in batches
+    return result.outcome
 
 
 def poll_forever(url: str | None = None, interval: float | None = None) -> None:

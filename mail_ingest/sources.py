@@ -165,9 +165,9 @@ class ImapSource:
                 return item[1]
         return None
 
-    def mark_done(self, uid: str) -> None:
-        """Flag the message read and ours, after its outcome is committed."""
-        self.box.flag(uid, ["\\Seen", INGESTED_KEYWORD], True)
+    def mark_done(self, uids: list[str]) -> None:
+        """Flag messages read and ours, after their outcome is committed."""
+        self.box.flag(uids, ["\\Seen", INGESTED_KEYWORD], True)
 
     def wait(self, seconds: float) -> None:
         """IMAP IDLE until something arrives or the time passes (a plain sleep without IDLE)."""
@@ -238,13 +238,14 @@ class MaildirSource:
                 continue  # moved since the listing; look again
         return None
 
-    def mark_done(self, uid: str) -> None:
+    def mark_done(self, uids: list[str]) -> None:
         """Move new/<uid> to cur/<uid>:2,S (the Maildir way of saying 'seen')."""
-        path = self._paths.get(uid)
-        if path is None or not path.exists():
-            path = self._files().get(uid)
-        if path is not None and path.parent.name == "new":
-            os.replace(path, self.root / "cur" / f"{uid}:2,S")
+        for uid in uids:
+            path = self._paths.get(uid)
+            if path is None or not path.exists():
+                path = self._files().get(uid)
+            if path is not None and path.parent.name == "new":
+                os.replace(path, self.root / "cur" / f"{uid}:2,S")
 
     def wait(self, seconds: float) -> None:
         """Sleep between polls."""

@@ -73,3 +73,4 @@ class InboundMessage(db.Model):
     processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
+    note: Mapped["Note | None"] = relationship()  # noqa: F821

@@ -8,7 +8,7 @@ lost.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -20,17 +20,16 @@ NUMBER_DIGITS = 6
 
 def next_ticket_sequence() -> int:
     """Reserve the next ticket sequence number in the current transaction."""
-    result = db.session.execute(
+    value = db.session.execute(
         update(TicketCounter)
         .where(TicketCounter.name == TICKET_COUNTER)
         .values(value=TicketCounter.value + 1)
-    )
-    if result.rowcount == 0:
+        .returning(TicketCounter.value)
+    ).scalar_one_or_none()
+    if value is None:
         _create_counter()
         return next_ticket_sequence()
-    return db.session.execute(
-        select(TicketCounter.value).where(TicketCounter.name == TICKET_COUNTER)
-    ).scalar_one()
+    return value
 
 
 def _create_counter() -> None:

@@ -30,14 +30,17 @@ def conversation_ids(ticket: Ticket, address: str) -> list[str]:
 
     Threading is per recipient: the customer's thread never points at staff mail.
     """
+    pending = [m.message_id for m in db.session.new if isinstance(m, OutboxMessage)
+               and m.ticket is ticket and m.to_address == address]
     if ticket.id is None:
-        return []
-    rows = db.session.execute(
-        select(OutboxMessage.message_id)
-        .where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.to_address == address)
-        .order_by(OutboxMessage.id)
-    ).scalars()
-    return list(rows)
+        return pending
+    with db.session.no_autoflush:  # the pending rows are read above: no flush needed here
+        rows = db.session.execute(
+            select(OutboxMessage.message_id)
+            .where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.id)
+        ).scalars()
+        return list(rows) + pending
 
 
 def enqueue_mail(

@@ -59,8 +59,7 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
     db.session.add(ticket)
     record_change(ticket, actor, "created", None, ticket.number)
     notes.attach(ticket, None, uploads)
-    db.session.flush()
-    return ticket
+    return ticket  # not flushed: the caller's commit (or next query) writes it in one go
 
 
 def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields) -> list[str]:

@@ -1,0 +1,157 @@
+"""Benchmark: the poller's messages per second against a baseline measured in the same run.
+
+Baseline: imap-tools fetching and parsing the same messages, with no database.
+Poller: `mail_ingest.poller.poll_once` (fetch, store raw, parse, ticket or note,
+attachments, acknowledgement, commit, mark) on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/ingest.py --messages 500
+
+Starts its own Dovecot (like the tests) and needs PostgreSQL on 127.0.0.1:5432.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from imap_tools import MailBoxUnencrypted  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from tests.dovecot import PASSWORD, Dovecot  # noqa: E402
+
+PG_SERVER = os.environ.get("SOPORTE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+WORDS = ("servidor impresora correo red contraseña respaldo equipo licencia usuario acceso error "
+         "lento pantalla teclado factura sistema cliente reinicio conexión archivo").split()
+
+
+def make_messages(count: int, seed: int = 1) -> list[bytes]:
+    """Realistic support mail: a quarter with an attachment of 20 KB to 2 MB, some replies."""
+    rng = random.Random(seed)
+    messages, ids = [], []
+    for i in range(count):
+        msg = EmailMessage()
+        sender = f"usuario{rng.randrange(40)}@cliente.example"
+        msg["From"] = f"Usuario {i} <{sender}>"
+        msg["To"] = "soporte@soporte.example"
+        mid = make_msgid(idstring=str(i), domain="cliente.example")
+        msg["Message-ID"] = mid
+        if ids and rng.random() < 0.2:
+            parent = rng.choice(ids)
+            msg["Subject"] = "Re: pedido"
+            msg["In-Reply-To"] = parent
+            msg["References"] = parent
+        else:
+            msg["Subject"] = " ".join(rng.choices(WORDS, k=5)).capitalize()
+        body = " ".join(rng.choices(WORDS, k=rng.randrange(30, 300)))
+        msg.set_content(f"Hola,\n\n{body}\n\nSaludos")
+        if rng.random() < 0.5:
+            msg.add_alternative(f"<p>Hola,</p><p>{body}</p><p>Saludos</p>", subtype="html")
+        if i % 4 == 0:
+            size = rng.randrange(20 * 1024, 2 * 1024 * 1024)
+            msg.add_attachment(rng.randbytes(size), maintype="application", subtype="octet-stream",
+                               filename=f"adjunto-{i}.bin")
+        ids.append(mid)
+        messages.append(msg.as_bytes())
+    return messages
+
+
+def baseline(dovecot: Dovecot, user: str) -> float:
+    """imap-tools fetching and parsing every message (no database, no marking)."""
+    start = time.perf_counter()
+    count = 0
+    with MailBoxUnencrypted("127.0.0.1", dovecot.port).login(user, PASSWORD) as box:
+        for msg in box.fetch(mark_seen=False, bulk=False):
+            _ = (msg.subject, msg.from_, msg.text, msg.html,
+                 [len(a.payload) for a in msg.attachments])
+            count += 1
+    return count / (time.perf_counter() - start)
+
+
+def poller(database_url: str, inbox_url: str, warm_url: str, workdir: Path) -> tuple[float, dict]:
+    """The real poller on a fresh schema, warmed up first on another mailbox (a running poller
+    has its modules imported and its templates compiled)."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Client, ClientDomain
+    from mail_ingest.poller import poll_once
+
+    app = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": database_url, "SOPORTE_MAIL_DIR": str(workdir / "mail"),
+        "SOPORTE_ATTACHMENT_DIR": str(workdir / "attachments"), "SOPORTE_INGEST_RATE_LIMIT": 10**9,
+        "SOPORTE_SUPPORT_ADDRESS": "soporte@soporte.example"})
+    with app.app_context():
+        upgrade()
+        db.session.add(Client(name="Cliente", domains=[ClientDomain(domain="cliente.example")]))
+        db.session.commit()
+        poll_once(warm_url)
+        start = time.perf_counter()
+        report = poll_once(inbox_url)
+        elapsed = time.perf_counter() - start
+        db.session.remove()
+        db.engine.dispose()
+    return report.processed / elapsed, report.outcomes
+
+
+def fresh_pg_database(name: str) -> str:
+    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return str(make_url(PG_SERVER).set(database=name))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
+    root.chmod(0o755)  # the dovecot user must reach its folder
+    dovecot = Dovecot(root / "dovecot")
+    (root / "dovecot").mkdir()
+    dovecot.start()
+    results = []
+    try:
+        messages = make_messages(args.messages)
+        megabytes = sum(map(len, messages)) / 1e6
+        print(f"{len(messages)} messages, {megabytes:.1f} MB")
+        for backend in args.databases.split(","):
+            user = dovecot.new_user()
+            dovecot.append(user, *messages)
+            base = baseline(dovecot, user)
+            workdir = root / backend
+            url = (f"sqlite:///{workdir / 'bench.db'}" if backend == "sqlite"
+                   else fresh_pg_database("soporte_bench"))
+            workdir.mkdir()
+            warm = dovecot.new_user()
+            dovecot.append(warm, *make_messages(5, seed=99))
+            rate, outcomes = poller(url, dovecot.url(user), dovecot.url(warm), workdir)
+            results.append({"database": backend, "baseline_per_s": round(base, 1),
+                            "poller_per_s": round(rate, 1), "ratio": round(rate / base, 2),
+                            "outcomes": outcomes})
+            print(f"{backend:>10}: baseline {base:6.1f} msg/s, poller {rate:6.1f} msg/s, "
+                  f"ratio {rate / base:.2f}  {outcomes}")
+    finally:
+        dovecot.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
