@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: setup run test translations db seed clean
+.PHONY: setup run test bench translations db seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ db: setup  ## create or upgrade the schema (DATABASE_URL, default SQLite under i
 seed: db  ## demo data (once)
 	$(BIN)/flask seed
 
-run: seed  ## the embedded default: SQLite, demo data, the web app on http://127.0.0.1:5000
+run: seed  ## the embedded default: SQLite, demo data, the poller on instance/inbox, the web app on :5000
+	@echo "Drop .eml files into instance/inbox/new/ (a Maildir): the poller turns them into tickets."
+	$(BIN)/flask mail poll & poller=$$!; trap 'kill $$poller 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0.1:5432)
+	$(BIN)/python bench/ingest.py --messages 500
 
 test: setup  ## the whole suite, on SQLite and on PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
 """Benchmark: the poller's messages per second against a baseline measured in the same run.
 
-Baseline: imap-tools fetching and parsing the same messages, with no database.
+Baseline: imap-tools fetching and parsing the same messages, with no database,
+measured just before and just after the poller (their mean is the baseline).
 Poller: `mail_ingest.poller.poll_once` (fetch, store raw, parse, ticket or note,
 attachments, acknowledgement, commit, mark) on SQLite and on PostgreSQL.
 
@@ -134,7 +135,7 @@ def main() -> None:
         for backend in args.databases.split(","):
             user = dovecot.new_user()
             dovecot.append(user, *messages)
-            base = baseline(dovecot, user)
+            before = baseline(dovecot, user)
             workdir = root / backend
             url = (f"sqlite:///{workdir / 'bench.db'}" if backend == "sqlite"
                    else fresh_pg_database("soporte_bench"))
@@ -142,7 +143,10 @@ def main() -> None:
             warm = dovecot.new_user()
             dovecot.append(warm, *make_messages(5, seed=99))
             rate, outcomes = poller(url, dovecot.url(user), dovecot.url(warm), workdir)
+            after = baseline(dovecot, user)  # the same messages again: the machine's drift
+            base = (before + after) / 2
             results.append({"database": backend, "baseline_per_s": round(base, 1),
+                            "baseline_runs": [round(before, 1), round(after, 1)],
                             "poller_per_s": round(rate, 1), "ratio": round(rate / base, 2),
                             "outcomes": outcomes})
             print(f"{backend:>10}: baseline {base:6.1f} msg/s, poller {rate:6.1f} msg/s, "

@@ -80,43 +80,43 @@ def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> Outcome:
 
 
 def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) -> Outcome:
-    """Record and process one message already stored, committing its outcome (see the module doc)."""
-    existing = _record_for(mailbox, uidvalidity, uid)
-    if existing is not None:
-        return _outcome_of(existing)  # taken already (by an earlier run or another poller)
+    """Record and process one message already stored, committing its outcome (see the module doc).
+
+    The unique keys decide races: a UID another poller recorded meanwhile returns its
+    outcome; a Message-ID another poller took meanwhile makes this one a duplicate.
+    """
     parsed = parse_stored(raw_store().path_for(blob.sha256))
-    record = InboundMessage(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
-        raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
-        from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
-        outcome=O.QUARANTINED,
-    )
-    try:
-        _process(record, parsed, check_rate=True)
-        db.session.add(record)  # added last: one INSERT with its outcome
-        outcome = _outcome_of(record)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = _record_for(mailbox, uidvalidity, uid)
-        if existing is not None:
-            return _outcome_of(existing)  # another poller recorded it first
-        return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "duplicate key race")
-    except DBAPIError as error:
-        db.session.rollback()
-        if error.connection_invalidated:
-            raise  # the database went away: stop the batch; the message stays unmarked
-        log.exception("quarantined mailbox=%s uid=%s message-id=%s", mailbox, uid,
-                      parsed.message_id)
-        return _quarantine(mailbox, uidvalidity, uid, parsed, blob, repr(error))
-    except Exception as error:  # any failure: keep the message, quarantined, and go on
-        db.session.rollback()
-        log.exception("quarantined mailbox=%s uid=%s message-id=%s", mailbox, uid,
-                      parsed.message_id)
-        return _quarantine(mailbox, uidvalidity, uid, parsed, blob, repr(error))
-    log.info("ingested mailbox=%s uid=%s message-id=%s outcome=%s reason=%s ticket=%s", mailbox,
-             uid, parsed.message_id, outcome.outcome, outcome.reason, outcome.ticket_number)
-    return outcome
+    for _attempt in range(2):
+        record = InboundMessage(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
+            raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
+            from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
+            outcome=O.QUARANTINED,
+        )
+        try:
+            _process(record, parsed, check_rate=True)
+            db.session.add(record)  # added last: one INSERT with its outcome
+            outcome = _outcome_of(record)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing = _record_for(mailbox, uidvalidity, uid)
+            if existing is not None:
+                return _outcome_of(existing)  # another poller recorded this UID first
+            continue  # its Message-ID was taken meanwhile: once more, as a duplicate
+        except DBAPIError as error:
+            db.session.rollback()
+            if error.connection_invalidated:
+                raise  # the database went away: stop the batch; the message stays unmarked
+            return _quarantine(mailbox, uidvalidity, uid, parsed, blob, error)
+        except Exception as error:  # any failure: keep the message, quarantined, and go on
+            db.session.rollback()
+            return _quarantine(mailbox, uidvalidity, uid, parsed, blob, error)
+        log.info("ingested mailbox=%s uid=%s message-id=%s outcome=%s reason=%s ticket=%s",
+                 mailbox, uid, parsed.message_id, outcome.outcome, outcome.reason,
+                 outcome.ticket_number)
+        return outcome
+    return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "unique key conflict twice")
 
 
 def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) -> Outcome:
@@ -171,13 +171,15 @@ def _record_for(mailbox: str, uidvalidity: int, uid: str) -> InboundMessage | No
         InboundMessage.uid == uid)).scalar_one_or_none()
 
 
-def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error: str) -> Outcome:
-    """Record the message as quarantined in a fresh transaction."""
+def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error) -> Outcome:
+    """Record the message as quarantined, with its error, in a fresh transaction."""
+    log.error("quarantined mailbox=%s uid=%s message-id=%s: %r", mailbox, uid,
+              parsed.message_id, error, exc_info=isinstance(error, BaseException))
     record = InboundMessage(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
         raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
         from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
-        outcome=O.QUARANTINED, reason="error", error=error)
+        outcome=O.QUARANTINED, reason="error", error=repr(error)[:10000])
     db.session.add(record)
     outcome = _outcome_of(record)
     try:
