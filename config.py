@@ -39,6 +39,8 @@ class Config:
     SOPORTE_INGEST_MAX_BYTES = int(os.environ.get("SOPORTE_INGEST_MAX_BYTES", 50 * 1024 * 1024))
     SOPORTE_INGEST_RATE_LIMIT = int(os.environ.get("SOPORTE_INGEST_RATE_LIMIT", 30))
     SOPORTE_POLL_INTERVAL = float(os.environ.get("SOPORTE_POLL_INTERVAL", 10))
+    SOPORTE_SMTP_URL = os.environ.get("SOPORTE_SMTP_URL", f"file://{INSTANCE_DIR / 'outbox'}")
+    SOPORTE_QUOTE_LINK_DAYS = int(os.environ.get("SOPORTE_QUOTE_LINK_DAYS", 30))
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")

@@ -43,6 +43,9 @@ def _init_extensions(app: Flask) -> None:
                      compare_type=True, render_item=render_migration_item)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
     csrf.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
@@ -69,8 +72,10 @@ def _select_locale() -> str:
 def _register(app: Flask) -> None:
     """Register blueprints and CLI commands."""
     from app.cli import register_commands
+    from app.portal import bp as portal_bp
 
     register_commands(app)
+    app.register_blueprint(portal_bp)
 
     @app.get("/healthz")
     def healthz():

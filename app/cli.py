@@ -12,12 +12,12 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.models.enums import Role
+from app.models.enums import OutboxStatus, Role
 from app.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
-mail_cli = AppGroup("mail", help="Email in (poll, log, retry).")
+mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
 
 
 @users_cli.command("create")
@@ -72,6 +72,40 @@ def export_command(fmt: str, output) -> None:
     output.write("\n]\n")
     if output is not sys.stdout:
         output.close()
+
+
+@mail_cli.command("send")
+@click.option("--once", is_flag=True, help="Send what is due and exit.")
+def send_command(once: bool) -> None:
+    """Deliver the outbox through SOPORTE_SMTP_URL (retrying temporary failures later)."""
+    import logging
+
+    from app.mail.worker import send_forever, send_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not once:
+        send_forever()
+        return
+    report = send_once()
+    click.echo(f"sent {report.sent}, retry later {report.retried}, failed {report.failed}")
+    for line in report.errors:
+        click.echo(f"  {line}", err=True)
+
+
+@mail_cli.command("outbox")
+@click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), default=None)
+def outbox_command(status: str | None) -> None:
+    """List outgoing mail with its status and last error."""
+    from sqlalchemy import select
+
+    from app.models.mail import OutboxMessage
+
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if status:
+        query = query.where(OutboxMessage.status == OutboxStatus(status))
+    for row in db.session.scalars(query):
+        click.echo(f"{row.id:>6} {row.status.value:<8} {row.attempts} {row.kind:<16} "
+                   f"{row.to_address} | {row.subject}{'  !! ' + row.last_error if row.last_error else ''}")
 
 
 def register_commands(app: Flask) -> None:

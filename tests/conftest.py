@@ -143,3 +143,14 @@ def dovecot():
 def imap_user(dovecot):
     """A fresh IMAP user (empty INBOX) on the test Dovecot."""
     return dovecot.new_user()
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback; the app's SOPORTE_SMTP_URL points at it."""
+    from tests.smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    app.config["SOPORTE_SMTP_URL"] = server.url
+    yield server
+    server.stop()

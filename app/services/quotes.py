@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import list_currencies
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -22,6 +24,7 @@ from app.services import notes
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.notifications import notify
+from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.workflow import QUOTE_APPROVED, QUOTE_REJECTED, QUOTE_SAVED, is_free, move_to, \
     require_open
@@ -87,7 +90,11 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
     db.session.flush()
     record_change(ticket, actor, "quote", previous.version if previous else None, quote.version)
     move_to(ticket, QUOTE_SAVED[ticket.status], actor)
-    notes.mail_requester(ticket, "quote_request", quote=quote)
+    from app.services.quote_links import link_for  # links are built from the saved quote
+
+    notes.mail_requester(ticket, "quote_request", quote=quote,
+                         approve_url=link_for(quote, "approve"),
+                         reject_url=link_for(quote, "reject"))
     return quote
 
 
@@ -173,7 +180,14 @@ def _notify_staff(ticket: Ticket, quote: Quote) -> None:
         recipients[ticket.assignee.id] = ticket.assignee
     kind = "quote_approved" if quote.status is QuoteStatus.APPROVED else "quote_rejected"
     for user in recipients.values():
-        notify(user, kind, f"{ticket.number}: {quote.status.value} v{quote.version}", ticket)
+        with force_locale(user.language.value):
+            message = _("%(number)s: the customer's decision on quote version %(version)s: "
+                        "%(status)s.", number=ticket.number, version=quote.version,
+                        status=quote.status.label)
+        notify(user, kind, message, ticket)
+        enqueue_mail("quote_decided_staff", to_address=user.email, to_name=user.name,
+                     language=user.language.value, ticket=ticket,
+                     auto_submitted=AUTO_GENERATED, quote=quote, staff=user)
 
 
 def _amount(value, field: str, maximum: Decimal, message) -> Decimal:

@@ -1,0 +1,82 @@
+"""Signed quote links: bound to the quote's id, version and content; expiring; dead once decided.
+
+The link only opens a page; the decision is a POST from that page (see app.portal),
+so a mail scanner that follows links decides nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.models.enums import QuoteStatus, TicketStatus
+from app.models.quote import Quote
+from app.services import quotes
+from app.services.errors import DomainError
+
+SALT = "soporte.quote-decision"
+
+
+class LinkProblem(DomainError):
+    """The link cannot be used: tampered, expired, already used or superseded."""
+
+    def __init__(self, kind: str, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def content_digest(quote: Quote) -> str:
+    """A fingerprint of what the customer is shown: any change makes old links invalid."""
+    text = f"{quote.id}|{quote.version}|{quote.price}|{quote.currency}|{quote.estimated_hours}|" \
+           f"{quote.message}|{quote.ticket_id}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def make_token(quote: Quote) -> str:
+    """The signed token of a quote version."""
+    return _serializer().dumps({"q": quote.id, "v": quote.version, "d": content_digest(quote)})
+
+
+def link_for(quote: Quote, decision: str | None = None) -> str:
+    """The absolute URL of the quote's page (decision "approve" or "reject" preselects a button)."""
+    base = current_app.config["SOPORTE_BASE_URL"].rstrip("/")
+    url = f"{base}/cotizacion/{make_token(quote)}"
+    return f"{url}?decision={decision}" if decision else url
+
+
+def quote_for_link(token: str, *, lock: bool = False) -> Quote:
+    """The quote a link names, if it can still be decided; LinkProblem otherwise."""
+    max_age = current_app.config["SOPORTE_QUOTE_LINK_DAYS"] * 86400
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkProblem("expired", _l("This link has expired. Reply to our email and we will "
+                                        "send you a new one.")) from None
+    except BadSignature:
+        raise LinkProblem("tampered", _l("This link is not valid. Open it again from our email, "
+                                         "without changing it.")) from None
+    quote = db.session.get(Quote, data.get("q"), populate_existing=True,
+                           with_for_update=lock or None)
+    if quote is None or content_digest(quote) != data.get("d") or quote.version != data.get("v"):
+        raise LinkProblem("tampered", _l("This link is not valid. Open it again from our email, "
+                                         "without changing it."))
+    current = quote.ticket.current_quote
+    if quote.status is QuoteStatus.SUPERSEDED or (current is not None and current.id != quote.id):
+        raise LinkProblem("superseded", _l("This quote was replaced by a newer version, sent in "
+                                           "another email. Use the link of the newest one."))
+    if quote.status is not QuoteStatus.QUOTED or quote.ticket.status is not TicketStatus.QUOTED:
+        raise LinkProblem("used", _l("This quote was already answered. Thank you."))
+    return quote
+
+
+def decide_from_link(token: str, approve: bool, reason: str = "") -> Quote:
+    """Apply the customer's decision from the page of a valid link (exactly one can win)."""
+    quote = quote_for_link(token, lock=True)
+    return quotes.decide_by_customer(quote.id, quote.version, approve, reason)
