@@ -67,6 +67,7 @@ first_valid_gid = 1
 default_login_user = dovenull
 default_internal_user = dovecot
 mail_max_userip_connections = 200
+mailbox_idle_check_interval = 1 secs
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.root}/passwd

@@ -205,3 +205,23 @@ def test_the_database_going_away_mid_batch(dovecot, imap_user, database_urls, tm
 
             _empty_tables()
             db.engine.dispose()
+
+
+def test_the_continuous_poller_wakes_on_imap_idle(world, dovecot, imap_user, app, tmp_path):
+    env = _poller_env(app, dovecot.url(imap_user), tmp_path)
+    env["SOPORTE_POLL_INTERVAL"] = "120"  # only IDLE can wake it within the test's wait
+    db.session.commit()
+    poller = subprocess.Popen([sys.executable, "-m", "flask", "mail", "poll"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)  # connected and idling
+        dovecot.append(imap_user, corpus.simple(subject="llega durante IDLE"))
+        for _ in range(100):
+            db.session.rollback()
+            if _count(Ticket):
+                break
+            time.sleep(0.2)
+        assert _count(Ticket) == 1
+    finally:
+        poller.terminate()
+        poller.wait(timeout=30)

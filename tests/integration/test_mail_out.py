@@ -182,3 +182,44 @@ def test_a_worker_killed_mid_send_sends_each_message_once(world, app, smtp_serve
     assert all(r.status is OutboxStatus.SENT for r in rows)
     ids = [m["Message-ID"] for m in smtp_server.messages]
     assert sorted(ids) == sorted(r.message_id for r in rows)  # each exactly once
+
+
+@pytest.mark.parametrize("mode", ["starttls", "smtps"])
+def test_starttls_and_smtps_with_login(world, app, tmp_path, mode):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.dovecot import free_port
+    from tests.smtp_server import RecordingHandler
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    handler = RecordingHandler()
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"clave")
+
+    port = free_port()
+    # aiosmtpd does not count implicit TLS (ssl_context) as TLS for AUTH; the socket is TLS anyway
+    tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True} \
+        if mode == "starttls" else {"ssl_context": context, "auth_require_tls": False}
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            **tls)
+    controller.start()
+    try:
+        scheme = "smtp" if mode == "starttls" else "smtps"
+        app.config["SOPORTE_SMTP_URL"] = \
+            f"{scheme}://envio:clave@127.0.0.1:{port}?cafile={tmp_path / 'cert.pem'}"
+        factories.ticket_in(world, TicketStatus.QUOTED)
+        assert send_once().sent == 1
+        assert len(handler.messages) == 1 and logins == [(b"envio", b"clave")]
+    finally:
+        controller.stop()
