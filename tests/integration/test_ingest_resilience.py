@@ -216,12 +216,14 @@ def test_the_continuous_poller_wakes_on_imap_idle(world, dovecot, imap_user, app
     try:
         time.sleep(3)  # connected and idling
         dovecot.append(imap_user, corpus.simple(subject="llega durante IDLE"))
-        for _ in range(100):
-            db.session.rollback()
-            if _count(Ticket):
+        found = 0
+        for _ in range(150):
+            found = _count(Ticket)
+            db.session.rollback()  # hold no transaction while waiting: on SQLite it is the lock
+            if found:
                 break
             time.sleep(0.2)
-        assert _count(Ticket) == 1
+        assert found == 1
     finally:
         poller.terminate()
         poller.wait(timeout=30)
