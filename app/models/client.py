@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.columns import UTCDateTime, enum_column_type, utcnow
@@ -44,6 +44,11 @@ class ClientDomain(db.Model):
 
     client: Mapped[Client] = relationship(back_populates="domains")
 
+    @validates("domain")
+    def _normalise(self, _key, value: str) -> str:
+        """Domains are stored lower-case, so lookups use the unique index."""
+        return (value or "").strip().lower()
+
     def __str__(self) -> str:
         return self.domain
 
@@ -62,6 +67,11 @@ class Contact(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="contacts")
+
+    @validates("email")
+    def _normalise(self, _key, value: str) -> str:
+        """Addresses are stored lower-case, so lookups use the unique index."""
+        return (value or "").strip().lower()
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email

@@ -1,19 +1,20 @@
 """Who wrote: a known contact by address, else a new contact of the client owning the domain."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models.client import Client, ClientDomain, Contact
 
 
 def contact_by_address(address: str) -> Contact | None:
-    """The active contact with this email address (case-insensitive), if any."""
+    """The active contact with this email address (case-insensitive: addresses are stored
+    lower-case), if any."""
     address = (address or "").strip().lower()
     if not address:
         return None
     return db.session.execute(
-        select(Contact).where(func.lower(Contact.email) == address, Contact.active.is_(True))
+        select(Contact).where(Contact.email == address, Contact.active.is_(True))
     ).scalar_one_or_none()
 
 
@@ -24,7 +25,7 @@ def client_by_domain(address: str) -> Client | None:
         return None
     return db.session.execute(
         select(Client).join(ClientDomain)
-        .where(func.lower(ClientDomain.domain) == domain, Client.active.is_(True))
+        .where(ClientDomain.domain == domain, Client.active.is_(True))
     ).scalar_one_or_none()
 
 
