@@ -44,6 +44,10 @@ class Config:
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_SUPPORTED_LOCALES = ("es", "en")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("SOPORTE_TIMEZONE", "UTC")
@@ -64,9 +68,10 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: SECRET_KEY is required (checked in create_app)."""
+    """Production: SECRET_KEY is required (checked in create_app); cookies only over TLS."""
 
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
 
 CONFIGS = {

@@ -51,6 +51,9 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
 
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
     @login_manager.user_loader
     def _load_user(user_id: str):
         return db.session.get(models.User, int(user_id))
@@ -74,8 +77,11 @@ def _register(app: Flask) -> None:
     from app.cli import register_commands
     from app.portal import bp as portal_bp
 
+    from app.web import register as register_web
+
     register_commands(app)
     app.register_blueprint(portal_bp)
+    register_web(app)
 
     @app.get("/healthz")
     def healthz():

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -26,6 +26,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[Language] = mapped_column(enum_column_type(Language), default=Language.ES)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sign-in throttling: failures in a row, and until when further attempts are refused.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @validates("email")
+    def _normalise(self, _key, value: str) -> str:
+        """Addresses are stored lower-case (sign-in and lookups compare exactly)."""
+        return (value or "").strip().lower()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in

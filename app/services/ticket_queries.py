@@ -1,0 +1,118 @@
+"""Reading tickets for the dashboard: the filtered, searched, sorted, paginated list; the timeline."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models.client import Client
+from app.models.enums import TicketStatus, Urgency
+from app.models.ticket import Note, Ticket
+from app.services.permissions import Actor, Permission, require
+
+SORTS = {
+    "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
+    "urgency": Ticket.urgency, "updated": Ticket.updated_at,
+}
+PER_PAGE = 25
+
+
+@dataclass
+class TicketFilters:
+    """What the list shows; every field comes from the URL, so a view can be bookmarked."""
+
+    client_id: int | None = None
+    statuses: list[TicketStatus] = field(default_factory=list)
+    type_id: int | None = None
+    urgency: Urgency | None = None
+    assignee_id: int | None = None
+    contract_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    q: str = ""
+    archived: bool = False
+    sort: str = "-created"
+    page: int = 1
+
+
+@dataclass
+class TicketPage:
+    """One page of the list."""
+
+    items: list[Ticket]
+    total: int
+    page: int
+    pages: int
+
+
+def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
+    query = select(Ticket)
+    if filters.client_id:
+        query = query.where(Ticket.client_id == filters.client_id)
+    if with_status and filters.statuses:
+        query = query.where(Ticket.status.in_(filters.statuses))
+    elif not filters.archived:
+        query = query.where(Ticket.status != TicketStatus.CLOSED)
+    if filters.type_id:
+        query = query.where(Ticket.type_id == filters.type_id)
+    if filters.urgency:
+        query = query.where(Ticket.urgency == filters.urgency)
+    if filters.assignee_id:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.contract_id:
+        query = query.where(Ticket.contract_id == filters.contract_id)
+    if filters.date_from:
+        query = query.where(Ticket.created_at >= dt.datetime.combine(
+            filters.date_from, dt.time.min, tzinfo=dt.timezone.utc))
+    if filters.date_to:
+        query = query.where(Ticket.created_at < dt.datetime.combine(
+            filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc))
+    text = (filters.q or "").strip()
+    if text:
+        like = f"%{text.lower()}%"
+        in_notes = select(Note.id).where(Note.ticket_id == Ticket.id,
+                                         func.lower(Note.body_text).like(like)).exists()
+        query = query.join(Client, Client.id == Ticket.client_id).where(or_(
+            func.lower(Ticket.number).like(like), func.lower(Client.name).like(like),
+            func.lower(Ticket.subject).like(like), func.lower(Ticket.description).like(like),
+            in_notes))
+    return query
+
+
+def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
+    """The page of tickets the filters select. Raises NotPermitted without the view permission."""
+    require(actor, Permission.VIEW)
+    query = _filtered(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    key = filters.sort.lstrip("-")
+    column = SORTS.get(key, Ticket.created_at)
+    order = column.desc() if filters.sort.startswith("-") or key not in SORTS else column.asc()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, filters.page), pages)
+    items = db.session.scalars(
+        query.options(selectinload(Ticket.client), selectinload(Ticket.assignee),
+                      selectinload(Ticket.contract))
+        .order_by(order, Ticket.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return TicketPage(list(items), total, page, pages)
+
+
+def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:
+    """How many tickets of each status the other filters select."""
+    require(actor, Permission.VIEW)
+    sub = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False) \
+        .subquery()
+    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
+    return {TicketStatus(status): count for status, count in rows}
+
+
+def ticket_by_number(actor: Actor, number: str) -> Ticket | None:
+    """A ticket with everything its page shows, or None."""
+    require(actor, Permission.VIEW)
+    return db.session.execute(
+        select(Ticket).where(Ticket.number == number).options(
+            selectinload(Ticket.notes), selectinload(Ticket.changes),
+            selectinload(Ticket.quotes), selectinload(Ticket.time_entries),
+            selectinload(Ticket.attachments))).scalar_one_or_none()
