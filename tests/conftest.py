@@ -23,18 +23,19 @@ PG_SERVER_URL = os.environ.get("SOPORTE_TEST_PG_URL",
 
 
 def _pg_test_url() -> str:
-    """A database of our own on the PostgreSQL server, one per xdist worker."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return str(make_url(PG_SERVER_URL).set(database=f"soporte_test_{worker}"))
+    """A database of our own on the PostgreSQL server, one per test process (runs side by side
+    on one server never touch each other's data)."""
+    return str(make_url(PG_SERVER_URL).set(database=f"soporte_test_{os.getpid()}"))
 
 
-def _recreate_pg_database(url: str) -> None:
-    """Drop and create the test database (autocommit: CREATE DATABASE cannot run in a transaction)."""
+def _recreate_pg_database(url: str, create: bool = True) -> None:
+    """Drop (and create) the test database (autocommit: CREATE DATABASE needs it)."""
     name = make_url(url).database
     server = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if create:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
 
 
@@ -70,7 +71,9 @@ def database_urls(tmp_path_factory):
             upgrade()
             db.engine.dispose()
         urls[backend] = url
-    return urls
+    yield urls
+    if "postgresql" in urls:
+        _recreate_pg_database(urls["postgresql"], create=False)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -14,6 +14,7 @@ from app.models.user import User
 from app.services.attachments import attachment_store
 from app.services.errors import NotPermitted
 from app.services.permissions import Permission, require
+from app.services.ticket_actions import available_actions
 from app.services.ticket_queries import list_tickets, status_counts, ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.filters import filters_from_args
@@ -80,7 +81,8 @@ def detail(number: str):
     if ticket is None:
         abort(404)
     return render_template("tickets/detail.html", ticket=ticket, timeline=_timeline(ticket),
-                           loose_files=[a for a in ticket.attachments if a.note_id is None])
+                           loose_files=[a for a in ticket.attachments if a.note_id is None],
+                           actions=available_actions(current_user, ticket))
 
 
 @bp.get("/operacion/adjunto/<int:attachment_id>")

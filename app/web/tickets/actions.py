@@ -1,0 +1,69 @@
+"""POST /operacion/ticket/<number>/<action>: each form of the ticket page, turned into one service
+call; a refused action comes back as a message in the user's language and changes nothing."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.enums import TicketStatus
+from app.models.ticket import Ticket
+from app.services import assignment, billing, notes, quotes, status, worklog
+from app.services.errors import DomainError
+from app.services.notes import Upload
+from app.services.quotes import QuoteInput
+from app.web.tickets import bp
+
+
+def _uploads() -> list[Upload]:
+    return [Upload(f.filename or "", f.stream, f.mimetype) for f in request.files.getlist("files")
+            if f and f.filename]
+
+
+def _status(value: str) -> TicketStatus:
+    try:
+        return TicketStatus(value)
+    except ValueError:
+        from app.services.errors import ValidationFailed
+
+        raise ValidationFailed(_("Choose the new status.")) from None
+
+
+ACTIONS = {
+    "assign": lambda u, t, f: assignment.assign(u, t, f.get("assignee_id") or None),
+    "quote": lambda u, t, f: quotes.save_quote(u, t, QuoteInput(
+        f.get("price"), f.get("estimated_hours"), f.get("currency"), f.get("message", ""))),
+    "approve": lambda u, t, f: quotes.record_decision(u, t, True, f.get("note", "")),
+    "reject": lambda u, t, f: quotes.record_decision(u, t, False, f.get("note", "")),
+    "free": lambda u, t, f: billing.mark_free(u, t, f.get("free") == "1", f.get("note", "")),
+    "time": lambda u, t, f: worklog.log_time(u, t, f.get("hours"), f.get("minutes"),
+                                             f.get("note", "")),
+    "status": lambda u, t, f: status.change_status(u, t, _status(f.get("status", "")),
+                                                   f.get("note", "")),
+    "note": lambda u, t, f: notes.add_internal_note(u, t, f.get("text", ""), _uploads()),
+    "reply": lambda u, t, f: notes.reply_publicly(u, t, f.get("text", ""), _uploads()),
+    "close": lambda u, t, f: status.close_ticket(u, t, f.get("note", "")),
+    "reopen": lambda u, t, f: status.reopen_ticket(u, t, f.get("note", "")),
+}
+
+
+@bp.post("/operacion/ticket/<number>/<action>")
+@login_required
+def act(number: str, action: str):
+    """Run one action; one transaction per request."""
+    if action not in ACTIONS:
+        abort(404)
+    ticket = db.session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
+    if ticket is None:
+        abort(404)
+    try:
+        ACTIONS[action](current_user, ticket, request.form)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("tickets.detail", number=number)), 303
+    flash(_("Saved."), "info")
+    return redirect(url_for("tickets.detail", number=number)), 303
