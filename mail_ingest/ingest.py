@@ -151,6 +151,15 @@ def retry(record: InboundMessage) -> InboundMessage:
     return record
 
 
+def retry_by(actor: Actor, record_id: int) -> InboundMessage:
+    """An administrator retries a quarantined message. Raises NotPermitted, NotFound."""
+    require(actor, Permission.MANAGE_REFERENCE)
+    record = db.session.get(InboundMessage, record_id)
+    if record is None or record.outcome is not O.QUARANTINED:
+        raise NotFound(_l("That message is not in quarantine."))
+    return retry(record)
+
+
 def resolve_triage(actor: Actor, record_id: int, client_id: int) -> InboundMessage:
     """Staff pick the client of an unknown sender: the sender becomes its contact, the mail is processed."""
     require(actor, Permission.CREATE)

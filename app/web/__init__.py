@@ -4,10 +4,21 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register the dashboard's blueprints and its security headers."""
+    from flask_login import current_user
+
+    from app.web.account import bp as account_bp
+    from app.web.account.routes import unread_count
     from app.web.auth import bp as auth_bp
+    from app.web.inbox import bp as inbox_bp
     from app.web.security import add_security_headers
     from app.web.tickets import bp as tickets_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(tickets_bp)
+    for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp):
+        app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
+
+    @app.context_processor
+    def _header_flags():
+        if getattr(current_user, "is_authenticated", False):
+            return {"unread_notifications": unread_count(current_user)}
+        return {}

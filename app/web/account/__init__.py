@@ -1,0 +1,6 @@
+"""The signed-in user's own things: notifications, language."""
+from flask import Blueprint
+
+bp = Blueprint("account", __name__)
+
+from app.web.account import routes  # noqa: E402,F401

@@ -1,0 +1,70 @@
+"""Triage: pick the client of an unknown sender. Quarantine: see the error, retry (administrators)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.client import Client
+from app.models.enums import InboundOutcome
+from app.models.mail import InboundMessage
+from app.services.errors import DomainError
+from app.services.permissions import Permission, can, require
+from app.web.inbox import bp
+from mail_ingest.ingest import resolve_triage, retry_by
+
+
+def _records(outcome: InboundOutcome):
+    return db.session.scalars(select(InboundMessage).where(InboundMessage.outcome == outcome)
+                              .order_by(InboundMessage.received_at.desc()).limit(200)).all()
+
+
+@bp.get("/triage")
+@login_required
+def triage():
+    """Mail from unknown senders, waiting for staff to pick the client."""
+    require(current_user, Permission.VIEW)
+    clients = db.session.scalars(select(Client).where(Client.active.is_(True))
+                                 .order_by(Client.name)).all()
+    return render_template("inbox/triage.html", records=_records(InboundOutcome.TRIAGE),
+                           clients=clients, can_resolve=can(current_user, Permission.CREATE))
+
+
+@bp.get("/cuarentena")
+@login_required
+def quarantine():
+    """Mail that could not be processed, with its error."""
+    require(current_user, Permission.VIEW)
+    return render_template("inbox/quarantine.html", records=_records(InboundOutcome.QUARANTINED),
+                           can_retry=can(current_user, Permission.MANAGE_REFERENCE))
+
+
+def _apply(action, success_message: str, back: str):
+    try:
+        record = action()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(back), 303)
+    flash(success_message + (f" {record.ticket.number}" if record.ticket else ""), "info")
+    return redirect(url_for(back), 303)
+
+
+@bp.post("/<int:record_id>/cliente")
+@login_required
+def assign_client(record_id: int):
+    """The chosen client gets the sender as a contact; the mail becomes a ticket or a note."""
+    client_id = request.form.get("client_id", type=int) or 0
+    return _apply(lambda: resolve_triage(current_user, record_id, client_id),
+                  _("Processed."), "inbox.triage")
+
+
+@bp.post("/<int:record_id>/reintentar")
+@login_required
+def retry(record_id: int):
+    """Process a quarantined message again from its stored source."""
+    return _apply(lambda: retry_by(current_user, record_id), _("Processed again."),
+                  "inbox.quarantine")

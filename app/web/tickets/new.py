@@ -1,0 +1,62 @@
+"""GET/POST /operacion/ticket/nuevo: the new-ticket form. The client comes first; the form then
+offers only that client's contacts, contracts and projects (a reload with ?client=, no script)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.client import Client, Contact, Contract, Project, TicketType
+from app.models.enums import Urgency
+from app.services import tickets
+from app.services.errors import DomainError
+from app.services.notes import Upload
+from app.services.permissions import Permission, require
+from app.services.tickets import TicketFields
+from app.web.tickets import bp
+
+
+def _choices(client_id: int | None) -> dict:
+    of_client = lambda model: db.session.scalars(  # noqa: E731
+        select(model).where(model.client_id == client_id, model.active.is_(True))
+        .order_by(model.id)).all() if client_id else []
+    return {
+        "clients": db.session.scalars(select(Client).where(Client.active.is_(True))
+                                      .order_by(Client.name)).all(),
+        "contacts": of_client(Contact), "contracts": of_client(Contract),
+        "projects": of_client(Project),
+        "types": db.session.scalars(select(TicketType).where(TicketType.active.is_(True))
+                                    .order_by(TicketType.name)).all(),
+        "urgencies": list(Urgency),
+    }
+
+
+@bp.route("/operacion/ticket/nuevo", methods=["GET", "POST"])
+@login_required
+def new():
+    """Create a ticket; a refused form comes back filled in, with the message."""
+    require(current_user, Permission.CREATE)
+    values = request.form if request.method == "POST" else request.args
+    client_id = values.get("client_id", type=int)
+    if request.method == "POST":
+        fields = TicketFields(
+            client_id=client_id, description=values.get("description", ""),
+            contact_id=values.get("contact_id") or None, contract_id=values.get("contract_id") or None,
+            project_id=values.get("project_id") or None, type_id=values.get("type_id") or None,
+            subject=values.get("subject", ""), urgency=values.get("urgency") or "MEDIUM")
+        uploads = [Upload(f.filename, f.stream, f.mimetype) for f in request.files.getlist("files")
+                   if f and f.filename]
+        try:
+            ticket = tickets.create_ticket(current_user, fields, uploads=uploads)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return render_template("tickets/new.html", values=values, error_field=error.field,
+                                   **_choices(client_id)), 422
+        flash(_("Ticket %(number)s created.", number=ticket.number), "info")
+        return redirect(url_for("tickets.detail", number=ticket.number), 303)
+    return render_template("tickets/new.html", values=values, error_field=None,
+                           **_choices(client_id))

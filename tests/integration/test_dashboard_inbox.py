@@ -1,0 +1,70 @@
+"""Triage and quarantine views, the notifications bell, and the language switch."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import InboundMessage, InboundOutcome, Language, Ticket, User
+from app.services import assignment
+from mail_ingest.ingest import ingest
+from tests import factories
+from tests import mail_corpus as corpus
+from tests.factories import PASSWORD
+
+
+def _login(client, user):
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+
+
+def test_triage_turns_an_unknown_sender_into_a_ticket(world, client):
+    ingest("test", 0, "1", corpus.simple(sender="alguien@gmail.example", subject="Ayuda"))
+    _login(client, world.agent)
+    page = client.get("/operacion/correo/triage").get_data(as_text=True)
+    assert "alguien@gmail.example" in page
+    record = db.session.scalars(select(InboundMessage)).one()
+    done = client.post(f"/operacion/correo/{record.id}/cliente",
+                       data={"client_id": world.other_client.id})
+    assert done.status_code == 303
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert ticket.client_id == world.other_client.id and ticket.contact.email == "alguien@gmail.example"
+    assert "alguien@gmail.example" not in client.get("/operacion/correo/triage").get_data(as_text=True)
+
+
+def test_quarantine_shows_the_error_and_only_admins_retry(world, client, app):
+    app.config["SOPORTE_INGEST_RATE_LIMIT"] = 0  # everything is held
+    ingest("test", 0, "1", corpus.simple(subject="retenido"))
+    record = db.session.scalars(select(InboundMessage)).one()
+    assert record.outcome is InboundOutcome.QUARANTINED
+    _login(client, world.agent)
+    page = client.get("/operacion/correo/cuarentena").get_data(as_text=True)
+    assert "retenido" in page and "rate-limited" in page and "Reintentar" not in page
+    client.post(f"/operacion/correo/{record.id}/reintentar")
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, record.id).outcome is InboundOutcome.QUARANTINED
+    client.post("/logout")
+    _login(client, world.admin)
+    client.post(f"/operacion/correo/{record.id}/reintentar")
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, record.id).outcome is InboundOutcome.TICKET
+
+
+def test_the_bell_counts_unread_assignments(world, client):
+    ticket = factories.new_ticket(world)
+    assignment.assign(world.supervisor, ticket, world.agent2.id)
+    db.session.commit()
+    _login(client, world.agent2)
+    page = client.get("/operacion/ticket").get_data(as_text=True)
+    assert '<span id="unread">1</span>' in page
+    listing = client.get("/notificaciones").get_data(as_text=True)
+    assert ticket.number in listing
+    client.post("/notificaciones/leidas")
+    assert '<span id="unread">0</span>' in client.get("/operacion/ticket").get_data(as_text=True)
+
+
+def test_switching_language_sticks_to_the_user(world, client):
+    _login(client, world.agent)
+    assert "Tickets de soporte" in client.get("/operacion/ticket").get_data(as_text=True)
+    client.post("/preferencias/idioma", data={"language": "en"})
+    assert "Support tickets" in client.get("/operacion/ticket").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, world.agent.id).language is Language.EN
+    client.post("/preferencias/idioma", data={"language": "fr"})  # not offered: ignored
+    assert db.session.get(User, world.agent.id).language is Language.EN
