@@ -77,11 +77,13 @@ def _register(app: Flask) -> None:
     from app.cli import register_commands
     from app.portal import bp as portal_bp
 
+    from app.admin import init_admin
     from app.web import register as register_web
 
     register_commands(app)
     app.register_blueprint(portal_bp)
     register_web(app)
+    init_admin(app)
 
     @app.get("/healthz")
     def healthz():

@@ -6,6 +6,8 @@ def register(app: Flask) -> None:
     """Register the dashboard's blueprints and its security headers."""
     from flask_login import current_user
 
+    from app.services.permissions import Permission, can
+
     from app.web.account import bp as account_bp
     from app.web.account.routes import unread_count
     from app.web.auth import bp as auth_bp
@@ -20,5 +22,6 @@ def register(app: Flask) -> None:
     @app.context_processor
     def _header_flags():
         if getattr(current_user, "is_authenticated", False):
-            return {"unread_notifications": unread_count(current_user)}
+            return {"unread_notifications": unread_count(current_user),
+                    "can_admin": can(current_user, Permission.MANAGE_REFERENCE)}
         return {}

@@ -1,0 +1,88 @@
+"""Flask-Admin at /admin for reference data, users and roles: administrators only.
+
+Tickets, quotes and time are not edited here; they change only through the workflow services.
+"""
+from __future__ import annotations
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import Length, Optional
+
+from app.extensions import db
+from app.models import Client, ClientDomain, Contact, Contract, Project, TicketType, User
+from app.services.permissions import Permission, can
+
+
+class _AdminOnly:
+    """Shown only to signed-in administrators; CSRF through Flask-WTF."""
+
+    form_base_class = FlaskForm
+
+    def is_accessible(self) -> bool:
+        return bool(getattr(current_user, "is_authenticated", False)
+                    and can(current_user, Permission.MANAGE_REFERENCE))
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not getattr(current_user, "is_authenticated", False):
+            return redirect(url_for("auth.login", next=request.path))
+        abort(403)
+
+
+class IndexView(_AdminOnly, AdminIndexView):
+    """The admin home."""
+
+    @expose("/")
+    def index(self):
+        return super().index()
+
+
+class ReferenceView(_AdminOnly, ModelView):
+    """A reference-data table: list, search, create, edit."""
+
+    can_delete = False  # deactivate instead: tickets refer to these rows
+    page_size = 50
+
+
+class ClientView(ReferenceView):
+    column_list = ("name", "active", "domains")
+    column_searchable_list = ("name",)
+    inline_models = (ClientDomain,)
+    form_excluded_columns = ("contacts", "contracts", "projects", "created_at")
+
+
+class ContactView(ReferenceView):
+    column_list = ("name", "email", "client", "language", "active")
+    column_searchable_list = ("name", "email")
+    form_excluded_columns = ("created_at",)
+
+
+class UserView(ReferenceView):
+    column_list = ("name", "email", "role", "language", "active")
+    column_searchable_list = ("name", "email")
+    form_excluded_columns = ("password_hash", "created_at", "failed_logins", "locked_until")
+    form_extra_fields = {"new_password": PasswordField(
+        _l("New password"), validators=[Optional(), Length(min=8)])}
+
+    def on_model_change(self, form, model, is_created):
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+        elif is_created:
+            raise ValueError(str(_l("A new user needs a password.")))
+
+
+def init_admin(app: Flask) -> Admin:
+    """Build the admin for this app (one Admin per app: views belong to one app)."""
+    admin = Admin(app, name="Soporte", url="/admin", index_view=IndexView(url="/admin"))
+    session = db.session
+    admin.add_view(ClientView(Client, session, name=_l("Clients")))
+    admin.add_view(ContactView(Contact, session, name=_l("Contacts")))
+    admin.add_view(ReferenceView(Contract, session, name=_l("Contracts")))
+    admin.add_view(ReferenceView(Project, session, name=_l("Projects")))
+    admin.add_view(ReferenceView(TicketType, session, name=_l("Ticket types")))
+    admin.add_view(UserView(User, session, name=_l("Users and roles")))
+    return admin

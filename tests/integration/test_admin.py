@@ -1,0 +1,51 @@
+"""Flask-Admin at /admin: administrators only; reference data and users; no tickets there."""
+import re
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ClientDomain, User
+from tests.factories import PASSWORD
+
+
+def _login(client, user):
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+
+
+def test_only_administrators_get_in(world, client):
+    assert client.get("/admin/client/").status_code == 302  # to sign-in
+    for role in ("viewer", "agent", "supervisor"):
+        _login(client, getattr(world, role))
+        assert client.get("/admin/client/").status_code == 403, role
+        assert client.post("/admin/client/new/", data={"name": "X"}).status_code == 403, role
+        client.post("/logout")
+    _login(client, world.admin)
+    assert client.get("/admin/client/").status_code == 200
+
+
+def test_admin_manages_clients_with_domains_and_users(world, client):
+    _login(client, world.admin)
+    created = client.post("/admin/client/new/", data={
+        "name": "Nuevo Cliente", "active": "y", "notes": "",
+        "domains-0-domain": "NUEVO.example"})
+    assert created.status_code == 302
+    assert db.session.scalars(select(ClientDomain.domain).where(
+        ClientDomain.domain == "nuevo.example")).one()
+    user = client.post("/admin/user/new/", data={
+        "email": "Tecnico@Soporte.example", "name": "Técnico", "role": "AGENT", "language": "ES",
+        "active": "y", "new_password": "clave de prueba"})
+    assert user.status_code == 302
+    saved = db.session.scalars(select(User).where(User.email == "tecnico@soporte.example")).one()
+    assert saved.check_password("clave de prueba")
+    short = client.post("/admin/user/new/", data={
+        "email": "otro@soporte.example", "name": "Otro", "role": "AGENT", "language": "ES",
+        "active": "y", "new_password": "corta"})
+    assert short.status_code == 200  # the form comes back with the error
+    assert not db.session.scalars(select(User).where(User.email == "otro@soporte.example")).all()
+
+
+def test_tickets_are_not_edited_in_admin(world, client):
+    _login(client, world.admin)
+    menu = client.get("/admin/").get_data(as_text=True)
+    assert not re.search(r'href="/admin/(ticket|quote|timeentry)/"', menu)
+    assert client.get("/admin/ticket/").status_code == 404
