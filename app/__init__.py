@@ -35,12 +35,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 def _init_extensions(app: Flask) -> None:
     """Bind the unbound extensions of app.extensions to this app."""
     from app import models  # noqa: F401 - registers every table on the metadata
-    from app.database import configure_engine, render_migration_item
+    from app.database import configure_engine, include_in_autogenerate, render_migration_item
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True,
-                     compare_type=True, render_item=render_migration_item)
+                     compare_type=True, render_item=render_migration_item,
+                     include_object=include_in_autogenerate)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     from flask_babel import get_locale

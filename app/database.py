@@ -47,3 +47,17 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+# Kept by the full-text migration, outside the models: PostgreSQL's generated tsvector columns
+# and SQLite's FTS5 tables (and the shadow tables FTS5 creates for them).
+FULL_TEXT_OBJECTS = ("search_vector", "ix_ticket_search_vector", "ix_note_search_vector")
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic autogenerate hook: leave the full-text objects alone."""
+    if name in FULL_TEXT_OBJECTS:
+        return False
+    if type_ == "table" and name and (name.endswith("_fts") or "_fts_" in name):
+        return False
+    return True

@@ -78,7 +78,7 @@ class UserView(ReferenceView):
 def init_admin(app: Flask) -> Admin:
     """Build the admin for this app (one Admin per app: views belong to one app)."""
     admin = Admin(app, name="Soporte", url="/admin", index_view=IndexView(url="/admin"))
-    session = db.session
+    session = db  # Flask-Admin 2 takes the Flask-SQLAlchemy object
     admin.add_view(ClientView(Client, session, name=_l("Clients")))
     admin.add_view(ContactView(Contact, session, name=_l("Contacts")))
     admin.add_view(ReferenceView(Contract, session, name=_l("Contracts")))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -70,16 +71,32 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if filters.date_to:
         query = query.where(Ticket.created_at < dt.datetime.combine(
             filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc))
-    text = (filters.q or "").strip()
-    if text:
-        like = f"%{text.lower()}%"
-        in_notes = select(Note.id).where(Note.ticket_id == Ticket.id,
-                                         func.lower(Note.body_text).like(like)).exists()
-        query = query.join(Client, Client.id == Ticket.client_id).where(or_(
-            func.lower(Ticket.number).like(like), func.lower(Client.name).like(like),
-            func.lower(Ticket.subject).like(like), func.lower(Ticket.description).like(like),
-            in_notes))
+    text_query = (filters.q or "").strip()
+    if text_query:
+        query = query.where(_search(text_query))
     return query
+
+
+def _search(text_query: str):
+    """Number or client name (substring), or the full text of the ticket and its notes: a
+    tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix match) on SQLite."""
+    like = f"%{text_query.lower()}%"
+    clients = select(Client.id).where(func.lower(Client.name).like(like))
+    conditions = [func.lower(Ticket.number).like(like), Ticket.client_id.in_(clients)]
+    words = re.findall(r"\w+", text_query)
+    if words and db.session.get_bind().dialect.name == "postgresql":
+        tsquery = func.websearch_to_tsquery("spanish", text_query)
+        conditions.append(literal_column("ticket.search_vector").op("@@")(tsquery))
+        conditions.append(select(Note.id).where(
+            Note.ticket_id == Ticket.id,
+            literal_column("note.search_vector").op("@@")(tsquery)).exists())
+    elif words:
+        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words[:20])
+        conditions.append(Ticket.id.in_(
+            text("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :m").bindparams(m=match)))
+        conditions.append(Ticket.id.in_(select(Note.ticket_id).where(Note.id.in_(
+            text("SELECT rowid FROM note_fts WHERE note_fts MATCH :n").bindparams(n=match)))))
+    return or_(*conditions)
 
 
 def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:

@@ -180,3 +180,17 @@ def test_viewers_may_look(world, client):
     factories.new_ticket(world)
     _login(client, world.viewer)
     assert client.get("/operacion/ticket").status_code == 200
+
+
+def test_full_text_search_finds_words_in_tickets_and_notes(staff, client, backend):
+    screen = factories.new_ticket(staff, description="La pantalla del portátil parpadea")
+    other = factories.new_ticket(staff, description="Instalar antivirus")
+    notes.add_internal_note(staff.agent, other, "Configuramos las impresoras de la oficina")
+    db.session.commit()
+    search = lambda q: _numbers(client.get("/operacion/ticket", query_string={"q": q})  # noqa: E731
+                                .get_data(as_text=True))
+    assert search("portatil parpadea") == [screen.number]  # accents do not matter
+    assert search("impresoras") == [other.number]
+    assert search('"; DROP TABLE ticket; --') == []  # quotes and operators are just text
+    if backend == "postgresql":  # Spanish stemming: singular finds plural
+        assert search("impresora") == [other.number]
