@@ -1,0 +1,163 @@
+"""Benchmark: server time of the ticket list with 100,000 tickets and 500,000 notes.
+
+For each view (unfiltered, each filter, a text search in tickets and in notes) it
+reports the median and 95th percentile of the request's time inside the app (the
+test client: no network), and the ratio to a baseline measured in the same run:
+the notifications page: the same layout and session, no ticket query.
+
+    .venv/bin/python bench/dashboard.py --tickets 100000 --notes 500000
+
+Needs PostgreSQL on 127.0.0.1:5432 for the PostgreSQL half.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import WORDS, fresh_pg_database  # noqa: E402
+
+PASSWORD = "benchmark-password"
+
+
+def populate(tickets: int, notes: int, seed: int = 3) -> dict:
+    """Reference data through the ORM, tickets and notes through bulk Core inserts."""
+    from werkzeug.security import generate_password_hash
+
+    from app.extensions import db
+    from app.models import (Client, Contact, Contract, Note, Role, Ticket, TicketCounter,
+                            TicketType, User)
+    from app.models.enums import NoteKind, PaymentStatus, TicketSource, TicketStatus, Urgency
+
+    rng = random.Random(seed)
+    clients = [Client(name=f"Cliente {i}") for i in range(50)]
+    db.session.add_all(clients)
+    types = [TicketType(name=n) for n in ("Incidente", "Requerimiento", "Consulta")]
+    db.session.add_all(types)
+    password = generate_password_hash(PASSWORD)
+    users = [User(email=f"agente{i}@bench.example", name=f"Agente {i}", role=Role.SUPERVISOR,
+                  password_hash=password) for i in range(10)]
+    db.session.add_all(users)
+    db.session.flush()
+    contacts = [Contact(client=c, email=f"c{c.id}@cliente{c.id}.example") for c in clients]
+    contracts = [Contract(client=c, name=f"Contrato {c.id}") for c in clients]
+    db.session.add_all(contacts + contracts)
+    db.session.flush()
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    statuses, urgencies = list(TicketStatus), list(Urgency)
+    rows = []
+    for i in range(1, tickets + 1):
+        c = rng.randrange(50)
+        created = start + dt.timedelta(minutes=i * 7)
+        rows.append({
+            "sequence": i, "number": f"TCK-{i:06d}", "client_id": clients[c].id,
+            "contact_id": contacts[c].id, "contract_id": contracts[c].id if i % 3 else None,
+            "type_id": rng.choice(types).id, "subject": " ".join(rng.choices(WORDS, k=4)),
+            "description": " ".join(rng.choices(WORDS, k=40)),
+            "urgency": rng.choice(urgencies).name, "status": rng.choice(statuses).name,
+            "assignee_id": rng.choice(users).id if i % 4 else None, "is_free": False,
+            "payment_status": PaymentStatus.UNPAID.name, "total_minutes": 0,
+            "source": TicketSource.EMAIL.name, "created_at": created, "updated_at": created,
+            "lock_version": 1})
+    for chunk in range(0, len(rows), 5000):
+        db.session.execute(Ticket.__table__.insert(), rows[chunk:chunk + 5000])
+    db.session.execute(TicketCounter.__table__.update().values(value=tickets))
+    note_rows = []
+    for i in range(notes):
+        note_rows.append({"ticket_id": rng.randrange(1, tickets + 1), "kind": NoteKind.INTERNAL.name,
+                          "body_text": " ".join(rng.choices(WORDS, k=30)) + f" nota{i}",
+                          "created_at": start + dt.timedelta(minutes=i)})
+        if len(note_rows) == 5000:
+            db.session.execute(Note.__table__.insert(), note_rows)
+            note_rows = []
+    if note_rows:
+        db.session.execute(Note.__table__.insert(), note_rows)
+    db.session.commit()
+    return {"client": clients[7].id, "type": types[1].id, "assignee": users[3].id,
+            "contract": contracts[9].id, "user": users[0].email}
+
+
+def timed(client, url: str, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return times
+
+
+def run(backend: str, url: str, tickets: int, notes: int, runs: int) -> list[dict]:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        begin = time.perf_counter()
+        ids = populate(tickets, notes)
+        print(f"{backend}: {tickets} tickets and {notes} notes in {time.perf_counter() - begin:.0f} s")
+        if backend == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        db.session.remove()
+    client = app.test_client()
+    client.post("/login", data={"email": ids["user"], "password": PASSWORD})
+    views = {
+        "unfiltered": "/operacion/ticket",
+        "client": f"/operacion/ticket?client={ids['client']}",
+        "status": "/operacion/ticket?status=ON_HOLD",
+        "dates": "/operacion/ticket?from=2024-03-01&to=2024-03-31",
+        "type": f"/operacion/ticket?type={ids['type']}",
+        "urgency": "/operacion/ticket?urgency=CRITICAL",
+        "assignee": f"/operacion/ticket?assignee={ids['assignee']}",
+        "contract": f"/operacion/ticket?contract={ids['contract']}",
+        "archived+sort": "/operacion/ticket?archived=1&sort=number",
+        "page 200": "/operacion/ticket?page=200",
+        "search words": "/operacion/ticket?q=impresora+lento",
+        "search a note": "/operacion/ticket?q=nota123456",
+        "search number": "/operacion/ticket?q=TCK-004242",
+    }
+    baseline = statistics.median(timed(client, "/notificaciones", runs))
+    results = []
+    for name, path in views.items():
+        times = timed(client, path, runs)
+        median = statistics.median(times)
+        p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+        results.append({"database": backend, "view": name, "median_ms": round(median, 1),
+                        "p95_ms": round(p95, 1), "baseline_ms": round(baseline, 1),
+                        "ratio": round(median / baseline, 1)})
+        print(f"{backend:>10} {name:<15} median {median:7.1f} ms  p95 {p95:7.1f} ms  "
+              f"({median / baseline:5.1f}× the notifications page, {baseline:.1f} ms)")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--notes", type=int, default=500_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="soporte-bench-") as tmp:
+        for backend in args.databases.split(","):
+            url = (f"sqlite:///{tmp}/dashboard.db" if backend == "sqlite"
+                   else fresh_pg_database("soporte_bench_dashboard"))
+            results += run(backend, url, args.tickets, args.notes, args.runs)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
