@@ -39,6 +39,13 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
     from app.models.enums import NoteKind, PaymentStatus, TicketSource, TicketStatus, Urgency
 
     rng = random.Random(seed)
+    # A vocabulary of real and made-up words with a long tail, so a search selects a share of the
+    # tickets as it would in real text, not all of them.
+    vocabulary = WORDS + [f"{a}{b}" for a in ("ser", "red", "mon", "cab", "dis", "tec", "pan",
+                                              "imp", "cor", "arc") for b in range(300)]
+    rng.shuffle(vocabulary)
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    text_of = lambda k: " ".join(rng.choices(vocabulary, weights, k=k))  # noqa: E731
     clients = [Client(name=f"Cliente {i}") for i in range(50)]
     db.session.add_all(clients)
     types = [TicketType(name=n) for n in ("Incidente", "Requerimiento", "Consulta")]
@@ -61,8 +68,8 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
         rows.append({
             "sequence": i, "number": f"TCK-{i:06d}", "client_id": clients[c].id,
             "contact_id": contacts[c].id, "contract_id": contracts[c].id if i % 3 else None,
-            "type_id": rng.choice(types).id, "subject": " ".join(rng.choices(WORDS, k=4)),
-            "description": " ".join(rng.choices(WORDS, k=40)),
+            "type_id": rng.choice(types).id, "subject": text_of(4),
+            "description": text_of(40),
             "urgency": rng.choice(urgencies).name, "status": rng.choice(statuses).name,
             "assignee_id": rng.choice(users).id if i % 4 else None, "is_free": False,
             "payment_status": PaymentStatus.UNPAID.name, "total_minutes": 0,
@@ -74,7 +81,7 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
     note_rows = []
     for i in range(notes):
         note_rows.append({"ticket_id": rng.randrange(1, tickets + 1), "kind": NoteKind.INTERNAL.name,
-                          "body_text": " ".join(rng.choices(WORDS, k=30)) + f" nota{i}",
+                          "body_text": text_of(30) + f" nota{i}",
                           "created_at": start + dt.timedelta(minutes=i)})
         if len(note_rows) == 5000:
             db.session.execute(Note.__table__.insert(), note_rows)

@@ -37,7 +37,8 @@ class Ticket(db.Model):
     type_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_type.id"), index=True)
     subject: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text)
-    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency), default=Urgency.MEDIUM)
+    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency), default=Urgency.MEDIUM,
+                                             index=True)
     status: Mapped[TicketStatus] = mapped_column(
         enum_column_type(TicketStatus), default=TicketStatus.NEW, index=True
     )

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, literal_column, or_, select, text
+from sqlalchemy import Select, func, literal_column, select, text, union
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -78,25 +78,32 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
 
 
 def _search(text_query: str):
-    """Number or client name (substring), or the full text of the ticket and its notes: a
-    tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix match) on SQLite."""
-    like = f"%{text_query.lower()}%"
-    clients = select(Client.id).where(func.lower(Client.name).like(like))
-    conditions = [func.lower(Ticket.number).like(like), Ticket.client_id.in_(clients)]
+    """Tickets whose number is the query, whose client's name contains it, or whose text or
+    notes match it: a tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix) on SQLite.
+    Each part is an indexed id lookup; their union is one IN (…)."""
+    from flask import current_app
+
+    parts = [select(Ticket.id).where(Ticket.client_id.in_(
+        select(Client.id).where(func.lower(Client.name).like(f"%{text_query.lower()}%"))))]
+    number = re.fullmatch(rf"(?:{re.escape(current_app.config['SOPORTE_TICKET_PREFIX'])})?0*(\d+)",
+                          text_query.strip().upper())
+    if number:
+        parts.append(select(Ticket.id).where(Ticket.sequence == int(number.group(1))))
     words = re.findall(r"\w+", text_query)
     if words and db.session.get_bind().dialect.name == "postgresql":
         tsquery = func.websearch_to_tsquery("spanish", text_query)
-        conditions.append(literal_column("ticket.search_vector").op("@@")(tsquery))
-        conditions.append(select(Note.id).where(
-            Note.ticket_id == Ticket.id,
-            literal_column("note.search_vector").op("@@")(tsquery)).exists())
+        parts.append(select(Ticket.id).where(
+            literal_column("ticket.search_vector").op("@@")(tsquery)))
+        parts.append(select(Note.ticket_id).where(
+            literal_column("note.search_vector").op("@@")(tsquery)))
     elif words:
         match = " ".join('"' + word.replace('"', '""') + '"*' for word in words[:20])
-        conditions.append(Ticket.id.in_(
-            text("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :m").bindparams(m=match)))
-        conditions.append(Ticket.id.in_(select(Note.ticket_id).where(Note.id.in_(
-            text("SELECT rowid FROM note_fts WHERE note_fts MATCH :n").bindparams(n=match)))))
-    return or_(*conditions)
+        parts.append(select(literal_column("rowid")).select_from(text("ticket_fts")).where(
+            text("ticket_fts MATCH :m").bindparams(m=match)))
+        parts.append(select(Note.ticket_id).where(Note.id.in_(
+            select(literal_column("rowid")).select_from(text("note_fts")).where(
+                text("note_fts MATCH :n").bindparams(n=match)))))
+    return Ticket.id.in_(union(*parts))
 
 
 def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
