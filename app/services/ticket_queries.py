@@ -14,8 +14,10 @@ from app.models.enums import TicketStatus, Urgency
 from app.models.ticket import Note, Ticket
 from app.services.permissions import Actor, Permission, require
 
+# "created" sorts by id: tickets get ids in creation order, and the primary key lets the
+# database walk the rows in order and stop at the page instead of sorting every match.
 SORTS = {
-    "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
+    "created": Ticket.id, "number": Ticket.sequence, "status": Ticket.status,
     "urgency": Ticket.urgency, "updated": Ticket.updated_at,
 }
 PER_PAGE = 25
@@ -119,7 +121,8 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
     items = db.session.scalars(
         query.options(selectinload(Ticket.client), selectinload(Ticket.assignee),
                       selectinload(Ticket.contract))
-        .order_by(order, Ticket.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        .order_by(*([order] if column is Ticket.id else [order, Ticket.id.desc()]))
+        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return TicketPage(list(items), total, page, pages)
 
 
