@@ -223,3 +223,12 @@ def test_starttls_and_smtps_with_login(world, app, tmp_path, mode):
         assert len(handler.messages) == 1 and logins == [(b"envio", b"clave")]
     finally:
         controller.stop()
+
+
+def test_staff_see_undelivered_mail_in_the_dashboard(world, smtp_server, client):
+    ticket = factories.ticket_in(world, TicketStatus.QUOTED)
+    smtp_server.handler.mode = "permfail"
+    send_once()
+    client.post("/login", data={"email": world.agent.email, "password": factories.PASSWORD})
+    page = client.get("/operacion/correo/salida").get_data(as_text=True)
+    assert ticket.number in page and "550" in page and "Fallido" in page

@@ -1,4 +1,5 @@
-"""Mail that needs a person: triage (unknown senders) and quarantine (could not be processed)."""
+"""Mail that needs a person: triage (unknown senders), quarantine (could not be processed),
+and outgoing mail that failed."""
 from flask import Blueprint
 
 bp = Blueprint("inbox", __name__, url_prefix="/operacion/correo")

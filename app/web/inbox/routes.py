@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.client import Client
 from app.models.enums import InboundOutcome
-from app.models.mail import InboundMessage
+from app.models.enums import OutboxStatus
+from app.models.mail import InboundMessage, OutboxMessage
 from app.services.errors import DomainError
 from app.services.permissions import Permission, can, require
 from app.web.inbox import bp
@@ -39,6 +40,17 @@ def quarantine():
     require(current_user, Permission.VIEW)
     return render_template("inbox/quarantine.html", records=_records(InboundOutcome.QUARANTINED),
                            can_retry=can(current_user, Permission.MANAGE_REFERENCE))
+
+
+@bp.get("/salida")
+@login_required
+def outbox():
+    """Outgoing mail that could not be delivered (permanent failures) or is still retrying."""
+    require(current_user, Permission.VIEW)
+    rows = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]),
+        OutboxMessage.attempts > 0).order_by(OutboxMessage.id.desc()).limit(200)).all()
+    return render_template("inbox/outbox.html", rows=rows)
 
 
 def _apply(action, success_message: str, back: str):
