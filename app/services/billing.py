@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.models.enums import NoteKind, PaymentStatus, QuoteStatus, TicketStatus
+from app.models.enums import NoteKind, PaymentStatus, TicketStatus
 from app.models.ticket import Ticket
 from app.services import notes
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
+from app.services.quotes import awaits_decision
 from app.services.permissions import Actor, Permission, require
 from app.services.workflow import is_free, require_open
 
@@ -22,7 +23,7 @@ def mark_free(actor: Actor, ticket: Ticket, free: bool, note_text: str = "") -> 
     require_open(ticket)
     if free == ticket.is_free:
         return
-    if ticket.current_quote is not None and ticket.current_quote.status is QuoteStatus.QUOTED:
+    if awaits_decision(ticket.current_quote):
         raise InvalidTransition(
             _l("A quote is waiting for the customer's decision. Record the decision first."))
     if not free and ticket.status is not TicketStatus.NEW:

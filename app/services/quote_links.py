@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
-from app.models.enums import QuoteStatus, TicketStatus
+from app.models.enums import QuoteStatus
 from app.models.quote import Quote
 from app.services import quotes
 from app.services.errors import DomainError
@@ -71,7 +71,7 @@ def quote_for_link(token: str, *, lock: bool = False) -> Quote:
     if quote.status is QuoteStatus.SUPERSEDED or (current is not None and current.id != quote.id):
         raise LinkProblem("superseded", _l("This quote was replaced by a newer version, sent in "
                                            "another email. Use the link of the newest one."))
-    if quote.status is not QuoteStatus.QUOTED or quote.ticket.status is not TicketStatus.QUOTED:
+    if not quotes.awaits_decision(quote):
         raise LinkProblem("used", _l("This quote was already answered. Thank you."))
     return quote
 

@@ -139,12 +139,18 @@ def decide_by_customer(quote_id: int, version: int, approve: bool, reason: str =
     return quote
 
 
+def awaits_decision(quote: Quote | None) -> bool:
+    """The one rule of when a quote can be decided: it is its ticket's current version, still
+    Quoted, and the ticket is Quoted."""
+    return bool(quote is not None and quote.status is QuoteStatus.QUOTED
+                and quote.ticket.current_quote is quote
+                and quote.ticket.status is TicketStatus.QUOTED)
+
+
 def _pending_quote(ticket: Ticket, expected: Quote | None = None) -> Quote:
     """The quote awaiting a decision (the current version, status Quoted) or InvalidTransition."""
     quote = ticket.current_quote
-    if (quote is None or quote.status is not QuoteStatus.QUOTED
-            or ticket.status is not TicketStatus.QUOTED
-            or (expected is not None and quote.id != expected.id)):
+    if not awaits_decision(quote) or (expected is not None and quote.id != expected.id):
         raise InvalidTransition(
             _l("There is no quote awaiting a decision: it was already decided or replaced "
                "by a newer version."))

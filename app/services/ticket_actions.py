@@ -2,20 +2,18 @@
 enforce, so a button is shown only when pressing it can succeed."""
 from __future__ import annotations
 
-from app.models.enums import QuoteStatus, TicketStatus
 from app.models.ticket import Ticket
 from app.services.assignment import assignable_staff, suggest_assignee
 from app.services.errors import NoStaffAvailable
 from app.services.permissions import Actor, Permission, can
+from app.services.quotes import awaits_decision
 from app.services.workflow import QUOTE_SAVED, allowed_manual_transitions, is_free, work_allowed
 
 
 def available_actions(actor: Actor, ticket: Ticket) -> dict:
     """Flags and choices for the ticket page."""
     open_ = not ticket.is_closed
-    quote = ticket.current_quote
-    pending = bool(quote and quote.status is QuoteStatus.QUOTED
-                   and ticket.status is TicketStatus.QUOTED)
+    pending = awaits_decision(ticket.current_quote)
     actions = {
         "assign": open_ and can(actor, Permission.ASSIGN),
         "quote": open_ and can(actor, Permission.QUOTE) and ticket.status in QUOTE_SAVED
