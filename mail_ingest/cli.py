@@ -21,25 +21,33 @@ def register(group: click.Group) -> None:
 
 @click.command("poll")
 @click.option("--once", is_flag=True, help="Process what is waiting and exit.")
-@click.option("--url", default=None, help="Inbox URL (default: SOPORTE_INBOX_URL).")
+@click.option("--url", default=None,
+              help="Only this inbox URL (default: SOPORTE_INBOX_URL and the mailboxes in admin).")
 def poll_command(once: bool, url: str | None) -> None:
-    """Turn waiting emails into tickets and notes (IMAP IDLE or an interval without --once)."""
-    from mail_ingest.poller import poll_forever, poll_once
-    from mail_ingest.sources import SourceError
+    """Turn waiting emails into tickets and notes (IMAP IDLE or an interval without --once).
+
+    With --once, exits non-zero when a mailbox could not be reached (after reading the others).
+    """
+    from mail_ingest.poller import poll_all, poll_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not once:
         poll_forever(url)
         return
-    try:
-        report = poll_once(url)
-    except SourceError as error:
-        raise click.ClickException(str(error)) from None
-    if report.busy:
-        click.echo(f"{report.mailbox}: another poller is working on it; nothing done.")
-        return
-    summary = ", ".join(f"{k.lower()} {v}" for k, v in sorted(report.outcomes.items())) or "nothing"
-    click.echo(f"{report.mailbox}: {summary}")
+    reports = poll_all([url] if url else None)
+    if not reports:
+        raise click.ClickException("no mailbox: set SOPORTE_INBOX_URL or add one in /admin")
+    for report in reports:
+        if report.error:
+            click.echo(f"{report.mailbox}: could not be read: {report.error}", err=True)
+        elif report.busy:
+            click.echo(f"{report.mailbox}: another poller is working on it; nothing done.")
+        else:
+            summary = ", ".join(f"{k.lower()} {v}"
+                                for k, v in sorted(report.outcomes.items())) or "nothing"
+            click.echo(f"{report.mailbox}: {summary}")
+    if any(report.error for report in reports):
+        raise click.exceptions.Exit(1)
 
 
 def _record_json(record: InboundMessage) -> dict:

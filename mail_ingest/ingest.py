@@ -79,13 +79,16 @@ def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> Outcome:
     return ingest_stored(mailbox, uidvalidity, uid, store_raw(raw))
 
 
-def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob) -> Outcome:
-    """Record and process one message already stored, committing its outcome (see the module doc).
+def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
+                  parsed: ParsedEmail | None = None) -> Outcome:
+    """Record and process one message already stored (and perhaps parsed), committing its
+    outcome (see the module doc).
 
     The unique keys decide races: a UID another poller recorded meanwhile returns its
     outcome; a Message-ID another poller took meanwhile makes this one a duplicate.
     """
-    parsed = parse_stored(raw_store().path_for(blob.sha256))
+    if parsed is None:
+        parsed = parse_stored(raw_store().path_for(blob.sha256))
     for _attempt in range(2):
         record = InboundMessage(
             mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
@@ -284,8 +287,8 @@ def _customer_email(parsed: ParsedEmail) -> CustomerEmail:
         if part.size > limit:
             left_out.append(f"{part.filename} ({part.size // 1024} KB)")
             continue
-        uploads.append(Upload(part.filename, part.open(), part.content_type,
-                              part.content_id, part.inline))
+        uploads.append(Upload(part.filename, None if part.stored else part.open(),
+                              part.content_type, part.content_id, part.inline, part.stored))
     if left_out:
         # the raw message keeps them; staff see what was not attached and why
         text += "\n\n[" + "; ".join(f"attachment over the size limit, kept in the original "

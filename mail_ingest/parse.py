@@ -19,6 +19,7 @@ from email.message import Message
 from pathlib import Path
 from typing import BinaryIO
 
+from app.storage import StoredBlob
 from mail_ingest.large_parts import FileRange, Stubbed, stub_large_bodies
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,13 @@ class ParsedAttachment:
     content_id: str | None = None
     inline: bool = False
     on_disk: FileRange | None = None  # a large base64 body left in the raw file
+    stored: StoredBlob | None = None  # already written to the attachment store (read ahead)
 
     @property
     def size(self) -> int:
         """The decoded size (counted from the raw file for a body left on disk)."""
+        if self.stored is not None:
+            return self.stored.size
         return self.on_disk.decoded_size() if self.on_disk else len(self.data or b"")
 
     def open(self) -> BinaryIO:

@@ -1,21 +1,27 @@
-"""The poll loop: take every waiting message of a mailbox, one transaction each, then mark it.
+"""The poll loop: take every waiting message of each mailbox, one transaction each, then mark it.
 
-Order per message: download (BODY.PEEK) → record and process → commit → mark
-on the server. A crash before the commit leaves the message waiting; a crash
-after it leaves a record, so the next run only marks it.
+Order per message: download (BODY.PEEK, by the read-ahead process) → record and
+process → commit → mark on the server. A crash before the commit leaves the
+message waiting; a crash after it leaves a record, so the next run only marks it.
+The mailboxes are SOPORTE_INBOX_URL and those administrators add (`Mailbox`).
 """
 from __future__ import annotations
 
 import logging
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models.mail import Mailbox
+from app.services.attachments import attachment_store
 from mail_ingest import ingest as ingest_module
 from mail_ingest.locks import MailboxBusy, mailbox_lock
-from mail_ingest.sources import open_source
+from mail_ingest.read_ahead import ReadAheadStores, read_ahead
+from mail_ingest.sources import SourceError, mailbox_name, open_source
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,8 @@ class PollReport:
     mailbox: str
     outcomes: dict[str, int] = field(default_factory=dict)
     busy: bool = False
+    error: str | None = None  # the mailbox could not be reached (poll_all goes on)
+    reader: dict = field(default_factory=dict)  # what the read-ahead process reported
 
     @property
     def processed(self) -> int:
@@ -39,10 +47,10 @@ def poll_once(url: str | None = None) -> PollReport:
     """Process everything waiting in the mailbox; SourceError when it cannot be reached."""
     url = url or current_app.config["SOPORTE_INBOX_URL"]
     with open_source(url) as source:
-        return _drain(source)
+        return _drain(source, url)
 
 
-def _drain(source) -> PollReport:
+def _drain(source, url: str) -> PollReport:
     report = PollReport(source.name)
     try:
         with mailbox_lock(source.name):
@@ -52,57 +60,95 @@ def _drain(source) -> PollReport:
             unmarked = source.unmarked(known)
             if unmarked:
                 source.mark_done(unmarked)  # committed by a run that stopped before marking
-            max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
-            done: list[str] = []
-            try:
-                for pending in source.pending(known):
-                    outcome = _take(source, uidvalidity, pending, max_bytes, done)
-                    if outcome:
-                        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-                    if len(done) >= MARK_BATCH:
-                        source.mark_done(done)
-                        done = []
-            finally:
-                if done:
-                    source.mark_done(done)  # committed ones; a crash before this is mended next run
+            _ingest_pending(source, url, uidvalidity, source.pending(known), report)
     except MailboxBusy:
         log.info("mailbox=%s busy: another poller holds it", source.name)
         report.busy = True
     return report
 
 
-def _take(source, uidvalidity: int, pending, max_bytes: int, done: list[str]) -> str | None:
-    """Download and ingest one message, adding it to `done` to be marked; its outcome's name."""
-    if pending.size > max_bytes:
-        result = ingest_module.quarantine_unfetched(
-            source.name, uidvalidity, pending.uid, f"too large: {pending.size} bytes")
-        log.warning("mailbox=%s uid=%s left on the server: %s bytes", source.name, pending.uid,
-                    pending.size)
-        return result.outcome
-    raw = source.fetch(pending.uid)
-    if raw is None:
-        return None
-    blob = ingest_module.store_raw(raw)
-    del raw  # from here on the message is read from disk: memory stays bounded
-    result = ingest_module.ingest_stored(source.name, uidvalidity, pending.uid, blob)
-    done.append(pending.uid)  # marked only after the commit, in batches
-    return result.outcome
+def _ingest_pending(source, url: str, uidvalidity: int, pending: list, report: PollReport) -> None:
+    """Record each waiting message in order (read ahead by a child process), marking after commits."""
+    max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
+    wanted = [p.uid for p in pending if p.size <= max_bytes]
+    done: list[str] = []
+    stores = ReadAheadStores(ingest_module.raw_store().root, attachment_store().root,
+                             current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"])
+    with closing(read_ahead(url, wanted, stores, report.reader)) as fetched:
+        try:
+            for message in pending:
+                if message.size > max_bytes:
+                    outcome = _leave_on_server(source, uidvalidity, message).outcome
+                else:
+                    item = next(fetched)
+                    if item.blob is None:
+                        continue  # expunged since the listing
+                    outcome = ingest_module.ingest_stored(
+                        source.name, uidvalidity, item.uid, item.blob, item.parsed).outcome
+                    done.append(item.uid)  # marked only after the commit, in batches
+                report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+                if len(done) >= MARK_BATCH:
+                    source.mark_done(done)
+                    done = []
+        finally:
+            if done:
+                source.mark_done(done)  # committed ones; a crash before this is mended next run
+
+
+def _leave_on_server(source, uidvalidity: int, message):
+    """Record a message too large to download; it stays on the server."""
+    log.warning("mailbox=%s uid=%s left on the server: %s bytes", source.name, message.uid,
+                message.size)
+    return ingest_module.quarantine_unfetched(
+        source.name, uidvalidity, message.uid, f"too large: {message.size} bytes")
+
+
+def inbox_urls() -> list[str]:
+    """Every mailbox to read: SOPORTE_INBOX_URL (when set) and the active mailboxes that
+    administrators added, each once."""
+    urls = [current_app.config["SOPORTE_INBOX_URL"]] if current_app.config["SOPORTE_INBOX_URL"] else []
+    urls += db.session.scalars(select(Mailbox.url).where(Mailbox.active.is_(True))
+                               .order_by(Mailbox.id))
+    db.session.commit()  # hold no transaction while talking to the servers
+    return list(dict.fromkeys(urls))
+
+
+def poll_all(urls: list[str] | None = None) -> list[PollReport]:
+    """Poll each mailbox in turn; one that cannot be reached is reported and the rest go on."""
+    reports = []
+    for url in inbox_urls() if urls is None else urls:
+        try:
+            reports.append(poll_once(url))
+        except SourceError as error:
+            log.error("poll of %s failed: %s", mailbox_name(url), error)
+            reports.append(PollReport(mailbox_name(url), error=str(error)))
+    return reports
 
 
 def poll_forever(url: str | None = None, interval: float | None = None) -> None:
-    """Poll, then wait (IMAP IDLE where the server has it) and poll again, until interrupted."""
-    url = url or current_app.config["SOPORTE_INBOX_URL"]
+    """Poll, then wait and poll again, until interrupted: IMAP IDLE where there is one mailbox
+    on a server that has it, else the interval. The mailboxes are read again on each round."""
     interval = interval or current_app.config["SOPORTE_POLL_INTERVAL"]
     while True:
+        urls = [url] if url else inbox_urls()
         try:
-            with open_source(url) as source:
-                report = _drain(source)
-                if report.processed:
-                    log.info("mailbox=%s %s", report.mailbox, report.outcomes)
-                source.wait(interval)
+            if len(urls) == 1:
+                with open_source(urls[0]) as source:
+                    _log_report(_drain(source, urls[0]))
+                    source.wait(interval)
+            else:
+                for report in poll_all(urls):
+                    _log_report(report)
+                time.sleep(interval)
         except Exception:  # a dropped connection must not end the poller; try again later
             db.session.rollback()
-            log.exception("poll of %s failed; retrying in %s s", url, interval)
+            log.exception("poll of %s failed; retrying in %s s",
+                          ", ".join(map(mailbox_name, urls)), interval)
             time.sleep(interval)
         finally:
             db.session.remove()
+
+
+def _log_report(report: PollReport) -> None:
+    if report.processed:
+        log.info("mailbox=%s %s", report.mailbox, report.outcomes)

@@ -86,6 +86,14 @@ def parse_inbox_url(url: str) -> InboxURL:
     )
 
 
+def mailbox_name(url: str) -> str:
+    """The name of the mailbox at this URL, for records and logs (never its password)."""
+    try:
+        return parse_inbox_url(url).name
+    except SourceError:
+        return "(an inbox URL that cannot be read)"
+
+
 def open_source(url: str, timeout: float = 60):
     """The source for an inbox URL (not yet connected: use it as a context manager)."""
     config = parse_inbox_url(url)
@@ -230,6 +238,8 @@ class MaildirSource:
 
     def fetch(self, uid: str) -> bytes | None:
         """The raw message, or None if it is gone."""
+        if uid not in self._paths:
+            self._paths = self._files()  # one listing for a whole batch, not one per message
         for path in (self._paths.get(uid), self._files().get(uid)):
             try:
                 if path is not None:

@@ -1,4 +1,4 @@
-"""Flask-Admin at /admin for reference data, users and roles: administrators only.
+"""Flask-Admin at /admin for reference data, users and roles, mailboxes: administrators only.
 
 Tickets, quotes and time are not edited here; they change only through the workflow services.
 """
@@ -11,11 +11,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from app.extensions import db
-from app.models import Client, ClientDomain, Contact, Contract, Project, TicketType, User
+from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Project, TicketType,
+                        User)
 from app.services.permissions import Permission, can
+from mail_ingest.sources import SourceError, mailbox_name, parse_inbox_url
 
 
 class _AdminOnly:
@@ -75,6 +77,29 @@ class UserView(ReferenceView):
             raise ValueError(str(_l("A new user needs a password.")))
 
 
+def _valid_inbox_url(form, field) -> None:
+    """The URL must be one the poller can read (the check the poller itself makes)."""
+    try:
+        parse_inbox_url(field.data or "")
+    except SourceError as error:
+        raise ValidationError(str(_l("This is not a mailbox URL the poller can read (%(error)s). "
+                                     "Write it as imap://user:password@host:143/INBOX, "
+                                     "imaps://…:993/INBOX, imap+starttls://… or "
+                                     "maildir:///path.", error=error))) from None
+
+
+class MailboxView(ReferenceView):
+    """Mailboxes the poller reads besides SOPORTE_INBOX_URL; the password is never listed."""
+
+    can_delete = True  # records keep the mailbox's name, not a reference to this row
+    column_list = ("name", "url", "active", "created_at")
+    column_formatters = {"url": lambda view, context, model, name: mailbox_name(model.url)}
+    form_excluded_columns = ("created_at",)
+    form_args = {"url": {"label": _l("Inbox URL"), "validators": [_valid_inbox_url]}}
+    column_labels = {"url": _l("Inbox URL"), "name": _l("Name"), "active": _l("Active"),
+                     "created_at": _l("Created")}
+
+
 def init_admin(app: Flask) -> Admin:
     """Build the admin for this app (one Admin per app: views belong to one app)."""
     admin = Admin(app, name="Soporte", url="/admin", index_view=IndexView(url="/admin"))
@@ -85,4 +110,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReferenceView(Project, session, name=_l("Projects")))
     admin.add_view(ReferenceView(TicketType, session, name=_l("Ticket types")))
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
+    admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))
     return admin

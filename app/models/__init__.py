@@ -13,7 +13,7 @@ from app.models.enums import (
     TicketStatus,
     Urgency,
 )
-from app.models.mail import InboundMessage, OutboxMessage
+from app.models.mail import InboundMessage, Mailbox, OutboxMessage
 from app.models.notification import Notification
 from app.models.quote import Quote
 from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
@@ -21,7 +21,7 @@ from app.models.user import User
 from app.models.worklog import TimeEntry
 
 __all__ = [
-    "Attachment", "Client", "InboundMessage", "InboundOutcome", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "Attachment", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "Ticket", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",

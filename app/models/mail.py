@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -74,3 +74,23 @@ class InboundMessage(db.Model):
 
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
     note: Mapped["Note | None"] = relationship()  # noqa: F821
+
+
+class Mailbox(db.Model):
+    """A mailbox the poller reads, added by an administrator (beside SOPORTE_INBOX_URL).
+
+    The URL has the form of SOPORTE_INBOX_URL (imap://user:password@host:port/INBOX,
+    imaps://…, imap+starttls://…, maildir:///path); its password is kept in the database
+    as given, and never shown in lists or logs.
+    """
+
+    __tablename__ = "mailbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.name

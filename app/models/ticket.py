@@ -68,7 +68,9 @@ class Ticket(db.Model):
     type: Mapped[TicketType | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-    related_ticket: Mapped[Ticket | None] = relationship(remote_side=[id])
+    # viewonly: a self-referential relationship in the flush makes the unit of work sort
+    # ticket rows one by one (a cycle), which costs every insert; the id is set instead
+    related_ticket: Mapped[Ticket | None] = relationship(remote_side=[id], viewonly=True)
     notes: Mapped[list[Note]] = relationship(
         back_populates="ticket", order_by="Note.id", cascade="all, delete-orphan"
     )

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.ticket import Attachment, Note, Ticket
 from app.services.errors import ValidationFailed
-from app.storage import BlobStore, TooLarge
+from app.storage import BlobStore, StoredBlob, TooLarge
 
 _BIDI_AND_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 MAX_NAME_LENGTH = 200
@@ -45,19 +45,27 @@ def attachment_store() -> BlobStore:
 def store_file(
     ticket: Ticket,
     filename: str | None,
-    stream: BinaryIO,
+    content: BinaryIO | StoredBlob,
     declared_type: str | None = None,
     note: Note | None = None,
     content_id: str | None = None,
     inline: bool = False,
 ) -> Attachment:
-    """Write the stream to storage (streamed, size-limited) and add its Attachment row.
+    """Write the stream to storage (streamed, size-limited), or take a blob already written
+    there, and add its Attachment row.
 
     Raises ValidationFailed when the file is larger than SOPORTE_ATTACHMENT_MAX_BYTES.
     """
     limit = current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"]
     try:
-        blob = attachment_store().put_stream(stream, limit)
+        if isinstance(content, StoredBlob):
+            if not attachment_store().path_for(content.sha256).is_file():
+                raise ValueError(f"blob {content.sha256} is not in the attachment store")
+            if content.size > limit:
+                raise TooLarge(content.size)
+            blob = content
+        else:
+            blob = attachment_store().put_stream(content, limit)
     except TooLarge:
         raise ValidationFailed(
             _l("The file %(name)s is larger than the limit of %(mb)s MB.",

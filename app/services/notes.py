@@ -17,17 +17,20 @@ from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.workflow import require_open
+from app.storage import StoredBlob
 
 
 @dataclass(frozen=True)
 class Upload:
-    """A file handed to a service: its name as given, its bytes, its declared type."""
+    """A file handed to a service: its name as given, its bytes (a stream, or already in the
+    attachment store), its declared type."""
 
     filename: str
-    stream: BinaryIO
+    stream: BinaryIO | None
     content_type: str | None = None
     content_id: str | None = None  # inline images of an email, referenced as cid:
     inline: bool = False
+    stored: StoredBlob | None = None  # written ahead of time by the mail reader
 
 
 def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
@@ -99,8 +102,8 @@ def mail_requester(ticket: Ticket, kind: str, auto_submitted: str | None = AUTO_
 def attach(ticket: Ticket, note: Note, uploads: list[Upload] | None) -> list:
     """Store each upload as an attachment of the note."""
     return [
-        attachment_store.store_file(ticket, u.filename, u.stream, u.content_type, note=note,
-                                    content_id=u.content_id, inline=u.inline)
+        attachment_store.store_file(ticket, u.filename, u.stored or u.stream, u.content_type,
+                                    note=note, content_id=u.content_id, inline=u.inline)
         for u in uploads or []
     ]
 

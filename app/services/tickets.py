@@ -52,7 +52,7 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
         status=TicketStatus.NEW,
         source=TicketSource(source),
         created_by_id=actor_user_id(actor),
-        related_ticket=related_ticket,
+        related_ticket_id=related_ticket.id if related_ticket is not None else None,
         **values,
     )
     ticket.payment_status = PaymentStatus.NOT_APPLICABLE if is_free(ticket) else PaymentStatus.UNPAID

@@ -49,3 +49,23 @@ def test_tickets_are_not_edited_in_admin(world, client):
     menu = client.get("/admin/").get_data(as_text=True)
     assert not re.search(r'href="/admin/(ticket|quote|timeentry)/"', menu)
     assert client.get("/admin/ticket/").status_code == 404
+
+
+def test_admin_adds_a_mailbox_whose_url_is_checked_and_whose_password_is_never_listed(
+        world, client):
+    from app.models import Mailbox
+
+    _login(client, world.admin)
+    wrong = client.post("/admin/mailbox/new/", data={
+        "name": "Ventas", "url": "pop3://ventas:clave@mail.example/INBOX", "active": "y"})
+    assert wrong.status_code == 200
+    assert "no es una URL de buzón" in wrong.get_data(as_text=True)  # says how, in Spanish
+    assert not db.session.scalars(select(Mailbox)).all()
+    saved = client.post("/admin/mailbox/new/", data={
+        "name": "Ventas", "url": "imaps://ventas:clave-secreta@mail.example:993/INBOX",
+        "active": "y"})
+    assert saved.status_code == 302
+    assert db.session.scalars(select(Mailbox.url)).one().endswith("@mail.example:993/INBOX")
+    listing = client.get("/admin/mailbox/").get_data(as_text=True)
+    assert "imaps://ventas@mail.example:993/INBOX" in listing
+    assert "clave-secreta" not in listing

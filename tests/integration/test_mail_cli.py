@@ -52,3 +52,30 @@ def test_unreachable_or_misconfigured_mailbox_exits_non_zero(runner, app):
     assert down.exit_code != 0 and "cannot open" in down.output
     bad = runner.invoke(args=["mail", "poll", "--once", "--url", "pop3://host/INBOX"])
     assert bad.exit_code != 0 and "scheme" in bad.output
+
+
+def test_poll_reads_the_mailboxes_added_in_admin_and_goes_on_past_a_broken_one(
+        world, runner, app, dovecot):
+    from app.models import Mailbox, Ticket
+
+    env_box, added, inactive = dovecot.new_user(), dovecot.new_user(), dovecot.new_user()
+    dovecot.append(env_box, corpus.simple(subject="uno"))
+    dovecot.append(added, corpus.simple(subject="dos"))
+    dovecot.append(inactive, corpus.simple(subject="tres"))
+    app.config["SOPORTE_INBOX_URL"] = dovecot.url(env_box)
+    db.session.add_all([
+        Mailbox(name="Caído", url="imap://u:clave-caida@127.0.0.1:1/INBOX"),
+        Mailbox(name="Ventas", url=dovecot.url(added)),
+        Mailbox(name="Viejo", url=dovecot.url(inactive), active=False)])
+    db.session.commit()
+    result = runner.invoke(args=["mail", "poll", "--once"])
+    assert result.exit_code == 1, result.output  # one could not be read…
+    assert sorted(db.session.scalars(select(Ticket.subject))) == ["dos", "uno"]  # …the rest were
+    assert "could not be read" in result.output and "127.0.0.1:1" in result.output
+    assert "clave-caida" not in result.output and "secreto" not in result.output
+
+
+def test_poll_without_any_mailbox_says_where_to_add_one(runner, app):
+    app.config["SOPORTE_INBOX_URL"] = ""
+    result = runner.invoke(args=["mail", "poll", "--once"])
+    assert result.exit_code != 0 and "/admin" in result.output
