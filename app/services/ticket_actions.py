@@ -2,6 +2,7 @@
 enforce, so a button is shown only when pressing it can succeed."""
 from __future__ import annotations
 
+from app.models.enums import PaymentStatus
 from app.models.ticket import Ticket
 from app.services.assignment import assignable_staff, suggest_assignee
 from app.services.errors import NoStaffAvailable
@@ -20,6 +21,9 @@ def available_actions(actor: Actor, ticket: Ticket) -> dict:
         and not is_free(ticket),
         "record_decision": open_ and pending and can(actor, Permission.RECORD_APPROVAL),
         "mark_free": open_ and can(actor, Permission.SET_BILLING) and not pending,
+        # payment often comes after closing: offered on closed tickets too
+        "payment": can(actor, Permission.SET_BILLING) and not is_free(ticket),
+        "payment_choices": [PaymentStatus.UNPAID, PaymentStatus.PAID],
         "log_time": open_ and can(actor, Permission.WORK) and work_allowed(ticket),
         "change_status": open_ and can(actor, Permission.WORK),
         "note": open_ and can(actor, Permission.NOTE),

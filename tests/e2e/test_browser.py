@@ -1,50 +1,11 @@
 """The dashboard in headless Chromium (Playwright driving the system browser): sign in, search,
 open a ticket, quote it, see that work cannot start yet, sign out. Screenshots go to
 test-artifacts/."""
-import threading
-from pathlib import Path
-
-import pytest
-from werkzeug.serving import make_server
-
 from app.extensions import db
 from app.models import TicketStatus
 from tests import factories
-from tests.dovecot import free_port
+from tests.e2e.browsing import shot as _shot
 from tests.factories import PASSWORD
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def live_server(app, world):
-    """The app served over HTTP on a loopback port, CSRF on, as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    db.session.commit()
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        browser.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_sign_in_find_quote_and_refusal(live_server, page, world, backend):

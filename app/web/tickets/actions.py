@@ -38,6 +38,7 @@ ACTIONS = {
     "approve": lambda u, t, f: quotes.record_decision(u, t, True, f.get("note", "")),
     "reject": lambda u, t, f: quotes.record_decision(u, t, False, f.get("note", "")),
     "free": lambda u, t, f: billing.mark_free(u, t, f.get("free") == "1", f.get("note", "")),
+    "payment": lambda u, t, f: billing.set_payment_status(u, t, f.get("payment_status", "")),
     "time": lambda u, t, f: worklog.log_time(u, t, f.get("hours"), f.get("minutes"),
                                              f.get("note", "")),
     "status": lambda u, t, f: status.change_status(u, t, _status(f.get("status", "")),

@@ -18,6 +18,7 @@ from app.services.ticket_actions import available_actions
 from app.services.ticket_queries import list_tickets, status_counts, ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.filters import filters_from_args
+from app.web.tickets.history_lines import describe, who
 
 
 @bp.errorhandler(NotPermitted)
@@ -65,7 +66,8 @@ def _timeline(ticket) -> list[dict]:
                        "files": [a for a in files if not a.inline]})
     for change in ticket.changes:
         if change.note_id is None or change.field != "customer_email":
-            events.append({"at": change.created_at, "kind": "change", "change": change})
+            events.append({"at": change.created_at, "kind": "change", "change": change,
+                           "who": who(change), "line": describe(change)})
     for quote in ticket.quotes:
         events.append({"at": quote.created_at, "kind": "quote", "quote": quote})
     for entry in ticket.time_entries:

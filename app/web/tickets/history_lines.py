@@ -1,0 +1,79 @@
+"""How a history entry reads on the ticket page: the field's label and its values in the
+user's language ("Status: New → Quoted"), not the stored field names and codes."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.enums import LabeledEnum, PaymentStatus, QuoteStatus, TicketStatus, Urgency
+from app.models.ticket import TicketChange
+from app.models.user import User
+
+FIELD_LABELS = {
+    "status": _l("Status"),
+    "assignee": _l("Assigned to"),
+    "quote_status": _l("Quote"),
+    "payment_status": _l("Payment"),
+    "is_free": _l("Billing"),
+    "time": _l("Time logged"),
+    "urgency": _l("Urgency"),
+    "client": _l("Client"),
+    "contact": _l("Requester"),
+    "contract": _l("Contract"),
+    "project": _l("Project"),
+    "type": _l("Type"),
+    "subject": _l("Subject"),
+    "description": _l("Description"),
+}
+ENUMS: dict[str, type[LabeledEnum]] = {
+    "status": TicketStatus, "quote_status": QuoteStatus, "payment_status": PaymentStatus,
+    "urgency": Urgency,
+}
+
+
+def who(change: TicketChange) -> str:
+    """Who made the change: the staff member, the customer (by address) or the system."""
+    if change.actor_user is not None:
+        return change.actor_user.name
+    label = change.actor_label or ""
+    if label.startswith("customer "):
+        return _("Customer %(address)s", address=label.removeprefix("customer "))
+    return _("System") if label in ("", "system") else label
+
+
+def describe(change: TicketChange) -> str:
+    """One line for the timeline, in the current user's language."""
+    field, old, new = change.field, change.old_value, change.new_value
+    if field == "created":
+        return _("Created the ticket %(number)s", number=new)
+    if field == "reply":
+        return _("Replied to the customer")
+    if field == "customer_email":
+        return _("Email from the customer")
+    if field == "quote":
+        if old:
+            return _("Quote version %(new)s replaces version %(old)s", new=new, old=old)
+        return _("Quote version %(new)s sent to the customer", new=new)
+    label = FIELD_LABELS.get(field, field)
+    return f"{label}: {_value(field, old)} → {_value(field, new)}"
+
+
+def _value(field: str, value: str | None) -> str:
+    if value is None or value == "":
+        return "—"
+    if field in ENUMS:
+        try:
+            return str(ENUMS[field](value).label)
+        except ValueError:
+            return value  # a value from an older version of the enum: shown as stored
+    if field == "is_free":
+        return _("Free") if value == "True" else _("Billed")
+    if field == "assignee":
+        name = db.session.scalar(select(User.name).where(User.email == value))
+        return name or value
+    if field == "time":
+        minutes = int(value) if value.isdigit() else 0
+        return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
+    return value
