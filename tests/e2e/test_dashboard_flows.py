@@ -133,14 +133,22 @@ def test_a_ticket_from_creation_to_payment_in_the_browser(live_server, page, wor
     assert number not in page.inner_text("main")
     page.check("input[name=archived]")
     page.select_option("select[name=status]", "CLOSED")
-    page.fill("input[name=q]", "correo")
-    page.click("text=Filtrar")
+    page.keyboard.press("Escape")
+    page.locator("h1").click()  # focus out of the fields: "/" jumps to the search box
+    page.keyboard.press("/")
+    page.keyboard.type("correo")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=correo**")
     assert "status=CLOSED" in page.url and "q=correo" in page.url and "archived=1" in page.url
     assert number in page.inner_text("main")
     shot(page, f"list-filtered-{backend}")
     page.fill("input[name=q]", "impresora")
     page.click("text=Filtrar")
     assert number not in page.inner_text("main")
+
+    page.locator("h1").click()
+    page.keyboard.press("n")  # "n": a new ticket
+    page.wait_for_url("**/operacion/ticket/nuevo")
 
     # switch to English: every page follows
     page.select_option("header select[name=language]", "en")
