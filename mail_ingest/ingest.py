@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import nh3
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
@@ -214,11 +214,11 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
         return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
     if record.dedupe_key is None:
         key = f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{record.raw_sha256}"
-        first = db.session.execute(select(InboundMessage).where(
-            InboundMessage.dedupe_key == key)).scalar_one_or_none()
+        first = db.session.execute(_BY_DEDUPE_KEY, {"key": key}).one_or_none()
         if first is not None and first.id != record.id:
             record.duplicate_of_id = first.id
-            return _set(record, O.IGNORED, "duplicate", first.ticket)
+            ticket = db.session.get(Ticket, first.ticket_id) if first.ticket_id else None
+            return _set(record, O.IGNORED, "duplicate", ticket)
         record.dedupe_key = key  # unique: a racing poller's commit fails on it
     verdict = classify(parsed, own_addresses())
     if verdict is not None:
@@ -260,13 +260,20 @@ def _ticket_by_token(subject: str, contact) -> Ticket | None:
     return None
 
 
+# Built once: these run for every message, and building a statement costs more than running it.
+_RECENT_FROM_SENDER = select(func.count()).select_from(InboundMessage).where(
+    InboundMessage.from_address == bindparam("sender"),
+    InboundMessage.received_at >= bindparam("since"),
+    InboundMessage.outcome.in_([O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED]))
+_BY_DEDUPE_KEY = select(InboundMessage.id, InboundMessage.ticket_id).where(
+    InboundMessage.dedupe_key == bindparam("key"))
+
+
 def _over_rate_limit(sender: str) -> bool:
     """True when the sender sent more than SOPORTE_INGEST_RATE_LIMIT messages in the last hour."""
     limit = current_app.config["SOPORTE_INGEST_RATE_LIMIT"]
     since = utcnow() - dt.timedelta(hours=1)
-    count = db.session.scalar(select(func.count()).select_from(InboundMessage).where(
-        InboundMessage.from_address == sender, InboundMessage.received_at >= since,
-        InboundMessage.outcome.in_([O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED])))
+    count = db.session.scalar(_RECENT_FROM_SENDER, {"sender": sender, "since": since})
     return count >= limit  # this message is not counted: it is not in the session yet
 
 
