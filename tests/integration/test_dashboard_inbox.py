@@ -68,3 +68,22 @@ def test_switching_language_sticks_to_the_user(world, client):
     assert db.session.get(User, world.agent.id).language is Language.EN
     client.post("/preferencias/idioma", data={"language": "fr"})  # not offered: ignored
     assert db.session.get(User, world.agent.id).language is Language.EN
+
+
+def test_an_administrator_creates_the_client_while_triaging(world, client):
+    from app.models import Client
+
+    ingest("test", 0, "1", corpus.simple(sender="ana@ferreteria-sol.example", subject="Cotizar"))
+    record = db.session.scalars(select(InboundMessage)).one()
+    _login(client, world.agent)  # an agent picks among existing clients only
+    assert "new_client_name" not in client.get("/operacion/correo/triage").get_data(as_text=True)
+    client.post(f"/operacion/correo/{record.id}/cliente", data={"new_client_name": "Ferretería Sol"})
+    assert not db.session.scalars(select(Client).where(Client.name == "Ferretería Sol")).all()
+    client.post("/logout")
+    _login(client, world.admin)
+    taken = client.post(f"/operacion/correo/{record.id}/cliente",
+                        data={"new_client_name": "acme s.a."}, follow_redirects=True)
+    assert "Ya existe un cliente" in taken.get_data(as_text=True)  # pick it instead
+    client.post(f"/operacion/correo/{record.id}/cliente", data={"new_client_name": "Ferretería Sol"})
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert ticket.client.name == "Ferretería Sol" and ticket.contact.email == "ana@ferreteria-sol.example"

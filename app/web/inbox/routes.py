@@ -1,4 +1,4 @@
-"""Triage: pick the client of an unknown sender. Quarantine: see the error, retry (administrators)."""
+"""Triage: pick (or create) the client of an unknown sender. Quarantine: see the error, retry (administrators)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -11,6 +11,7 @@ from app.models.client import Client
 from app.models.enums import InboundOutcome
 from app.models.enums import OutboxStatus
 from app.models.mail import InboundMessage, OutboxMessage
+from app.services.clients import create_client
 from app.services.errors import DomainError
 from app.services.permissions import Permission, can, require
 from app.web.inbox import bp
@@ -30,7 +31,8 @@ def triage():
     clients = db.session.scalars(select(Client).where(Client.active.is_(True))
                                  .order_by(Client.name)).all()
     return render_template("inbox/triage.html", records=_records(InboundOutcome.TRIAGE),
-                           clients=clients, can_resolve=can(current_user, Permission.CREATE))
+                           clients=clients, can_resolve=can(current_user, Permission.CREATE),
+                           can_create_client=can(current_user, Permission.MANAGE_REFERENCE))
 
 
 @bp.get("/cuarentena")
@@ -68,10 +70,15 @@ def _apply(action, success_message: str, back: str):
 @bp.post("/<int:record_id>/cliente")
 @login_required
 def assign_client(record_id: int):
-    """The chosen client gets the sender as a contact; the mail becomes a ticket or a note."""
-    client_id = request.form.get("client_id", type=int) or 0
-    return _apply(lambda: resolve_triage(current_user, record_id, client_id),
-                  _("Processed."), "inbox.triage")
+    """The chosen client, or a new one named here, gets the sender as a contact; the mail
+    becomes a ticket or a note."""
+    def resolve():
+        new_name = request.form.get("new_client_name", "").strip()
+        client_id = (create_client(current_user, new_name).id if new_name
+                     else request.form.get("client_id", type=int) or 0)
+        return resolve_triage(current_user, record_id, client_id)
+
+    return _apply(resolve, _("Processed."), "inbox.triage")
 
 
 @bp.post("/<int:record_id>/reintentar")
