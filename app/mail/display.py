@@ -2,7 +2,9 @@
 the same message, remote images dropped, quoted history folded but kept."""
 from __future__ import annotations
 
+import html as html_module
 import re
+from html.parser import HTMLParser
 from typing import Callable
 
 import nh3
@@ -63,3 +65,58 @@ def split_quoted(text: str) -> tuple[str, str]:
                 break  # all quote: show it all
             return "\n".join(lines[:index]).rstrip(), "\n".join(rest).strip()
     return (text or "").rstrip(), ""
+
+
+def _is_quote_start(tag: str, attrs: dict[str, str]) -> bool:
+    """The element where a mail program puts the quoted history: Gmail, Apple Mail and
+    Thunderbird (blockquote type=cite, moz-cite-prefix), Outlook (divRplyFwdMsg,
+    appendonsend, stopSpelling), Yahoo."""
+    classes = set((attrs.get("class") or "").split())
+    element_id = attrs.get("id") or ""
+    return bool(
+        (tag == "div" and classes & {"gmail_quote", "gmail_quote_container", "moz-cite-prefix",
+                                     "yahoo_quoted"})
+        or (tag == "blockquote" and (attrs.get("type") or "").lower() == "cite")
+        or (tag == "div" and element_id in ("divRplyFwdMsg", "appendonsend"))
+        or (tag == "hr" and element_id == "stopSpelling"))
+
+
+class _QuoteFinder(HTMLParser):
+    """Finds where the first quote element starts, as (line, column) of the raw HTML."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.position: tuple[int, int] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if self.position is None and _is_quote_start(tag, {k: v or "" for k, v in attrs}):
+            self.position = self.getpos()
+
+
+def _quote_offset(html: str) -> int | None:
+    finder = _QuoteFinder()
+    try:
+        finder.feed(html)
+        finder.close()
+    except Exception:  # the stdlib parser is lenient; anything odd means: no folding
+        return None
+    if finder.position is None:
+        return None
+    line, column = finder.position
+    offset = 0
+    for _ in range(line - 1):  # the parser counts lines by "\n" only
+        offset = html.index("\n", offset) + 1
+    return offset + column
+
+
+def split_quoted_html(html: str | None, cid_url: Callable[[str], str | None]) -> tuple[str, str]:
+    """(what the sender wrote, the quoted history), each sanitized HTML (see safe_html); the
+    history is kept, only folded. Split where the mail program's quote element begins; the
+    sanitizer closes what the split leaves open."""
+    offset = _quote_offset(html or "")
+    if not offset:
+        return safe_html(html, cid_url), ""
+    visible, quoted = safe_html(html[:offset], cid_url), safe_html(html[offset:], cid_url)
+    if not html_module.unescape(nh3.clean(visible, tags={"img"})).strip():
+        return safe_html(html, cid_url), ""  # nothing but the quote: show it all
+    return visible, quoted

@@ -153,6 +153,21 @@ def test_the_ticket_page_shows_fields_timeline_and_safe_html(staff, client, app)
     assert "En proceso" in page and "100.00 USD" in page and "Paso a IN_PROGRESS" in page
 
 
+def test_a_gmail_reply_shows_its_quoted_history_folded(staff, client):
+    from mail_ingest.ingest import ingest
+    from tests import mail_corpus as corpus
+
+    ingest("test", 0, "1", corpus.gmail_reply())
+    from app.models import Ticket
+
+    ticket = db.session.scalars(select(Ticket)).one()
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    timeline = page.split('id="timeline"', 1)[1]
+    shown, folded = timeline.split("<summary>Historial citado</summary>", 1)
+    assert "Sigue sin funcionar." in shown and "¿Probó reiniciar?" not in shown
+    assert "¿Probó reiniciar?" in folded.split("</details>", 1)[0]
+
+
 def test_attachments_download_as_files_with_nosniff(staff, client):
     ticket = factories.new_ticket(staff)
     notes.add_internal_note(staff.agent, ticket, "adjunto html",

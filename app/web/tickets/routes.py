@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
-from app.mail.display import safe_html, split_quoted
+from app.mail.display import split_quoted, split_quoted_html
 from app.models.client import Client, Contract, TicketType
 from app.models.enums import TicketStatus, Urgency
 from app.models.ticket import Attachment
@@ -61,8 +61,9 @@ def _timeline(ticket) -> list[dict]:
         cids = {a.content_id: url_for("tickets.attachment", attachment_id=a.id, inline=1)
                 for a in files if a.content_id}
         visible, quoted = split_quoted(note.body_text)
+        html, html_quoted = split_quoted_html(note.body_html, cids.get)
         events.append({"at": note.created_at, "kind": "note", "note": note, "visible": visible,
-                       "quoted": quoted, "html": safe_html(note.body_html, cids.get),
+                       "quoted": quoted, "html": html, "html_quoted": html_quoted,
                        "files": [a for a in files if not a.inline]})
     for change in ticket.changes:
         if change.note_id is None or change.field != "customer_email":
