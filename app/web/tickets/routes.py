@@ -15,7 +15,7 @@ from app.services.attachments import attachment_store
 from app.services.errors import NotPermitted
 from app.services.permissions import Permission, require
 from app.services.ticket_actions import available_actions
-from app.services.ticket_queries import list_tickets, status_counts, ticket_by_number
+from app.services.ticket_queries import list_tickets, ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.filters import filters_from_args
 from app.web.tickets.history_lines import describe, who
@@ -38,7 +38,7 @@ def list_view():
     """The ticket list with the seed's columns, filters from the URL, counts per status."""
     filters = filters_from_args(request.args, current_user.id)
     page = list_tickets(current_user, filters)
-    counts = status_counts(current_user, filters)
+    counts = page.counts
     choices = {
         "clients": db.session.scalars(select(Client).order_by(Client.name)).all(),
         "types": db.session.scalars(select(TicketType).order_by(TicketType.name)).all(),
