@@ -19,16 +19,15 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
-from app.models.client import Client
 from app.models.columns import utcnow
 from app.models.enums import InboundOutcome, NoteKind
 from app.models.mail import InboundMessage, OutboxMessage
 from app.models.ticket import Ticket
 from app.services import contacts, email_intake, notes
 from app.services.email_intake import CustomerEmail
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
 from app.services.notes import Upload
-from app.services.permissions import SYSTEM, Actor, Permission, require
+from app.services.permissions import SYSTEM
 from app.storage import BlobStore, StoredBlob
 from mail_ingest.classify import BOUNCE, classify
 from mail_ingest.parse import ParsedEmail, parse_stored
@@ -152,29 +151,6 @@ def retry(record: InboundMessage) -> InboundMessage:
         record.outcome, record.reason, record.error = O.QUARANTINED, "error", repr(error)
         db.session.commit()
     return record
-
-
-def retry_by(actor: Actor, record_id: int) -> InboundMessage:
-    """An administrator retries a quarantined message. Raises NotPermitted, NotFound."""
-    require(actor, Permission.MANAGE_REFERENCE)
-    record = db.session.get(InboundMessage, record_id)
-    if record is None or record.outcome is not O.QUARANTINED:
-        raise NotFound(_l("That message is not in quarantine."))
-    return retry(record)
-
-
-def resolve_triage(actor: Actor, record_id: int, client_id: int) -> InboundMessage:
-    """Staff pick the client of an unknown sender: the sender becomes its contact, the mail is processed."""
-    require(actor, Permission.CREATE)
-    record = db.session.get(InboundMessage, record_id)
-    if record is None or record.outcome is not O.TRIAGE:
-        raise NotFound(_l("That message is not waiting for triage."))
-    client = db.session.get(Client, int(client_id))
-    if client is None or not client.active:
-        raise ValidationFailed(_l("Select an active client."), field="client_id")
-    if contacts.contact_by_address(record.from_address) is None:
-        contacts.add_contact(client, record.from_address)
-    return retry(record)
 
 
 def _record_for(mailbox: str, uidvalidity: int, uid: str) -> InboundMessage | None:

@@ -13,9 +13,10 @@ from app.models.enums import OutboxStatus
 from app.models.mail import InboundMessage, OutboxMessage
 from app.services.clients import create_client
 from app.services.errors import DomainError
+from app.services.inbound_mail import place_triaged, quarantined_for_retry
 from app.services.permissions import Permission, can, require
 from app.web.inbox import bp
-from mail_ingest.ingest import resolve_triage, retry_by
+from mail_ingest.ingest import retry as reprocess
 
 
 def _records(outcome: InboundOutcome):
@@ -76,7 +77,7 @@ def assign_client(record_id: int):
         new_name = request.form.get("new_client_name", "").strip()
         client_id = (create_client(current_user, new_name).id if new_name
                      else request.form.get("client_id", type=int) or 0)
-        return resolve_triage(current_user, record_id, client_id)
+        return reprocess(place_triaged(current_user, record_id, client_id))
 
     return _apply(resolve, _("Processed."), "inbox.triage")
 
@@ -85,5 +86,6 @@ def assign_client(record_id: int):
 @login_required
 def retry(record_id: int):
     """Process a quarantined message again from its stored source."""
-    return _apply(lambda: retry_by(current_user, record_id), _("Processed again."),
+    return _apply(lambda: reprocess(quarantined_for_retry(current_user, record_id)),
+                  _("Processed again."),
                   "inbox.quarantine")
