@@ -67,8 +67,10 @@ def _drain(source, url: str) -> PollReport:
     return report
 
 
-def _ingest_pending(source, url: str, uidvalidity: int, pending: list, report: PollReport) -> None:
-    """Record each waiting message in order (read ahead by a child process), marking after commits."""
+def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
+                    report: PollReport) -> None:
+    """Record each waiting message in order (read ahead by a child process), marking each
+    batch after its commits."""
     max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
     wanted = [p.uid for p in pending if p.size <= max_bytes]
     done: list[str] = []
@@ -106,7 +108,8 @@ def _leave_on_server(source, uidvalidity: int, message):
 def inbox_urls() -> list[str]:
     """Every mailbox to read: SOPORTE_INBOX_URL (when set) and the active mailboxes that
     administrators added, each once."""
-    urls = [current_app.config["SOPORTE_INBOX_URL"]] if current_app.config["SOPORTE_INBOX_URL"] else []
+    configured = current_app.config["SOPORTE_INBOX_URL"]
+    urls = [configured] if configured else []
     urls += db.session.scalars(select(Mailbox.url).where(Mailbox.active.is_(True))
                                .order_by(Mailbox.id))
     db.session.commit()  # hold no transaction while talking to the servers

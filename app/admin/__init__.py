@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from app.extensions import db
 from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Project, TicketType,
                         User)
+from app.services.accounts import MIN_PASSWORD
 from app.services.permissions import Permission, can
 from mail_ingest.sources import SourceError, mailbox_name, parse_inbox_url
 
@@ -68,7 +69,7 @@ class UserView(ReferenceView):
     column_searchable_list = ("name", "email")
     form_excluded_columns = ("password_hash", "created_at", "failed_logins", "locked_until")
     form_extra_fields = {"new_password": PasswordField(
-        _l("New password"), validators=[Optional(), Length(min=8)])}
+        _l("New password"), validators=[Optional(), Length(min=MIN_PASSWORD)])}
 
     def on_model_change(self, form, model, is_created):
         if form.new_password.data:

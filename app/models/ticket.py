@@ -153,7 +153,7 @@ class TicketChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    # Who acted when it was not a staff user: "system", or "customer <email>".
+    # Who acted when it was not a staff user: "system", or a customer (history.customer_label).
     actor_label: Mapped[str] = mapped_column(String(300), default="")
     field: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(Text)

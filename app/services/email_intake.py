@@ -11,7 +11,7 @@ from app.models.client import Contact
 from app.models.enums import NoteKind, TicketSource
 from app.models.ticket import Note, Ticket
 from app.services import notes, tickets
-from app.services.history import record_change
+from app.services.history import customer_label, record_change
 from app.services.notes import Upload
 from app.services.outbox import AUTO_REPLIED
 from app.services.permissions import SYSTEM
@@ -44,7 +44,7 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
     A reply to a resolved ticket reopens it; a reply to a closed ticket opens a
     new ticket linked to the closed one. A new ticket is acknowledged by email.
     """
-    label = f"customer {contact.email}"
+    label = customer_label(contact.email)
     if ticket is not None and not ticket.is_closed:
         note = _email_note(ticket, contact, mail)
         record_change(ticket, SYSTEM, "customer_email", None, None, note=note, label=label)

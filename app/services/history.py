@@ -8,6 +8,21 @@ from app.models.ticket import Note, Ticket, TicketChange
 from app.services.permissions import Actor, actor_label, actor_user_id
 
 
+CUSTOMER_PREFIX = "customer "
+
+
+def customer_label(address: str) -> str:
+    """How the history names a customer who acted (through the quote link, by email)."""
+    return f"{CUSTOMER_PREFIX}{address}"
+
+
+def customer_address(label: str | None) -> str | None:
+    """The customer's address in a label made by customer_label, else None."""
+    if label and label.startswith(CUSTOMER_PREFIX):
+        return label.removeprefix(CUSTOMER_PREFIX)
+    return None
+
+
 def _as_text(value) -> str | None:
     """The stored form of a changed value (enum members by their value)."""
     if value is None:

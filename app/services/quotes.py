@@ -22,7 +22,7 @@ from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import notes
 from app.services.errors import InvalidTransition, ValidationFailed
-from app.services.history import record_change
+from app.services.history import customer_label, record_change
 from app.services.notifications import notify
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.permissions import Actor, Permission, actor_user_id, require
@@ -162,7 +162,7 @@ def _decide(quote: Quote, approve: bool, channel: DecisionChannel, actor: Actor 
     """Apply a decision to the quote and the ticket, tell the staff and confirm to the customer."""
     ticket = quote.ticket
     contact = ticket.contact
-    label = f"customer {contact.email}" if actor is None and contact else None
+    label = customer_label(contact.email) if actor is None and contact else None
     quote.status = QuoteStatus.APPROVED if approve else QuoteStatus.REJECTED
     quote.decided_at = utcnow()
     quote.decided_by_user_id = actor_user_id(actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -11,24 +12,17 @@ from app.extensions import db
 from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
 from app.services import assignment, billing, notes, quotes, status, worklog
-from app.services.errors import DomainError
-from app.services.notes import Upload
+from app.services.errors import DomainError, ValidationFailed
 from app.services.quotes import QuoteInput
 from app.web.tickets import bp
-
-
-def _uploads() -> list[Upload]:
-    return [Upload(f.filename or "", f.stream, f.mimetype) for f in request.files.getlist("files")
-            if f and f.filename]
+from app.web.uploads import uploads_from_request
 
 
 def _status(value: str) -> TicketStatus:
     try:
         return TicketStatus(value)
     except ValueError:
-        from app.services.errors import ValidationFailed
-
-        raise ValidationFailed(_("Choose the new status.")) from None
+        raise ValidationFailed(_l("Choose the new status."), field="status") from None
 
 
 ACTIONS = {
@@ -43,8 +37,9 @@ ACTIONS = {
                                              f.get("note", "")),
     "status": lambda u, t, f: status.change_status(u, t, _status(f.get("status", "")),
                                                    f.get("note", "")),
-    "note": lambda u, t, f: notes.add_internal_note(u, t, f.get("text", ""), _uploads()),
-    "reply": lambda u, t, f: notes.reply_publicly(u, t, f.get("text", ""), _uploads()),
+    "note": lambda u, t, f: notes.add_internal_note(u, t, f.get("text", ""),
+                                                    uploads_from_request()),
+    "reply": lambda u, t, f: notes.reply_publicly(u, t, f.get("text", ""), uploads_from_request()),
     "close": lambda u, t, f: status.close_ticket(u, t, f.get("note", "")),
     "reopen": lambda u, t, f: status.reopen_ticket(u, t, f.get("note", "")),
 }

@@ -10,6 +10,8 @@ from app.extensions import db
 from app.models.enums import LabeledEnum, PaymentStatus, QuoteStatus, TicketStatus, Urgency
 from app.models.ticket import TicketChange
 from app.models.user import User
+from app.services.history import customer_address
+from app.services.permissions import SYSTEM
 
 FIELD_LABELS = {
     "status": _l("Status"),
@@ -37,10 +39,11 @@ def who(change: TicketChange) -> str:
     """Who made the change: the staff member, the customer (by address) or the system."""
     if change.actor_user is not None:
         return change.actor_user.name
+    address = customer_address(change.actor_label)
+    if address is not None:
+        return _("Customer %(address)s", address=address)
     label = change.actor_label or ""
-    if label.startswith("customer "):
-        return _("Customer %(address)s", address=label.removeprefix("customer "))
-    return _("System") if label in ("", "system") else label
+    return _("System") if label in ("", SYSTEM.label) else label
 
 
 def describe(change: TicketChange) -> str:

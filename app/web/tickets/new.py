@@ -12,10 +12,10 @@ from app.models.client import Client, Contact, Contract, Project, TicketType
 from app.models.enums import Urgency
 from app.services import tickets
 from app.services.errors import DomainError
-from app.services.notes import Upload
 from app.services.permissions import Permission, require
 from app.services.tickets import TicketFields
 from app.web.tickets import bp
+from app.web.uploads import uploads_from_request
 
 
 def _choices(client_id: int | None) -> dict:
@@ -46,10 +46,8 @@ def new():
             contact_id=values.get("contact_id") or None, contract_id=values.get("contract_id") or None,
             project_id=values.get("project_id") or None, type_id=values.get("type_id") or None,
             subject=values.get("subject", ""), urgency=values.get("urgency") or "MEDIUM")
-        uploads = [Upload(f.filename, f.stream, f.mimetype) for f in request.files.getlist("files")
-                   if f and f.filename]
         try:
-            ticket = tickets.create_ticket(current_user, fields, uploads=uploads)
+            ticket = tickets.create_ticket(current_user, fields, uploads=uploads_from_request())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

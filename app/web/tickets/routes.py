@@ -38,7 +38,6 @@ def list_view():
     """The ticket list with the seed's columns, filters from the URL, counts per status."""
     filters = filters_from_args(request.args, current_user.id)
     page = list_tickets(current_user, filters)
-    counts = page.counts
     choices = {
         "clients": db.session.scalars(select(Client).order_by(Client.name)).all(),
         "types": db.session.scalars(select(TicketType).order_by(TicketType.name)).all(),
@@ -46,7 +45,7 @@ def list_view():
                                     .order_by(User.name)).all(),
         "contracts": db.session.scalars(select(Contract).order_by(Contract.name)).all(),
     }
-    return render_template("tickets/list.html", page=page, filters=filters, counts=counts,
+    return render_template("tickets/list.html", page=page, filters=filters, counts=page.counts,
                            statuses=list(TicketStatus), urgencies=list(Urgency), **choices)
 
 
