@@ -1,15 +1,17 @@
-"""The staff dashboard: one blueprint package per area, plus the response security headers."""
+"""The staff dashboard: one blueprint package per area, the response security headers and the
+error pages."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Register the dashboard's blueprints and its security headers."""
+    """Register the dashboard's blueprints, its security headers and its error pages."""
     from flask_login import current_user
 
     from app.services.permissions import Permission, can
 
     from app.web.account import bp as account_bp
     from app.web.account.routes import unread_count
+    from app.web import errors
     from app.web.auth import bp as auth_bp
     from app.web.inbox import bp as inbox_bp
     from app.web.security import add_security_headers
@@ -18,6 +20,7 @@ def register(app: Flask) -> None:
     for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
+    errors.register(app)
 
     @app.context_processor
     def _header_flags():
