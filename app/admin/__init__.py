@@ -67,7 +67,7 @@ class ContactView(ReferenceView):
 class UserView(ReferenceView):
     column_list = ("name", "email", "role", "language", "active")
     column_searchable_list = ("name", "email")
-    form_excluded_columns = ("password_hash", "created_at", "failed_logins", "locked_until")
+    form_excluded_columns = ("password_hash", "created_at", "session_version")
     form_extra_fields = {"new_password": PasswordField(
         _l("New password"), validators=[Optional(), Length(min=MIN_PASSWORD)])}
 

@@ -58,6 +58,9 @@ class InboundMessage(db.Model):
     uid: Mapped[str] = mapped_column(String(255))
     dedupe_key: Mapped[str | None] = mapped_column(String(1000), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    # Outlook's Thread-Index names the conversation in its first 22 bytes (hex here), so a
+    # reply that carries only Thread-Index still finds its ticket.
+    thread_index: Mapped[str | None] = mapped_column(String(64), index=True)
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(BigInteger, default=0)
     from_address: Mapped[str] = mapped_column(String(254), default="", index=True)
@@ -89,6 +92,8 @@ class Mailbox(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     url: Mapped[str] = mapped_column(String(1000))
+    # The password, encrypted at rest (Fernet, keys from the environment); never rendered back.
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

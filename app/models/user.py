@@ -26,9 +26,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[Language] = mapped_column(enum_column_type(Language), default=Language.ES)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Sign-in throttling: failures in a row, and until when further attempts are refused.
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Bumped to end every session of this user (sign-out, password change, deactivation,
+    # "sign out everywhere"): sessions and remember cookies carry the version they began with.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @validates("email")
     def _normalise(self, _key, value: str) -> str:

@@ -28,13 +28,6 @@ def authenticate(email: str, password: str) -> User:
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         raise refused
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise refused
     if not user.active or not user.check_password(password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until, user.failed_logins = now + LOCK, 0
         raise refused
-    user.failed_logins, user.locked_until = 0, None
     return user
