@@ -29,6 +29,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _init_extensions(app)
     _register(app)
+    from app import log_redaction
+
+    log_redaction.install()
     return app
 
 

@@ -3,4 +3,8 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__)
 
+# URL paths whose next segment is a signed token that grants a decision: kept out of every log
+# (app/log_redaction.py), since anyone who reads a log line could otherwise use the link.
+TOKEN_PATH_PREFIXES = ("/cotizacion/",)
+
 from app.portal import routes  # noqa: E402,F401 - registers the views

@@ -1,0 +1,46 @@
+"""Keeps the signed tokens of customer links out of every log line (access logs included).
+
+A quote link decides a quote for whoever holds it, so a request line such as
+`GET /cotizacion/<token>` must not be readable in a log (Werkzeug's development server, gunicorn's
+access and error logs, the app's own "Exception on <path>"). Every record's message has the token
+segment rewritten to `[redacted]` when the record is made.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from app.portal import TOKEN_PATH_PREFIXES
+
+REDACTED = "[redacted]"
+# Each prefix, then the token: everything up to the next slash, query, space or quote.
+_TOKEN = re.compile("(" + "|".join(re.escape(p) for p in TOKEN_PATH_PREFIXES) + r")[^/?#\s\"']+")
+
+
+def redact(text: str) -> str:
+    """The text with every link token replaced by `[redacted]`."""
+    return _TOKEN.sub(r"\1" + REDACTED, text)
+
+
+def _redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record, its final message rewritten without link tokens (never dropped)."""
+    message = record.getMessage()
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    return record
+
+
+def install() -> None:
+    """Redact every log record of this process as it is made, whichever logger and handler print
+    it (a logger's filter misses records that propagate from child loggers; gunicorn configures
+    its own handlers). Idempotent."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "redacts_link_tokens", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        return _redact_record(current(*args, **kwargs))
+
+    factory.redacts_link_tokens = True
+    logging.setLogRecordFactory(factory)
