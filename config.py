@@ -44,6 +44,10 @@ class Config:
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
+    # Fernet keys for secrets at rest, comma-separated, newest first (see app/encryption.py);
+    # unset outside production, one is generated once in the instance folder.
+    SOPORTE_ENCRYPTION_KEYS = os.environ.get("SOPORTE_ENCRYPTION_KEYS", "")
+    SOPORTE_GENERATE_ENCRYPTION_KEY = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -72,6 +76,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SOPORTE_GENERATE_ENCRYPTION_KEY = False  # SOPORTE_ENCRYPTION_KEYS is required
 
 
 CONFIGS = {

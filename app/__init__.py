@@ -27,6 +27,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise ConfigurationError("SECRET_KEY must be set in the environment outside development.")
     # As in flaskr: the instance folder holds the embedded SQLite file and attachments.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from app import encryption
+
+    encryption.init_app(app)  # secrets at rest: keys from the environment or the instance folder
     _init_extensions(app)
     _register(app)
     from app import log_redaction

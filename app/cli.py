@@ -116,4 +116,7 @@ def register_commands(app: Flask) -> None:
     from mail_ingest.cli import register as register_mail_ingest
 
     register_mail_ingest(mail_cli)
+    from app.encryption import rotate_keys_command
+
+    mail_cli.add_command(rotate_keys_command)
     app.cli.add_command(mail_cli)

@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
+from app.encryption import SecretUnreadable
 from app.extensions import db
 from app.models.mail import Mailbox
 from app.services.attachments import attachment_store
 from mail_ingest import ingest as ingest_module
 from mail_ingest.locks import MailboxBusy, mailbox_lock
 from mail_ingest.read_ahead import ReadAheadStores, read_ahead
-from mail_ingest.sources import SourceError, mailbox_name, open_source
+from mail_ingest.sources import SourceError, mailbox_name, open_source, with_password
 
 log = logging.getLogger(__name__)
 
 MARK_BATCH = 100  # messages marked on the server with one command
+UNRECORDED = "UNRECORDED"  # a message no row could be stored for (see ingest_stored)
 
 
 @dataclass
@@ -85,9 +87,13 @@ def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
                     item = next(fetched)
                     if item.blob is None:
                         continue  # expunged since the listing
-                    outcome = ingest_module.ingest_stored(
-                        source.name, uidvalidity, item.uid, item.blob, item.parsed).outcome
-                    done.append(item.uid)  # marked only after the commit, in batches
+                    recorded = ingest_module.ingest_stored(
+                        source.name, uidvalidity, item.uid, item.blob, item.parsed)
+                    if recorded is None:  # not even quarantined: unmarked, taken next run
+                        outcome = UNRECORDED
+                    else:
+                        outcome = recorded.outcome
+                        done.append(item.uid)  # marked only after the commit, in batches
                 report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
                 if len(done) >= MARK_BATCH:
                     source.mark_done(done)
@@ -105,21 +111,29 @@ def _leave_on_server(source, uidvalidity: int, message):
         source.name, uidvalidity, message.uid, f"too large: {message.size} bytes")
 
 
-def inbox_urls() -> list[str]:
+def inbox_urls(unreadable: list[PollReport] | None = None) -> list[str]:
     """Every mailbox to read: SOPORTE_INBOX_URL (when set) and the active mailboxes that
-    administrators added, each once."""
+    administrators added (their passwords decrypted), each once. A mailbox whose password
+    cannot be decrypted is logged and added to `unreadable`; the others are read."""
     configured = current_app.config["SOPORTE_INBOX_URL"]
     urls = [configured] if configured else []
-    urls += db.session.scalars(select(Mailbox.url).where(Mailbox.active.is_(True))
-                               .order_by(Mailbox.id))
+    for mailbox in db.session.scalars(select(Mailbox).where(Mailbox.active.is_(True))
+                                      .order_by(Mailbox.id)):
+        try:
+            urls.append(with_password(mailbox.url, mailbox.password()))
+        except SecretUnreadable as error:
+            message = f"the password of mailbox {mailbox.name!r}: {error}"
+            log.error("mailbox=%s %s", mailbox_name(mailbox.url), message)
+            if unreadable is not None:
+                unreadable.append(PollReport(mailbox_name(mailbox.url), error=message))
     db.session.commit()  # hold no transaction while talking to the servers
     return list(dict.fromkeys(urls))
 
 
 def poll_all(urls: list[str] | None = None) -> list[PollReport]:
     """Poll each mailbox in turn; one that cannot be reached is reported and the rest go on."""
-    reports = []
-    for url in inbox_urls() if urls is None else urls:
+    reports: list[PollReport] = []
+    for url in inbox_urls(reports) if urls is None else urls:
         try:
             reports.append(poll_once(url))
         except SourceError as error:

@@ -14,7 +14,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxFetchError
@@ -92,6 +92,28 @@ def mailbox_name(url: str) -> str:
         return parse_inbox_url(url).name
     except SourceError:
         return "(an inbox URL that cannot be read)"
+
+
+def split_password(url: str) -> tuple[str, str]:
+    """The URL without its password, and the password (decoded; "" when there is none), so that
+    the two can be stored apart (the password encrypted)."""
+    parts = urlsplit(url or "")
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not colon:
+        return url, ""
+    return urlunsplit(parts._replace(netloc=f"{user}{at}{hostport}")), unquote(password)
+
+
+def with_password(url: str, password: str) -> str:
+    """The URL to connect with: a stored URL with its (decrypted) password put back; the URL as
+    it is when there is no password to add."""
+    if not password:
+        return url
+    bare, _old = split_password(url)
+    parts = urlsplit(bare)
+    user, _at, hostport = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
 def open_source(url: str, timeout: float = 60):

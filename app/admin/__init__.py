@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
+from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.extensions import db
@@ -18,13 +19,22 @@ from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Projec
                         User)
 from app.services.accounts import MIN_PASSWORD
 from app.services.permissions import Permission, can
-from mail_ingest.sources import SourceError, mailbox_name, parse_inbox_url
+from mail_ingest.sources import SourceError, mailbox_name, parse_inbox_url, split_password
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (CSRF) keeping the row it edits, as Flask-Admin's own form does: its
+    Unique validator needs it, or saving a row unchanged says its name "already exists"."""
+
+    def __init__(self, *args, obj=None, **kwargs):
+        self._obj = obj
+        super().__init__(*args, obj=obj, **kwargs)
 
 
 class _AdminOnly:
     """Shown only to signed-in administrators; CSRF through Flask-WTF."""
 
-    form_base_class = FlaskForm
+    form_base_class = AdminForm
 
     def is_accessible(self) -> bool:
         return bool(getattr(current_user, "is_authenticated", False)
@@ -89,16 +99,45 @@ def _valid_inbox_url(form, field) -> None:
                                      "maildir:///path.", error=error))) from None
 
 
+class WriteOnlyPasswordField(PasswordField):
+    """A password that goes in and never comes out: never filled from the row (so never
+    rendered back) and never written to it by populate_obj (the view encrypts it)."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, extra_filters=extra_filters)
+
+    def populate_obj(self, obj, name) -> None:
+        return None
+
+
 class MailboxView(ReferenceView):
-    """Mailboxes the poller reads besides SOPORTE_INBOX_URL; the password is never listed."""
+    """Mailboxes the poller reads besides SOPORTE_INBOX_URL; the URL is stored without its
+    password, which is kept encrypted (a write-only field) and never listed or rendered."""
 
     can_delete = True  # records keep the mailbox's name, not a reference to this row
     column_list = ("name", "url", "active", "created_at")
     column_formatters = {"url": lambda view, context, model, name: mailbox_name(model.url)}
-    form_excluded_columns = ("created_at",)
+    form_excluded_columns = ("created_at", "password_encrypted")
+    form_extra_fields = {"password": WriteOnlyPasswordField(_l("Password"))}
     form_args = {"url": {"label": _l("Inbox URL"), "validators": [_valid_inbox_url]}}
     column_labels = {"url": _l("Inbox URL"), "name": _l("Name"), "active": _l("Active"),
                      "created_at": _l("Created")}
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form.password.description = _l("Leave empty to keep the current one.")
+        return form
+
+    def on_form_prefill(self, form, id):
+        form.url.data = split_password(form.url.data or "")[0]  # never render a password back
+
+    def on_model_change(self, form, model, is_created):
+        # A password written into the URL is taken out of it and kept like the field's.
+        model.url, in_url = split_password(form.url.data)
+        if form.password.data or in_url:
+            model.set_password(form.password.data or in_url)
+        elif parse_inbox_url(model.url).scheme == "maildir":
+            model.set_password(None)  # a folder on this machine has no password
 
 
 def init_admin(app: Flask) -> Admin:

@@ -6,6 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import encryption
 from app.extensions import db
 from app.models.columns import UTCDateTime, enum_column_type, utcnow
 from app.models.enums import InboundOutcome, OutboxStatus
@@ -82,9 +83,9 @@ class InboundMessage(db.Model):
 class Mailbox(db.Model):
     """A mailbox the poller reads, added by an administrator (beside SOPORTE_INBOX_URL).
 
-    The URL has the form of SOPORTE_INBOX_URL (imap://user:password@host:port/INBOX,
-    imaps://…, imap+starttls://…, maildir:///path); its password is kept in the database
-    as given, and never shown in lists or logs.
+    The URL has the form of SOPORTE_INBOX_URL (imap://user@host:port/INBOX, imaps://…,
+    imap+starttls://…, maildir:///path) without its password: the password is kept apart,
+    encrypted (app.encryption), decrypted only when the poller connects, and never shown.
     """
 
     __tablename__ = "mailbox"
@@ -99,3 +100,12 @@ class Mailbox(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def set_password(self, password: str | None) -> None:
+        """Keep this password, encrypted under the newest key (empty or None: no password)."""
+        self.password_encrypted = encryption.encrypt(password) if password else None
+
+    def password(self) -> str:
+        """The password, decrypted ("" when there is none); encryption.SecretUnreadable when no
+        configured key opens it."""
+        return encryption.decrypt(self.password_encrypted) if self.password_encrypted else ""

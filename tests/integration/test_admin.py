@@ -69,3 +69,20 @@ def test_admin_adds_a_mailbox_whose_url_is_checked_and_whose_password_is_never_l
     listing = client.get("/admin/mailbox/").get_data(as_text=True)
     assert "imaps://ventas@mail.example:993/INBOX" in listing
     assert "clave-secreta" not in listing
+
+
+def test_a_row_saved_unchanged_is_not_refused_as_already_existing(world, client):
+    from app.models import Mailbox
+
+    _login(client, world.admin)
+    client.post("/admin/mailbox/new/", data={
+        "name": "Ventas", "url": "maildir:///var/mail/ventas", "active": "y"})
+    mailbox_id = db.session.scalars(select(Mailbox.id)).one()
+    saved = client.post(f"/admin/mailbox/edit/?id={mailbox_id}", data={
+        "name": "Ventas", "url": "maildir:///var/mail/ventas", "active": ""})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Mailbox, mailbox_id).active is False
+    other = client.post("/admin/mailbox/new/", data={
+        "name": "Ventas", "url": "maildir:///var/mail/otro", "active": "y"})
+    assert other.status_code == 200  # a second row with the name is still refused

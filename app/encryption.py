@@ -1,0 +1,122 @@
+"""Secrets at rest (mailbox passwords): Fernet with key rotation, keys from SOPORTE_ENCRYPTION_KEYS.
+
+SOPORTE_ENCRYPTION_KEYS is a comma-separated list of Fernet keys: the first encrypts,
+every one decrypts, so a new key goes first and the old ones stay until
+`flask mail rotate-keys` has re-encrypted every secret under the new one. Without the
+variable, outside production, a key is generated once in the instance folder
+(`encryption.key`, mode 0600) and used from then on; production refuses to start.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import Flask, current_app
+from sqlalchemy import select
+
+KEY_FILE = "encryption.key"
+_EXTENSION = "soporte_encryption"
+_UNREADABLE = ("it cannot be decrypted with the keys in SOPORTE_ENCRYPTION_KEYS: add the key it was "
+               "encrypted with, or enter the password again in /admin")
+
+
+class SecretUnreadable(Exception):
+    """A stored secret that none of the configured keys opens (its key was rotated away, or the
+    value was altered)."""
+
+
+def init_app(app: Flask) -> None:
+    """Load the keys for this app (SOPORTE_ENCRYPTION_KEYS, else the instance key file when
+    SOPORTE_GENERATE_ENCRYPTION_KEY allows it); ConfigurationError when there are none or one
+    is not a Fernet key."""
+    from app import ConfigurationError
+
+    text = app.config.get("SOPORTE_ENCRYPTION_KEYS") or ""
+    if not text.strip():
+        if not app.config.get("SOPORTE_GENERATE_ENCRYPTION_KEY"):
+            raise ConfigurationError(
+                "SOPORTE_ENCRYPTION_KEYS must be set in the environment in production: "
+                "generate one with `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`.")
+        text = _instance_key(Path(app.instance_path) / KEY_FILE)
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    try:
+        app.extensions[_EXTENSION] = MultiFernet([Fernet(key) for key in keys])
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            "SOPORTE_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes); keys are separated by commas.") from None
+
+
+def _instance_key(path: Path) -> str:
+    """The key kept in the instance folder, created once (mode 0600) if it is not there.
+
+    Written to a private temporary file and linked into place, so that two processes starting
+    together agree on one key and no one reads a half-written file.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as stream:
+                stream.write(Fernet.generate_key().decode() + "\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
+
+
+def _fernet() -> MultiFernet:
+    return current_app.extensions[_EXTENSION]
+
+
+def encrypt(secret: str) -> str:
+    """The secret encrypted under the newest key (a Fernet token, ASCII)."""
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    """The secret in a token made by encrypt(); SecretUnreadable when no configured key opens it."""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        raise SecretUnreadable(_UNREADABLE) from None
+
+
+def rotate(token: str) -> str:
+    """The same secret encrypted under the newest key; SecretUnreadable as in decrypt()."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        raise SecretUnreadable(_UNREADABLE) from None
+
+
+@click.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-encrypt every stored mailbox password under the first key of SOPORTE_ENCRYPTION_KEYS.
+
+    Run it after putting a new key first; then the old keys can be removed. Exits non-zero
+    when a password could not be decrypted (the others are re-encrypted all the same).
+    """
+    from app.extensions import db
+    from app.models.mail import Mailbox
+
+    rotated, unreadable = 0, []
+    for mailbox in db.session.scalars(select(Mailbox).where(Mailbox.password_encrypted.is_not(None))
+                                      .order_by(Mailbox.id)):
+        try:
+            mailbox.password_encrypted = rotate(mailbox.password_encrypted)
+            rotated += 1
+        except SecretUnreadable as error:
+            unreadable.append(f"mailbox {mailbox.name!r}: {error}")
+    db.session.commit()
+    click.echo(f"Re-encrypted {rotated} mailbox password(s) under the newest key.")
+    for line in unreadable:
+        click.echo(line, err=True)
+    if unreadable:
+        raise click.exceptions.Exit(1)
