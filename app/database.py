@@ -1,4 +1,13 @@
-"""Engine settings per database: SQLite gets WAL, a busy timeout and immediate transactions.
+"""Engine settings per database: text every database can store; SQLite gets WAL, a busy
+timeout and immediate transactions.
+
+Text: PostgreSQL cannot store NUL in text, and neither database can store a lone surrogate
+(Python's escape for an undecodable byte) in UTF-8, yet both can reach us from mail headers,
+bodies, file names and form fields. Every string bound to every statement therefore has them
+replaced with U+FFFD, the replacement character, here and only here, on both databases, so
+the same value is stored the same way on both and a search for it (LIKE patterns included)
+matches what was stored. Bytes are left alone; JSON is bound as its serialized text, so its
+strings are covered too. Objects already in a session keep the original value until reloaded.
 
 SQLite allows one writer at a time. A transaction that reads first and writes
 later can deadlock against another writer and fail at once with "database is
@@ -8,14 +17,54 @@ with several threads or processes on the embedded default.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL; surrogates (UTF-8 cannot encode them)
+REPLACEMENT = "\ufffd"
+
+
+def storable_text(value: str) -> str:
+    """The text as every database stores it: NUL and lone surrogates become U+FFFD."""
+    return _UNSTORABLE.sub(REPLACEMENT, value) if _UNSTORABLE.search(value) else value
+
+
+def _storable(value):
+    return storable_text(value) if isinstance(value, str) else value
+
+
+def _storable_row(row):
+    """One set of bound parameters (a dict, or a tuple/list for positional drivers)."""
+    if isinstance(row, Mapping):
+        if any(isinstance(v, str) and _UNSTORABLE.search(v) for v in row.values()):
+            return {k: _storable(v) for k, v in row.items()}
+        return row
+    if isinstance(row, (tuple, list)):
+        if any(isinstance(v, str) and _UNSTORABLE.search(v) for v in row):
+            return type(row)(_storable(v) for v in row)
+    return row
+
+
+def _storable_parameters(conn, cursor, statement, parameters, context, executemany):
+    """before_cursor_execute: rewrite the strings about to be bound (see the module doc).
+
+    Judged by shape, not by `executemany`: SQLAlchemy's "insertmanyvalues" batches pass one
+    flat set of parameters with executemany=True."""
+    if isinstance(parameters, (list, tuple)) and parameters and all(
+            isinstance(row, (Mapping, list, tuple)) for row in parameters):
+        return statement, type(parameters)(_storable_row(row) for row in parameters)
+    return statement, _storable_row(parameters)
+
 
 def configure_engine(engine: Engine) -> None:
-    """Attach the per-dialect connection settings to an engine (SQLite only for now)."""
+    """Attach the per-dialect connection settings to an engine: storable text on every
+    database; WAL, busy timeout and BEGIN IMMEDIATE on SQLite."""
+    event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
     if engine.dialect.name != "sqlite":
         return
 

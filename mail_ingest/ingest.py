@@ -2,7 +2,10 @@
 
 `ingest` stores the raw source, decides the outcome and records it in one
 transaction. Whatever goes wrong while processing, the message is recorded as
-quarantined with its error and can be retried: it is never dropped.
+quarantined with its error and can be retried: it is never dropped. Recording the
+quarantine does not depend on the parsed message: when even that fails, a minimal row
+(where the message is, its raw source's hash and size, the error) is recorded instead, and
+when that fails too the message is left unmarked on the server for the next run.
 """
 from __future__ import annotations
 
@@ -73,21 +76,25 @@ def store_raw(raw: bytes) -> StoredBlob:
     return raw_store().put_bytes(raw)
 
 
-def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> Outcome:
+def ingest(mailbox: str, uidvalidity: int, uid: str, raw: bytes) -> Outcome | None:
     """Record and process one fetched message given as bytes (see ingest_stored)."""
     return ingest_stored(mailbox, uidvalidity, uid, store_raw(raw))
 
 
 def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
-                  parsed: ParsedEmail | None = None) -> Outcome:
+                  parsed: ParsedEmail | None = None) -> Outcome | None:
     """Record and process one message already stored (and perhaps parsed), committing its
-    outcome (see the module doc).
+    outcome (see the module doc); None when not even a quarantine row could be recorded (the
+    caller must then leave the message unmarked).
 
     The unique keys decide races: a UID another poller recorded meanwhile returns its
     outcome; a Message-ID another poller took meanwhile makes this one a duplicate.
     """
     if parsed is None:
-        parsed = parse_stored(raw_store().path_for(blob.sha256))
+        try:
+            parsed = parse_stored(raw_store().path_for(blob.sha256))
+        except Exception as error:  # the parser guards itself; this is the unforeseen
+            return _quarantine(mailbox, uidvalidity, uid, None, blob, error)
     for _attempt in range(2):
         record = InboundMessage(
             mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
@@ -159,23 +166,45 @@ def _record_for(mailbox: str, uidvalidity: int, uid: str) -> InboundMessage | No
         InboundMessage.uid == uid)).scalar_one_or_none()
 
 
-def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail, blob, error) -> Outcome:
-    """Record the message as quarantined, with its error, in a fresh transaction."""
+def _quarantine(mailbox, uidvalidity, uid, parsed: ParsedEmail | None, blob, error
+                ) -> Outcome | None:
+    """Record the message as quarantined, with its error, in a fresh transaction: described by
+    what was parsed of it, or, when that cannot be stored, by what is known without it (see the
+    module doc). None when neither can be recorded: logged, and left for the next run."""
     log.error("quarantined mailbox=%s uid=%s message-id=%s: %r", mailbox, uid,
-              parsed.message_id, error, exc_info=isinstance(error, BaseException))
-    record = InboundMessage(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
-        raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
-        from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
-        outcome=O.QUARANTINED, reason="error", error=repr(error)[:10000])
-    db.session.add(record)
-    outcome = _outcome_of(record)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return _outcome_of(_record_for(mailbox, uidvalidity, uid))
-    return outcome
+              parsed.message_id if parsed else None, error,
+              exc_info=isinstance(error, BaseException))
+    known = dict(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
+                 raw_size=blob.size, outcome=O.QUARANTINED, reason="error",
+                 error=repr(error)[:10000])
+    rows = [known]
+    if parsed is not None:
+        rows.insert(0, dict(known, message_id=(parsed.message_id or "")[:998] or None,
+                            from_address=parsed.from_address[:254],
+                            subject=parsed.subject[:SUBJECT_MAX]))
+    for row in rows:
+        try:
+            record = InboundMessage(**row)
+            db.session.add(record)
+            outcome = _outcome_of(record)
+            db.session.commit()
+            return outcome
+        except IntegrityError:
+            db.session.rollback()
+            existing = _record_for(mailbox, uidvalidity, uid)
+            if existing is not None:
+                return _outcome_of(existing)  # another poller recorded this UID first
+        except DBAPIError as failure:
+            db.session.rollback()
+            if failure.connection_invalidated:
+                raise  # the database went away: stop the batch; the message stays unmarked
+            log.exception("mailbox=%s uid=%s: the quarantine row failed", mailbox, uid)
+        except Exception:
+            db.session.rollback()
+            log.exception("mailbox=%s uid=%s: the quarantine row failed", mailbox, uid)
+    log.error("mailbox=%s uid=%s not recorded; left unmarked, raw source kept as %s",
+              mailbox, uid, blob.sha256)
+    return None
 
 
 def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = None,
