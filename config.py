@@ -25,6 +25,8 @@ class Config:
     """Settings shared by every environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Without SECRET_KEY: refuse to start (production), or use instance/secret_key (see below).
+    SOPORTE_SECRET_KEY_FROM_INSTANCE = False
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SOPORTE_TICKET_PREFIX = os.environ.get("SOPORTE_TICKET_PREFIX", "TCK-")
@@ -58,16 +60,17 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """The embedded default: SQLite under instance/, a development secret if none is given."""
+    """The embedded default: SQLite under instance/; without SECRET_KEY, a random key made once in
+    instance/secret_key (never a constant: anyone can read the source)."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+    SOPORTE_SECRET_KEY_FROM_INSTANCE = True
 
 
 class TestingConfig(Config):
     """Used by the test suite; DATABASE_URL is set by the tests themselves."""
 
     TESTING = True
-    SECRET_KEY = "testing-secret"
+    SOPORTE_SECRET_KEY_FROM_INSTANCE = True
     WTF_CSRF_ENABLED = False
 
 

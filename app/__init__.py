@@ -24,7 +24,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config.from_object(CONFIGS[name])
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):
-        raise ConfigurationError("SECRET_KEY must be set in the environment outside development.")
+        if not app.config.get("SOPORTE_SECRET_KEY_FROM_INSTANCE"):
+            raise ConfigurationError("SECRET_KEY must be set in the environment in production.")
+        from app.secret_key import instance_secret_key
+
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     # As in flaskr: the instance folder holds the embedded SQLite file and attachments.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     from app import encryption
