@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.storage import StoredBlob
-from mail_ingest.large_parts import FileRange, Stubbed, stub_large_bodies
+from mail_ingest.large_parts import (FileRange, Stubbed, is_base64, restore_all_but_decodable,
+                                     stub_large_bodies)
 
 log = logging.getLogger(__name__)
 
 # From this size on, long base64 bodies stay on disk: less memory, and much less parsing time
-# (the email parser walks a body line by line in Python; a2b_base64 decodes it in C).
+# (the email parser walks a body line by line in Python; a2b_base64 decodes it in C). The result
+# is the plain parse's, byte for byte (see large_parts).
 LARGE_MESSAGE_BYTES = 64 * 1024
 MAX_PARTS = 500
 MAX_DEPTH = 30
@@ -99,16 +101,21 @@ def parse_stored(path: Path) -> ParsedEmail:
     if path.stat().st_size < LARGE_MESSAGE_BYTES:
         return parse_bytes(path.read_bytes())
     stubbed = stub_large_bodies(path)
-    return parse_bytes(stubbed.stub, stubbed)
+    try:
+        message = email.message_from_bytes(stubbed.stub)
+        restore_all_but_decodable(message, stubbed)
+    except Exception:  # the parser is lenient; this guards the unexpected
+        return parse_bytes(path.read_bytes())
+    return parse_message(message, stubbed)
 
 
-def parse_bytes(raw: bytes, stubbed: Stubbed | None = None) -> ParsedEmail:
+def parse_bytes(raw: bytes) -> ParsedEmail:
     """Parse raw bytes (see parse_message)."""
     try:
         message = email.message_from_bytes(raw)
     except Exception as error:  # the parser is lenient; this guards the unexpected
         return ParsedEmail(defects=[f"unparseable: {error!r}"], text=_decode(raw, "utf-8"))
-    return parse_message(message, stubbed)
+    return parse_message(message)
 
 
 def parse_message(message: Message, stubbed: Stubbed | None = None) -> ParsedEmail:
@@ -249,23 +256,17 @@ def _filename(part: Message) -> str | None:
 
 
 def _on_disk(part: Message, parsed: ParsedEmail) -> FileRange | None:
-    """The file range of a body left on disk, when this part's payload is its placeholder."""
-    if parsed.stubbed is None:
+    """The file range of a base64 body left on disk (every other run was restored after parsing)."""
+    payload = part._payload  # raw: get_payload() would decode 8-bit text
+    if parsed.stubbed is None or not isinstance(payload, str) or not is_base64(part):
         return None
-    payload = part.get_payload()
-    return parsed.stubbed.placeholder(payload) if isinstance(payload, str) else None
-
-
-def _is_base64(part: Message) -> bool:
-    return str(part.get("content-transfer-encoding", "")).strip().lower() == "base64"
+    return parsed.stubbed.whole_run(payload)
 
 
 def _payload_bytes(part: Message, parsed: ParsedEmail) -> bytes:
     """The decoded payload; bad base64 or quoted-printable keeps what can be decoded."""
     on_disk = _on_disk(part, parsed)
     if on_disk is not None:
-        if not _is_base64(part):
-            return on_disk.read_raw()
         reader, chunks = on_disk.open_decoded(), []
         while chunk := reader.read():
             chunks.append(chunk)
@@ -316,10 +317,7 @@ def _add_attachment(part: Message, ctype: str, disposition: str, filename: str |
         on_disk = None
     else:
         on_disk = _on_disk(part, parsed)
-        if on_disk is not None and _is_base64(part):
-            data = None  # decoded from the raw file when it is stored
-        else:
-            on_disk, data = None, _payload_bytes(part, parsed)
+        data = None if on_disk is not None else _payload_bytes(part, parsed)  # None: from disk
     parsed.attachments.append(ParsedAttachment(
         filename=filename or ("inline" if content_id else "attachment"),
         content_type=ctype,
