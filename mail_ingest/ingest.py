@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import re
 from dataclasses import dataclass
 
 import nh3
@@ -32,8 +31,9 @@ from app.services.errors import ValidationFailed
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
 from app.storage import BlobStore, StoredBlob
-from mail_ingest.classify import BOUNCE, classify
+from mail_ingest.classify import BOUNCE, classify, suppresses_auto_reply
 from mail_ingest.parse import ParsedEmail, parse_stored
+from mail_ingest.thread import conversation_key, reply_ids, spellings, ticket_numbers
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,7 @@ def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = N
 
 def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> None:
     """Decide the outcome of one message (inside the caller's transaction)."""
+    record.thread_index = conversation_key(parsed)  # every message: a reply may name only it
     if parsed.too_complex:
         return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
     if record.dedupe_key is None:
@@ -228,7 +229,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     verdict = classify(parsed, own_addresses())
     if verdict is not None:
         kind, detail = verdict
-        ticket = _threaded_ticket(parsed.returned_message_ids + parsed.thread_ids)
+        ticket = _threaded_ticket(parsed.returned_message_ids + reply_ids(parsed))
         note = _note_bounce(ticket, parsed) if kind == BOUNCE and ticket else None
         return _set(record, O.IGNORED, f"{kind}: {detail}", ticket, note)
     if check_rate and _over_rate_limit(parsed.from_address):
@@ -236,33 +237,50 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
     if contact is None:
         return _set(record, O.TRIAGE, "unknown sender")
-    ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact)
+    ticket = _threaded_ticket(reply_ids(parsed)) or _ticket_by_token(parsed.subject, contact) \
+        or _ticket_by_conversation(record.thread_index, contact)
     result = email_intake.receive(contact, _customer_email(parsed), ticket)
     _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
 
 
 def _threaded_ticket(message_ids: list[str]) -> Ticket | None:
-    """The ticket of the first Message-ID we know: our outgoing mail or earlier incoming mail."""
+    """The ticket of the first Message-ID we know: our outgoing mail or earlier incoming mail
+    (SPEC §4: whoever the sender; the id is in any letter case of its domain)."""
     for mid in message_ids[:50]:
+        names = spellings(mid)
         ticket_id = db.session.scalar(select(OutboxMessage.ticket_id).where(
-            OutboxMessage.message_id == mid, OutboxMessage.ticket_id.is_not(None)).limit(1))
+            OutboxMessage.message_id.in_(names), OutboxMessage.ticket_id.is_not(None)).limit(1))
         if ticket_id is None:
             ticket_id = db.session.scalar(select(InboundMessage.ticket_id).where(
-                InboundMessage.message_id == mid, InboundMessage.ticket_id.is_not(None)).limit(1))
+                InboundMessage.message_id.in_(names), InboundMessage.ticket_id.is_not(None))
+                .limit(1))
         if ticket_id is not None:
             return db.session.get(Ticket, ticket_id)
     return None
 
 
 def _ticket_by_token(subject: str, contact) -> Ticket | None:
-    """The ticket named by a [TCK-000123] token, only when the sender is a contact of its client."""
-    prefix = re.escape(current_app.config["SOPORTE_TICKET_PREFIX"])
-    for number in re.findall(rf"\[({prefix}\d+)\]", subject or ""):
+    """The ticket named by a [TCK-000123] token (any case, see thread.ticket_numbers), only when
+    the sender is a contact of its client."""
+    for number in ticket_numbers(subject, current_app.config["SOPORTE_TICKET_PREFIX"]):
         ticket = db.session.execute(select(Ticket).where(Ticket.number == number)) \
             .scalar_one_or_none()
         if ticket is not None and ticket.client_id == contact.client_id:
             return ticket
     return None
+
+
+def _ticket_by_conversation(key: str | None, contact) -> Ticket | None:
+    """The ticket of the latest earlier email of this Outlook conversation (Thread-Index), only
+    when the sender is a contact of that ticket's client (the rule of the subject token)."""
+    if not key:
+        return None
+    ticket_id = db.session.scalar(
+        select(InboundMessage.ticket_id).join(Ticket, Ticket.id == InboundMessage.ticket_id)
+        .where(InboundMessage.thread_index == key, InboundMessage.outcome.in_([O.TICKET, O.NOTE]),
+               Ticket.client_id == contact.client_id)
+        .order_by(InboundMessage.id.desc()).limit(1))
+    return db.session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
 # Built once: these run for every message, and building a statement costs more than running it.
@@ -305,4 +323,6 @@ def _customer_email(parsed: ParsedEmail) -> CustomerEmail:
         # the raw message keeps them; staff see what was not attached and why
         text += "\n\n[" + "; ".join(f"attachment over the size limit, kept in the original "
                                       f"message: {name}" for name in left_out) + "]"
-    return CustomerEmail(subject=parsed.subject, text=text, html=parsed.html, uploads=uploads)
+    return CustomerEmail(subject=parsed.subject, text=text, html=parsed.html, uploads=uploads,
+                         message_id=parsed.message_id, conversation_key=conversation_key(parsed),
+                         acknowledge=not suppresses_auto_reply(parsed))

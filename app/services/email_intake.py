@@ -13,7 +13,7 @@ from app.models.ticket import Note, Ticket
 from app.services import notes, tickets
 from app.services.history import customer_label, record_change
 from app.services.notes import Upload
-from app.services.outbox import AUTO_REPLIED
+from app.services.outbox import AUTO_REPLIED, CustomerMessage
 from app.services.permissions import SYSTEM
 from app.services.tickets import TicketFields
 from app.services.workflow import CUSTOMER_REPLY, move_to
@@ -21,12 +21,15 @@ from app.services.workflow import CUSTOMER_REPLY, move_to
 
 @dataclass(frozen=True)
 class CustomerEmail:
-    """The parts of an email that become a ticket or a note."""
+    """The parts of an email that become a ticket or a note, and what our answer must name."""
 
     subject: str
     text: str
     html: str | None
     uploads: list[Upload]
+    message_id: str | None = None  # the customer's Message-ID: our acknowledgement answers it
+    conversation_key: str | None = None  # Outlook's conversation (hex), continued by our answer
+    acknowledge: bool = True  # False when the sender asked for no automatic reply
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
     """Apply a customer's email: a note on the ticket, or a new ticket whose first note it is.
 
     A reply to a resolved ticket reopens it; a reply to a closed ticket opens a
-    new ticket linked to the closed one. A new ticket is acknowledged by email.
+    new ticket linked to the closed one. A new ticket is acknowledged by email, in reply to the
+    customer's message, unless the sender asked for no automatic reply.
     """
     label = customer_label(contact.email)
     if ticket is not None and not ticket.is_closed:
@@ -62,7 +66,9 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
         related_ticket=ticket,
     )
     note = _email_note(new, contact, mail)
-    notes.mail_requester(new, "acknowledgement", auto_submitted=AUTO_REPLIED)
+    if mail.acknowledge:
+        notes.mail_requester(new, "acknowledgement", auto_submitted=AUTO_REPLIED,
+                             answering=CustomerMessage(mail.message_id, mail.conversation_key))
     return IntakeResult(new, note, created=True)
 
 
