@@ -5,6 +5,7 @@ Secrets come only from the environment. `SOPORTE_CONFIG` picks the class
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -54,6 +55,19 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "Keep me signed in" lasts this long (Flask-Login's default is a year); signing out, a new
+    # password or deactivation ends it sooner (app/services/accounts.py: end_sessions).
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=int(os.environ.get("SOPORTE_REMEMBER_DAYS", 14)))
+    # Failed sign-ins (Flask-Limiter): per account and client address, and per address.
+    # memory:// counts per process; with several workers use e.g. redis://host:6379/0.
+    RATELIMIT_STORAGE_URI = os.environ.get("SOPORTE_RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # storage down: count per process, never a 500
+    SOPORTE_SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SOPORTE_SIGN_IN_LIMIT_PER_ACCOUNT",
+                                                       "5 per 15 minutes")
+    SOPORTE_SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SOPORTE_SIGN_IN_LIMIT_PER_ADDRESS",
+                                                       "30 per 15 minutes")
+    # Reverse proxies in front of the app that set X-Forwarded-For (0: clients connect directly).
+    SOPORTE_PROXY_HOPS = int(os.environ.get("SOPORTE_PROXY_HOPS", 0))
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_SUPPORTED_LOCALES = ("es", "en")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("SOPORTE_TIMEZONE", "UTC")

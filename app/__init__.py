@@ -29,6 +29,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         from app.secret_key import instance_secret_key
 
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    if app.config.get("SOPORTE_PROXY_HOPS"):
+        # Behind a reverse proxy the client's address is in X-Forwarded-For; the sign-in throttle
+        # counts per address, so without this every client would share the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["SOPORTE_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # As in flaskr: the instance folder holds the embedded SQLite file and attachments.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     from app import encryption
@@ -46,7 +53,7 @@ def _init_extensions(app: Flask) -> None:
     """Bind the unbound extensions of app.extensions to this app."""
     from app import models  # noqa: F401 - registers every table on the metadata
     from app.database import configure_engine, include_in_autogenerate, render_migration_item
-    from app.extensions import babel, csrf, db, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True,
@@ -59,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
@@ -66,8 +74,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    def _load_user(token: str):
+        # Sessions and remember-me cookies carry "id:version": a stale version is refused.
+        from app.services.accounts import user_for_session
+
+        return user_for_session(token)
 
 
 def _select_locale() -> str:

@@ -1,6 +1,6 @@
 """Test clients that behave like separate browsers talking to a server: each request loads its
-signed-in user from its own cookies (the tests' shared app context would otherwise keep the user
-Flask-Login cached in `g` by an earlier request of another client)."""
+signed-in user and its language from its own cookies and headers (the tests' shared app context
+would otherwise keep what Flask-Login and Flask-Babel cached in `g` for an earlier request)."""
 from __future__ import annotations
 
 from flask import g
@@ -8,10 +8,11 @@ from flask.testing import FlaskClient
 
 
 class Browser(FlaskClient):
-    """A test client whose every request starts without a cached user, as on a real server."""
+    """A test client whose every request starts without a cached user or locale, as on a server."""
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
+        for cached in ("_login_user", "_flask_babel"):
+            g.pop(cached, None)
         return super().open(*args, **kwargs)
 
 

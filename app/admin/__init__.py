@@ -14,6 +14,7 @@ from wtforms import PasswordField
 from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 
+from app.admin import user_sessions
 from app.extensions import db
 from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Project, TicketType,
                         User)
@@ -75,17 +76,55 @@ class ContactView(ReferenceView):
 
 
 class UserView(ReferenceView):
+    """Staff users. Passwords go through the accounts service (its rule, and a new password ends
+    the user's sessions); deactivating ends them too (accounts: _deactivation_ends_sessions)."""
+
     column_list = ("name", "email", "role", "language", "active")
     column_searchable_list = ("name", "email")
+    column_extra_row_actions = [user_sessions.SignOutEverywhereAction()]
     form_excluded_columns = ("password_hash", "created_at", "session_version")
-    form_extra_fields = {"new_password": PasswordField(
-        _l("New password"), validators=[Optional(), Length(min=MIN_PASSWORD)])}
+    form_extra_fields = {"new_password": PasswordField(_l("New password"),
+                                                       validators=[Optional()])}
 
     def on_model_change(self, form, model, is_created):
+        from app.services import accounts
+        from app.services.errors import ValidationFailed
+
+        if is_created and not form.new_password.data:
+            raise ValidationError(str(_l("A new user needs a password.")))
         if form.new_password.data:
-            model.set_password(form.new_password.data)
-        elif is_created:
-            raise ValueError(str(_l("A new user needs a password.")))
+            try:
+                accounts.change_password(model, form.new_password.data)
+            except ValidationFailed as error:
+                raise ValidationError(str(error)) from None
+
+    def after_model_change(self, form, model, is_created):
+        from app.web.auth.sessions import keep_signed_in_here
+
+        if not is_created and form.new_password.data and model.id == current_user.id:
+            keep_signed_in_here(model)  # the administrator's own password: stay signed in here
+
+    @expose("/sign-out-everywhere/", methods=("POST",))
+    def sign_out_everywhere_view(self):
+        """End every session of one user (an administrator's action, from the users list)."""
+        from flask import flash
+        from flask_babel import gettext
+
+        from app.services.accounts import end_sessions
+        from app.web.auth.sessions import keep_signed_in_here
+
+        form = user_sessions.SignOutEverywhereForm()
+        user = self.get_one(form.id.data) if form.validate_on_submit() else None
+        if user is None:
+            flash(gettext("That user no longer exists. Reload the list and try again."), "error")
+            return redirect(url_for(".index_view"))
+        end_sessions(user)
+        db.session.commit()
+        if user.id == current_user.id:
+            keep_signed_in_here(user)
+        flash(gettext("%(email)s is now signed out in every browser.", email=user.email),
+              "success")
+        return redirect(url_for(".index_view"))
 
 
 def _valid_inbox_url(form, field) -> None:

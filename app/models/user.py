@@ -6,7 +6,7 @@ import datetime as dt
 from flask_login import UserMixin
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug import security
 
 from app.extensions import db
 from app.models.columns import UTCDateTime, enum_column_type, utcnow
@@ -39,13 +39,18 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return self.active
 
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie carry: "id:version", so that ending the
+        user's sessions (a new version) refuses every cookie issued before."""
+        return f"{self.id}:{self.session_version or 0}"
+
     def set_password(self, password: str) -> None:
         """Store a scrypt hash of the password (Werkzeug's default)."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = security.generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        return security.check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"

@@ -1,10 +1,18 @@
-"""Staff accounts: creating a user with a validated email, password and role (CLI and admin)."""
+"""Staff accounts: creating a user, the password rule, and ending a user's sessions.
+
+Every password set anywhere (CLI, admin) passes `check_new_password`. Every way a user's sessions
+must end (sign-out, a password change, deactivation, an administrator's "sign out everywhere")
+goes through `end_sessions`, which bumps the user's session version: sessions and remember-me
+cookies carry the version they began with (`User.get_id`) and `user_for_session` refuses a stale one.
+"""
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models.enums import Language, Role
@@ -13,18 +21,44 @@ from app.services.errors import ValidationFailed
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+# Django's list of 20,000 common passwords (django/contrib/auth/common-passwords.txt.gz, BSD
+# licence; made by Royce Williams from breach corpora), unzipped: lower-case, one a line.
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+_SESSION_TOKEN = re.compile(r"(\d{1,18}):(\d{1,18})", re.ASCII)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-case (read once)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip())
+
+
+def check_new_password(password: str, email: str = "") -> None:
+    """Refuse a password that is short, common, or the user's own address (ValidationFailed)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(_l("The password needs at least 8 characters."), field="password")
+    if password.strip().lower() in common_passwords():
+        raise ValidationFailed(_l("This password is among the most common ones and is guessed "
+                                  "first. Choose another: a few unrelated words work well."),
+                               field="password")
+    email = (email or "").strip().lower()
+    if email and password.strip().lower() in (email, email.split("@")[0]):
+        raise ValidationFailed(_l("The password must not be the email address. Choose another: "
+                                  "a few unrelated words work well."), field="password")
 
 
 def create_user(email: str, password: str, role: Role | str, name: str = "",
                 language: Language | str = Language.ES) -> User:
-    """Add a staff user. Raises ValidationFailed (bad or taken email, short password, unknown role)."""
+    """Add a staff user. Raises ValidationFailed (bad or taken email, a weak password (see
+    check_new_password), unknown role)."""
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email):
         raise ValidationFailed(_l("Enter a valid email address."), field="email")
     if db.session.execute(select(User).where(func.lower(User.email) == email)).first():
         raise ValidationFailed(_l("A user with that email already exists."), field="email")
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationFailed(_l("The password needs at least 8 characters."), field="password")
+    check_new_password(password, email)
     try:
         role = role if isinstance(role, Role) else Role(str(role).upper())
     except ValueError:
@@ -36,3 +70,43 @@ def create_user(email: str, password: str, role: Role | str, name: str = "",
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password (check_new_password: ValidationFailed) and end every session of the
+    user: whoever knew the old one is signed out."""
+    check_new_password(password, user.email)
+    user.set_password(password)
+    if user.id is not None:
+        end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of this user, in every browser, remember-me cookies included."""
+    _next_session_version(user)
+    db.session.flush()
+
+
+def _next_session_version(user: User) -> None:
+    """The one place the version moves: every session that carries an older one is refused."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def user_for_session(token: str) -> User | None:
+    """The user a session or remember-me cookie names ("id:version", see User.get_id), or None
+    when the user is gone or deactivated or the version is stale (their sessions were ended)."""
+    match = _SESSION_TOKEN.fullmatch(token or "")
+    if not match:
+        return None  # e.g. a cookie from before session versions: sign in again
+    user = db.session.get(User, int(match.group(1)))
+    if user is None or not user.active or user.session_version != int(match.group(2)):
+        return None
+    return user
+
+
+@event.listens_for(User.active, "set", active_history=True)
+def _deactivation_ends_sessions(user: User, active, previous, _initiator) -> None:
+    """Deactivating a user, whichever adapter does it (admin form, CLI, a script), ends their
+    sessions; activating them again later does not bring the old sessions back."""
+    if previous is True and not active:
+        _next_session_version(user)  # no flush: the attribute is being set mid-change

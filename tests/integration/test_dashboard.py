@@ -30,14 +30,15 @@ def test_pages_need_a_signed_in_user(world, client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_wrong_password_then_lockout(world, client):
+def test_wrong_passwords_throttle_that_address_not_the_account(world, client, app):
     for _ in range(5):
         assert _login(client, world.agent, "mala clave").status_code == 401
-    # locked now: even the right password is refused for a while
+    # this address waits now, even with the right password; the account is not locked
     refused = _login(client, world.agent)
-    assert refused.status_code == 401 and "bloqueada" in refused.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(User, world.agent.id).locked_until is not None
+    assert refused.status_code == 429 and "Vuelva a intentarlo" in refused.get_data(as_text=True)
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert _login(elsewhere, world.agent).status_code == 302
 
 
 def test_unknown_user_gets_the_same_answer(world, client):

@@ -1,16 +1,19 @@
 """GET/POST /login and POST /logout."""
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db
+from app.services.accounts import end_sessions
 from app.services.errors import NotPermitted
-from app.services.sign_in import authenticate
-from app.web.auth import bp
+from app.services.sign_in import SignInThrottled, authenticate, refuse_throttled
+from app.web.auth import bp, throttle
 from app.web.auth.forms import LoginForm
 
 
@@ -23,6 +26,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.per_account
+@throttle.per_address
 def login():
     """The sign-in page; a failed attempt says so without telling which part was wrong."""
     if current_user.is_authenticated:
@@ -32,20 +37,32 @@ def login():
         try:
             user = authenticate(form.email.data, form.password.data)
         except NotPermitted as error:
-            db.session.commit()  # keep the failure count
             flash(str(error), "error")
-            return render_template("auth/login.html", form=form), 401
+            return render_template("auth/login.html", form=form), 401  # counted by the throttle
         session.clear()  # a fresh session on sign-in (no fixation)
         login_user(user, remember=form.remember.data)
-        db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def throttled(_error: RateLimitExceeded):
+    """A throttled attempt: the sign-in page again, saying when to try (429, Retry-After)."""
+    wait = throttle.seconds_until_retry()
+    try:
+        refuse_throttled(request.form.get("password", ""), wait)
+    except SignInThrottled as refusal:
+        flash(str(refusal), "error")
+    page = render_template("auth/login.html", form=LoginForm())
+    return page, 429, {"Retry-After": str(math.ceil(wait))}
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session (and the remember-me cookie)."""
+    """Sign out here and in every other browser (the remember-me cookies too)."""
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You signed out."), "info")
