@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -181,7 +182,10 @@ class MailboxView(ReferenceView):
 
 def init_admin(app: Flask) -> Admin:
     """Build the admin for this app (one Admin per app: views belong to one app)."""
-    admin = Admin(app, name="Soporte", url="/admin", index_view=IndexView(url="/admin"))
+    # The base template adds app/static/admin.js: Flask-Admin's inline handlers, replaced in
+    # templates/admin/, cannot run under the CSP.
+    admin = Admin(app, name="Soporte", url="/admin", index_view=IndexView(url="/admin"),
+                  theme=Bootstrap4Theme(base_template="admin/soporte_base.html"))
     session = db  # Flask-Admin 2 takes the Flask-SQLAlchemy object
     admin.add_view(ClientView(Client, session, name=_l("Clients")))
     admin.add_view(ContactView(Contact, session, name=_l("Contacts")))

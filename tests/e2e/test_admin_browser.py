@@ -1,0 +1,133 @@
+"""Flask-Admin in headless Chromium under the app's CSP (script-src 'self', nothing inline):
+every admin page opens with no CSP violation and no console error, and the confirmations, the
+bulk actions and the inline forms work."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Mailbox
+from tests.e2e.browsing import shot, sign_in
+
+ADMIN_VIEWS = ("client", "contact", "contract", "project", "tickettype", "user", "mailbox")
+
+# Installed before any page script (Playwright's init scripts are not subject to the page CSP).
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__violations.push([e.violatedDirective, e.blockedURI, e.sample, e.sourceFile,
+                           e.lineNumber].join(' '));
+});
+"""
+
+
+def _watch(page) -> dict:
+    """Record the page's console errors, page errors, CSP violations and dialogs from now on."""
+    seen = {"errors": [], "dialogs": [], "answer": "dismiss"}
+    page.on("console", lambda m: seen["errors"].append(f"{m.text} {m.location}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+
+    def on_dialog(dialog):
+        seen["dialogs"].append(dialog.message.replace("\xa0", " "))
+        getattr(dialog, seen["answer"])()
+
+    page.on("dialog", on_dialog)
+    page.add_init_script(RECORD_VIOLATIONS)
+    return seen
+
+
+def _mailbox_names() -> list[str]:
+    """The mailboxes in the database (the transaction ended at once: on SQLite it is the lock)."""
+    db.session.expire_all()
+    names = db.session.scalars(select(Mailbox.name).order_by(Mailbox.name)).all()
+    db.session.commit()
+    return names
+
+
+def _signed_in_admin(page, live_server, world, *mailboxes: Mailbox) -> dict:
+    """Store the mailboxes, sign in as the administrator (no transaction left open), and watch
+    the admin pages from then on (see _watch)."""
+    email = world.admin.email
+    db.session.add_all(mailboxes)
+    db.session.commit()
+    sign_in(page, live_server, email)
+    return _watch(page)
+
+
+def _violations(page) -> list[str]:
+    return page.evaluate("window.__violations || []")
+
+
+def _open(page, url: str) -> list[str]:
+    """Open a page and click its javascript: links (tabs, dropdown toggles); its violations."""
+    page.goto(url)
+    page.wait_for_load_state("load")
+    for link in page.query_selector_all('a[href^="javascript:"]:visible'):
+        link.click()
+        page.keyboard.press("Escape")  # close what it opened (a dropdown, a select list)
+    return _violations(page)
+
+
+def test_every_admin_page_opens_with_no_csp_violation_or_console_error(live_server, world,
+                                                                        page, backend):
+    mailbox = Mailbox(name="Local", url="maildir:///var/mail/soporte")
+    client_id = world.client.id
+    seen = _signed_in_admin(page, live_server, world, mailbox)
+    mailbox_id = mailbox.id
+    db.session.commit()
+    pages = ["/admin/"] + [f"/admin/{view}/{suffix}" for view in ADMIN_VIEWS
+                           for suffix in ("", "new/")]
+    pages += [f"/admin/mailbox/edit/?id={mailbox_id}", f"/admin/client/edit/?id={client_id}"]
+    violations = {path: _open(page, live_server + path) for path in pages}
+    shot(page, f"admin-client-edit-{backend}")
+    assert {path: found for path, found in violations.items() if found} == {}
+    assert seen["errors"] == []
+    assert seen["dialogs"] == []
+
+
+def test_deleting_a_mailbox_asks_first_and_a_no_keeps_it(live_server, world, page):
+    seen = _signed_in_admin(page, live_server, world,
+                     Mailbox(name="Local", url="maildir:///var/mail/soporte"))
+    page.goto(f"{live_server}/admin/mailbox/")
+    page.click("form.icon button")  # the row's trash can
+    assert seen["dialogs"] == ["¿Está seguro de que quiere borrar este elemento?"]
+    page.wait_for_load_state("load")
+    assert _mailbox_names() == ["Local"]  # dismissed: kept
+    seen["answer"] = "accept"
+    with page.expect_navigation():
+        page.click("form.icon button")
+    assert len(seen["dialogs"]) == 2
+    assert _mailbox_names() == []
+    assert _violations(page) == [] and seen["errors"] == []
+
+
+def test_a_bulk_delete_asks_first(live_server, world, page):
+    seen = _signed_in_admin(page, live_server, world, Mailbox(name="Uno", url="maildir:///var/mail/uno"),
+                     Mailbox(name="Dos", url="maildir:///var/mail/dos"))
+    page.goto(f"{live_server}/admin/mailbox/")
+    page.click("a.dropdown-toggle:has-text('Con seleccionados')")
+    page.click("a.dropdown-item:has-text('Borrar')")
+    assert len(seen["dialogs"]) == 1  # nothing selected: it says so
+    page.check("input.action-rowtoggle")
+    page.click("a.dropdown-toggle:has-text('Con seleccionados')")
+    page.click("a.dropdown-item:has-text('Borrar')")
+    assert len(seen["dialogs"]) == 2 and "?" in seen["dialogs"][1]  # asks; dismissed
+    assert _mailbox_names() == ["Dos", "Uno"]
+    seen["answer"] = "accept"
+    page.click("a.dropdown-toggle:has-text('Con seleccionados')")
+    with page.expect_navigation():
+        page.click("a.dropdown-item:has-text('Borrar')")
+    assert _mailbox_names() == []
+    assert _violations(page) == [] and seen["errors"] == []
+
+
+def test_a_client_domain_is_added_and_removed_in_the_form(live_server, world, page):
+    seen = _signed_in_admin(page, live_server, world)
+    page.goto(f"{live_server}/admin/client/new/")
+    before = page.locator("#domains .inline-field").count()
+    page.click("#domains-button")
+    assert page.locator("#domains .inline-field").count() == before + 1
+    seen["answer"] = "accept"
+    page.click("#domains .inline-field .inline-remove-field")
+    assert len(seen["dialogs"]) == 1
+    assert page.locator("#domains .inline-field").count() == before
+    assert _violations(page) == [] and seen["errors"] == []
