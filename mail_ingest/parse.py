@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.storage import StoredBlob
+from mail_ingest.addresses import AddressList, parse_address_list, render
 from mail_ingest.large_parts import (FileRange, Stubbed, is_base64, restore_all_but_decodable,
                                      stub_large_bodies)
 
@@ -67,8 +68,12 @@ class ParsedEmail:
     message_id: str | None = None
     in_reply_to: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
-    from_address: str = ""
+    from_address: str = ""  # the one author's address, read from the raw From ("" if not one)
     from_name: str = ""
+    sender_address: str = ""  # the Sender header's mailbox
+    reply_to: list[str] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
     return_path: str | None = None
     subject: str = ""
     date: str | None = None
@@ -173,7 +178,9 @@ def _message_ids(value: str) -> list[str]:
 
 
 # Headers whose encoded-words are decoded; the rest are kept as raw text.
-_DECODED_HEADERS = frozenset({"subject", "from", "to", "cc", "reply-to"})
+_DECODED_HEADERS = frozenset({"subject"})
+# Address headers: parsed from the raw text; only display names are decoded (see addresses).
+_ADDRESS_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc"})
 
 
 def _read_headers(message: Message, parsed: ParsedEmail) -> None:
@@ -183,15 +190,17 @@ def _read_headers(message: Message, parsed: ParsedEmail) -> None:
         if lname in parsed.headers:
             continue
         raw = raw if isinstance(raw, str) else str(raw)  # raw text, 8-bit bytes surrogate-escaped
-        parsed.headers[lname] = decode_words(raw) if lname in _DECODED_HEADERS else _clean_text(raw)
+        if lname in _ADDRESS_HEADERS:
+            _read_addresses(lname, parse_address_list(raw), parsed)
+        else:
+            parsed.headers[lname] = decode_words(raw) if lname in _DECODED_HEADERS else \
+                _clean_text(raw)
     ids = _message_ids(parsed.headers.get("message-id", ""))
     parsed.message_id = ids[0] if ids else None
     parsed.in_reply_to = _message_ids(parsed.headers.get("in-reply-to", ""))
     parsed.references = _message_ids(parsed.headers.get("references", ""))
     parsed.subject = parsed.headers.get("subject", "")
     parsed.date = parsed.headers.get("date") or None
-    name, address = email.utils.parseaddr(parsed.headers.get("from", ""))
-    parsed.from_name, parsed.from_address = name, address.strip().lower()
     if "return-path" in parsed.headers:
         parsed.return_path = email.utils.parseaddr(parsed.headers["return-path"])[1].lower()
     try:
@@ -200,6 +209,47 @@ def _read_headers(message: Message, parsed: ParsedEmail) -> None:
             parsed.content_type == "multipart/report" else None
     except Exception as error:
         parsed.defects.append(f"content-type: {error!r}")
+
+
+def _read_addresses(name: str, found: AddressList, parsed: ParsedEmail) -> None:
+    """Fill an address header's fields, and its text in parsed.headers: each mailbox as its
+    decoded name (quoted) and address, so that parsing the text again gives the same addresses."""
+    pieces = []
+    for kind, item in found.items:
+        if kind == "mailbox":
+            pieces.append(render(decode_words(item.name), item.address.lower()))
+        elif kind == "group":
+            pieces.append(f"{render(decode_words(item), '').rstrip()}:")
+        elif kind == "end":
+            pieces.append(";")
+        else:
+            pieces.append(_clean_text(item))
+    parsed.headers[name] = _clean_text(", ".join(pieces).replace(":, ", ": ").replace(", ;", ";"))
+    addresses = [m.address.lower() for m in found.mailboxes]
+    if name == "from":
+        parsed.from_name, parsed.from_address = _author(found, parsed)
+    elif name == "sender":
+        parsed.sender_address = addresses[0] if len(addresses) == 1 else ""
+    else:
+        setattr(parsed, name.replace("-", "_"), addresses)
+
+
+def _author(found: AddressList, parsed: ParsedEmail) -> tuple[str, str]:
+    """(name, address) of the one author in From, or ("", "") with a defect saying why.
+
+    Several mailboxes: RFC 5322 §3.6.2 allows co-authors (with a Sender), and choosing one would
+    be guessing whose ticket the message belongs to: nobody is the sender, and staff decide in
+    triage. A group: From holds mailboxes only (groups belong to destination headers)."""
+    if any(m.in_group for m in found.mailboxes):
+        parsed.defects.append("from: a group")
+    elif len(found.mailboxes) > 1:
+        parsed.defects.append("from: several mailboxes")
+    elif not found.mailboxes:
+        parsed.defects.append("from: no address")
+    else:
+        mailbox = found.mailboxes[0]
+        return decode_words(mailbox.name), mailbox.address.lower()
+    return "", ""
 
 
 def _walk(part: Message, parsed: ParsedEmail, depth: int) -> None:
