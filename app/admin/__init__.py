@@ -62,6 +62,23 @@ class ReferenceView(_AdminOnly, ModelView):
     can_delete = False  # deactivate instead: tickets refer to these rows
     page_size = 50
 
+    def _get_list_extra_args(self):
+        # ?page= reaches the database as an OFFSET: bounded, like every request parameter
+        from app.web.params import PAGE_MAX
+
+        args = super()._get_list_extra_args()
+        return args.clone(page=min(max(args.page or 0, 0), PAGE_MAX))
+
+    def get_one(self, id):
+        # ?id= is a bounded record id (app.web.params), or no record (the view says so)
+        from app.web.params import bounded_id
+
+        try:
+            key = bounded_id(id)
+        except ValueError:
+            return None
+        return db.session.get(self.model, key) if key is not None else None
+
 
 class ClientView(ReferenceView):
     column_list = ("name", "active", "domains")

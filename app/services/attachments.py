@@ -37,6 +37,20 @@ def clean_filename(name: str | None) -> str:
     return name
 
 
+def check_count(count: int) -> None:
+    """A person attaches at most SOPORTE_ATTACHMENT_MAX_COUNT files to one ticket, note or reply
+    (mail from customers is not limited here: its size limit is the poller's).
+
+    Raises ValidationFailed naming the maximum.
+    """
+    limit = current_app.config["SOPORTE_ATTACHMENT_MAX_COUNT"]
+    if count > limit:
+        raise ValidationFailed(
+            _l("Attach at most %(limit)s files at a time (you chose %(count)s). Choose the files "
+               "again and send the rest in another note.", limit=limit, count=count),
+            field="attachments")
+
+
 def attachment_store() -> BlobStore:
     """The store under SOPORTE_ATTACHMENT_DIR."""
     return BlobStore(current_app.config["SOPORTE_ATTACHMENT_DIR"])

@@ -49,9 +49,10 @@ def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
 
 def add_internal_note(actor: Actor, ticket: Ticket, text: str,
                       uploads: list[Upload] | None = None) -> Note:
-    """Add a note only staff can see. Raises NotPermitted, TicketClosed, ValidationFailed (empty)."""
+    """Add a note only staff can see. Raises NotPermitted, TicketClosed, ValidationFailed (empty, too many files)."""
     require(actor, Permission.NOTE)
     require_open(ticket)
+    attachment_store.check_count(len(uploads or []))
     note = create_note(ticket, NoteKind.INTERNAL, _required_text(text), actor)
     attach(ticket, note, uploads)
     return note
@@ -61,10 +62,12 @@ def reply_publicly(actor: Actor, ticket: Ticket, text: str,
                    uploads: list[Upload] | None = None) -> Note:
     """Reply to the requester by email (with attachments) and keep the reply in the timeline.
 
-    Raises NotPermitted, TicketClosed, ValidationFailed (empty text, no requester).
+    Raises NotPermitted, TicketClosed, ValidationFailed (empty text, no requester, too many
+    files).
     """
     require(actor, Permission.REPLY)
     require_open(ticket)
+    attachment_store.check_count(len(uploads or []))
     text = _required_text(text)
     if ticket.contact is None:
         raise ValidationFailed(

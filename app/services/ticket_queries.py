@@ -19,6 +19,8 @@ SORTS = {
     "urgency": Ticket.urgency, "updated": Ticket.updated_at,
 }
 PER_PAGE = 25
+SEARCH_MAX = 200  # characters of the search box that are searched
+INTEGER_MAX = 2**31 - 1  # the largest value of an INTEGER column (ids, ticket sequence)
 
 
 @dataclass
@@ -69,9 +71,9 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if filters.date_from:
         query = query.where(Ticket.created_at >= dt.datetime.combine(
             filters.date_from, dt.time.min, tzinfo=dt.timezone.utc))
-    if filters.date_to:
-        query = query.where(Ticket.created_at < dt.datetime.combine(
-            filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc))
+    if filters.date_to:  # to the end of that day (no day after 9999-12-31 to stop before)
+        query = query.where(Ticket.created_at <= dt.datetime.combine(
+            filters.date_to, dt.time.max, tzinfo=dt.timezone.utc))
     text_query = (filters.q or "").strip()
     if text_query:
         query = query.where(_search(text_query))
@@ -88,7 +90,7 @@ def _search(text_query: str):
         select(Client.id).where(func.lower(Client.name).like(f"%{text_query.lower()}%"))))]
     number = re.fullmatch(rf"(?:{re.escape(current_app.config['SOPORTE_TICKET_PREFIX'])})?0*(\d+)",
                           text_query.strip().upper())
-    if number:
+    if number and int(number.group(1)) <= INTEGER_MAX:
         parts.append(select(Ticket.id).where(Ticket.sequence == int(number.group(1))))
     words = re.findall(r"\w+", text_query)
     if words and db.session.get_bind().dialect.name == "postgresql":

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project, TicketType
 from app.models.enums import PaymentStatus, TicketSource, TicketStatus, Urgency
 from app.models.ticket import Ticket
-from app.services import notes
+from app.services import attachments, notes
 from app.services.errors import ValidationFailed
 from app.services.history import record_change
 from app.services.notes import Upload
@@ -41,9 +41,10 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
     """Create a ticket with the next number; status New.
 
     Raises NotPermitted, ValidationFailed (missing client or description, a contact,
-    contract or project of another client, unknown type or urgency, a file too large).
+    contract or project of another client, unknown type or urgency, a file too large, too many files).
     """
     require(actor, Permission.CREATE)
+    attachments.check_count(len(uploads or []))
     values = _validated(fields)
     sequence = next_ticket_sequence()
     ticket = Ticket(

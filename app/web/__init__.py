@@ -14,11 +14,14 @@ def register(app: Flask) -> None:
     from app.web import errors
     from app.web.auth import bp as auth_bp
     from app.web.inbox import bp as inbox_bp
+    from app.web.params import IdConverter, refuse_unusable_redirect_targets
     from app.web.security import add_security_headers
     from app.web.tickets import bp as tickets_bp
 
+    app.url_map.converters["id"] = IdConverter  # before the rules that use <id:…>
     for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp):
         app.register_blueprint(blueprint)
+    app.before_request(refuse_unusable_redirect_targets)
     app.after_request(add_security_headers)
     errors.register(app)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -16,7 +18,6 @@ MESSAGES = {
     403: _l("You do not have permission to see this page. Ask an administrator if you need it."),
     404: _l("This page does not exist. Check the address, or go back to the ticket list."),
     405: _l("This page cannot be used that way. Go back and use its form or link."),
-    413: _l("What you sent is too large. Attach smaller files and try again."),
     500: _l("Something went wrong on our side and nothing was saved. Try again; if it happens "
             "again, tell an administrator."),
 }
@@ -31,6 +32,10 @@ def register(app: Flask) -> None:
     def _csrf(error: CSRFError):
         return render_template("error.html", message=CSRF_MESSAGE), 400
 
+    @app.errorhandler(413)
+    def _too_large(error):
+        return render_template("error.html", message=too_large_message()), 413
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         message = MESSAGES.get(error.code)
@@ -42,3 +47,22 @@ def register(app: Flask) -> None:
     def _fault(error):
         log.error("unhandled error: %r", getattr(error, "original_exception", error))
         return render_template("error.html", message=MESSAGES[500]), 500
+
+
+def too_large_message() -> str:
+    """Why a request was refused as too large, with the limit it broke: its total size in MB,
+    else its number of parts (files) or the length of one text field."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    files = current_app.config["SOPORTE_ATTACHMENT_MAX_COUNT"]
+    if limit and (request.content_length or 0) > limit:
+        return _("What you sent is larger than the limit of %(limit)s MB for one form. Go back "
+                 "to the form: attach fewer or smaller files (at most %(files)s) and send it "
+                 "again.", limit=_megabytes(limit), files=files)
+    return _("What you sent has too many files or too long a text: a form takes at most "
+             "%(files)s files and %(limit)s MB in all. Go back to the form, shorten it or attach "
+             "fewer files, and send it again.",
+             files=files, limit=_megabytes(limit) if limit else "—")
+
+
+def _megabytes(size: int) -> str:
+    return format_decimal(round(size / (1024 * 1024), 1), format="#,##0.#")

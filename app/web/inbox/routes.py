@@ -16,6 +16,8 @@ from app.services.errors import DomainError
 from app.services.inbound_mail import place_triaged, quarantined_for_retry
 from app.services.permissions import Permission, can, require
 from app.web.inbox import bp
+from app.web.inbox.forms import TriageForm
+from app.web.params import checked
 from mail_ingest.ingest import retry as reprocess
 
 
@@ -68,7 +70,7 @@ def _apply(action, success_message: str, back: str):
     return redirect(url_for(back), 303)
 
 
-@bp.post("/<int:record_id>/cliente")
+@bp.post("/<id:record_id>/cliente")
 @login_required
 def assign_client(record_id: int):
     """The chosen client, or a new one named here, gets the sender as a contact; the mail
@@ -76,13 +78,13 @@ def assign_client(record_id: int):
     def resolve():
         new_name = request.form.get("new_client_name", "").strip()
         client_id = (create_client(current_user, new_name).id if new_name
-                     else request.form.get("client_id", type=int) or 0)
+                     else checked(TriageForm(request.form)).client_id.data)
         return reprocess(place_triaged(current_user, record_id, client_id))
 
     return _apply(resolve, _("Processed."), "inbox.triage")
 
 
-@bp.post("/<int:record_id>/reintentar")
+@bp.post("/<id:record_id>/reintentar")
 @login_required
 def retry(record_id: int):
     """Process a quarantined message again from its stored source."""

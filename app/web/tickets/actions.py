@@ -14,7 +14,10 @@ from app.models.ticket import Ticket
 from app.services import assignment, billing, notes, quotes, status, worklog
 from app.services.errors import DomainError, ValidationFailed
 from app.services.quotes import QuoteInput
+from app.web.params import checked
 from app.web.tickets import bp
+from app.web.tickets.forms import AssignForm
+from app.web.tickets.routes import ticket_page
 from app.web.uploads import uploads_from_request
 
 
@@ -25,8 +28,12 @@ def _status(value: str) -> TicketStatus:
         raise ValidationFailed(_l("Choose the new status."), field="status") from None
 
 
+def _assignee(form) -> int | None:
+    return checked(AssignForm(form)).assignee_id.data
+
+
 ACTIONS = {
-    "assign": lambda u, t, f: assignment.assign(u, t, f.get("assignee_id") or None),
+    "assign": lambda u, t, f: assignment.assign(u, t, _assignee(f)),
     "quote": lambda u, t, f: quotes.save_quote(u, t, QuoteInput(
         f.get("price"), f.get("estimated_hours"), f.get("currency"), f.get("message", ""))),
     "approve": lambda u, t, f: quotes.record_decision(u, t, True, f.get("note", "")),
@@ -44,6 +51,9 @@ ACTIONS = {
     "reopen": lambda u, t, f: status.reopen_ticket(u, t, f.get("note", "")),
 }
 
+# Actions whose form carries a text worth keeping when the service refuses the form's values.
+KEEPS_TEXT = frozenset({"note", "reply"})
+
 
 @bp.post("/operacion/ticket/<number>/<action>")
 @login_required
@@ -60,6 +70,9 @@ def act(number: str, action: str):
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
+        if action in KEEPS_TEXT and isinstance(error, ValidationFailed):
+            # the page again with the text as typed (a browser cannot be handed back the files)
+            return ticket_page(number, typed={action: request.form.get("text", "")}), 422
         return redirect(url_for("tickets.detail", number=number)), 303
     flash(_("Saved."), "info")
     return redirect(url_for("tickets.detail", number=number)), 303

@@ -1,45 +1,48 @@
-"""The list's query string turned into TicketFilters; values that do not parse are dropped."""
+"""The list's query string turned into TicketFilters: a value that does not parse (or is out of
+range) is left out of the filters, and its refusal is returned so the page can say what to fix."""
 from __future__ import annotations
 
-import datetime as dt
-
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.models.enums import TicketStatus, Urgency
-from app.services.ticket_queries import TicketFilters
+from app.services.errors import ValidationFailed
+from app.services.ticket_queries import SEARCH_MAX, TicketFilters
+from app.web.params import parse_choice, parse_date, parse_id, parse_page
 
 
-def _int(value) -> int | None:
+def _lenient(problems: list[ValidationFailed], parse, *args):
+    """The parsed value, or None with the refusal kept in problems."""
     try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
+        return parse(*args)
+    except ValidationFailed as problem:
+        problems.append(problem)
         return None
 
 
-def _date(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def filters_from_args(args: MultiDict, current_user_id: int) -> TicketFilters:
+def filters_from_args(args: MultiDict,
+                      current_user_id: int) -> tuple[TicketFilters, list[ValidationFailed]]:
     """Read client, status (repeatable), type, urgency, assignee (or mine), contract, from, to,
-    q, archived, sort and page."""
-    statuses = [TicketStatus(s) for s in args.getlist("status") if s in TicketStatus.__members__]
-    urgency = args.get("urgency")
-    assignee = current_user_id if args.get("mine") else _int(args.get("assignee"))
-    return TicketFilters(
-        client_id=_int(args.get("client")),
-        statuses=statuses,
-        type_id=_int(args.get("type")),
-        urgency=Urgency(urgency) if urgency in Urgency.__members__ else None,
+    q, archived, sort and page; returns the filters and the refusals of values left out."""
+    problems: list[ValidationFailed] = []
+    statuses = [_lenient(problems, parse_choice, value, TicketStatus, "status", _l("Status"))
+                for value in args.getlist("status")]
+    assignee = current_user_id if args.get("mine") else _lenient(
+        problems, parse_id, args.get("assignee"), "assignee", _l("Assigned to"))
+    filters = TicketFilters(
+        client_id=_lenient(problems, parse_id, args.get("client"), "client", _l("Client")),
+        statuses=[status for status in statuses if status is not None],
+        type_id=_lenient(problems, parse_id, args.get("type"), "type", _l("Type")),
+        urgency=_lenient(problems, parse_choice, args.get("urgency"), Urgency, "urgency",
+                         _l("Urgency")),
         assignee_id=assignee,
-        contract_id=_int(args.get("contract")),
-        date_from=_date(args.get("from")),
-        date_to=_date(args.get("to")),
-        q=(args.get("q") or "")[:200],
+        contract_id=_lenient(problems, parse_id, args.get("contract"), "contract",
+                             _l("Contract")),
+        date_from=_lenient(problems, parse_date, args.get("from"), "from", _l("From")),
+        date_to=_lenient(problems, parse_date, args.get("to"), "to", _l("To")),
+        q=(args.get("q") or "")[:SEARCH_MAX],
         archived=bool(args.get("archived")),
         sort=args.get("sort") or "-created",
-        page=_int(args.get("page")) or 1,
+        page=_lenient(problems, parse_page, args.get("page")) or 1,
     )
+    return filters, problems

@@ -14,7 +14,9 @@ from app.services import tickets
 from app.services.errors import DomainError
 from app.services.permissions import Permission, require
 from app.services.tickets import TicketFields
+from app.web.params import checked
 from app.web.tickets import bp
+from app.web.tickets.forms import NewTicketForm
 from app.web.uploads import uploads_from_request
 
 
@@ -36,25 +38,37 @@ def _choices(client_id: int | None) -> dict:
 @bp.route("/operacion/ticket/nuevo", methods=["GET", "POST"])
 @login_required
 def new():
-    """Create a ticket; a refused form comes back filled in, with the message."""
+    """Create a ticket; a refused form (a field, a choice out of range, too many files) comes
+    back filled in, with the message."""
     require(current_user, Permission.CREATE)
     values = request.form if request.method == "POST" else request.args
-    client_id = values.get("client_id", type=int)
-    if request.method == "POST":
+    form = NewTicketForm(values)
+    if not form.client_id.validate(form):  # an unusable client: pick it again
+        flash(form.client_id.errors[0], "error")
+        values = values.copy()
+        values.pop("client_id", None)
+        return _page(values, form, "client_id", 422 if request.method == "POST" else 400)
+    if request.method == "GET":
+        return _page(values, form, None, 200)
+    try:
+        checked(form)
         fields = TicketFields(
-            client_id=client_id, description=values.get("description", ""),
-            contact_id=values.get("contact_id") or None, contract_id=values.get("contract_id") or None,
-            project_id=values.get("project_id") or None, type_id=values.get("type_id") or None,
+            client_id=form.client_id.data, description=values.get("description", ""),
+            contact_id=form.contact_id.data, contract_id=form.contract_id.data,
+            project_id=form.project_id.data, type_id=form.type_id.data,
             subject=values.get("subject", ""), urgency=values.get("urgency") or "MEDIUM")
-        try:
-            ticket = tickets.create_ticket(current_user, fields, uploads=uploads_from_request())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return render_template("tickets/new.html", values=values, error_field=error.field,
-                                   **_choices(client_id)), 422
-        flash(_("Ticket %(number)s created.", number=ticket.number), "info")
-        return redirect(url_for("tickets.detail", number=ticket.number), 303)
-    return render_template("tickets/new.html", values=values, error_field=None,
-                           **_choices(client_id))
+        ticket = tickets.create_ticket(current_user, fields, uploads=uploads_from_request())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _page(values, form, error.field, 422)
+    flash(_("Ticket %(number)s created.", number=ticket.number), "info")
+    return redirect(url_for("tickets.detail", number=ticket.number), 303)
+
+
+def _page(values, form: NewTicketForm, error_field: str | None, status: int):
+    """The form with what was typed (the ids as read, so a refused one is simply unselected)."""
+    client_id = form.client_id.data if error_field != "client_id" else None
+    return render_template("tickets/new.html", values=values, form=form,
+                           error_field=error_field, **_choices(client_id)), status

@@ -1,7 +1,7 @@
 """The list, the ticket page and attachment downloads (staff only)."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -35,8 +35,11 @@ def index():
 @bp.get("/operacion/ticket")
 @login_required
 def list_view():
-    """The ticket list with the seed's columns, filters from the URL, counts per status."""
-    filters = filters_from_args(request.args, current_user.id)
+    """The ticket list with the seed's columns, filters from the URL, counts per status; a
+    filter value that cannot be used is left out and the page says which and why."""
+    filters, problems = filters_from_args(request.args, current_user.id)
+    for problem in problems:
+        flash(str(problem), "error")
     page = list_tickets(current_user, filters)
     choices = {
         "clients": db.session.scalars(select(Client).order_by(Client.name)).all(),
@@ -79,15 +82,20 @@ def _timeline(ticket) -> list[dict]:
 @login_required
 def detail(number: str):
     """The ticket page: every field of the seed and its timeline."""
+    return ticket_page(number)
+
+
+def ticket_page(number: str, typed: dict | None = None) -> str:
+    """The ticket page; `typed` refills the text of an action's form (by action name)."""
     ticket = ticket_by_number(current_user, number)
     if ticket is None:
         abort(404)
     return render_template("tickets/detail.html", ticket=ticket, timeline=_timeline(ticket),
                            loose_files=[a for a in ticket.attachments if a.note_id is None],
-                           actions=available_actions(current_user, ticket))
+                           actions=available_actions(current_user, ticket), typed=typed or {})
 
 
-@bp.get("/operacion/adjunto/<int:attachment_id>")
+@bp.get("/operacion/adjunto/<id:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
     """An attachment, always as a download (an inline image only when it is a known image type)."""
