@@ -49,7 +49,10 @@ def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
 
 def add_internal_note(actor: Actor, ticket: Ticket, text: str,
                       uploads: list[Upload] | None = None) -> Note:
-    """Add a note only staff can see. Raises NotPermitted, TicketClosed, ValidationFailed (empty, too many files)."""
+    """Add a note only staff can see.
+
+    Raises NotPermitted, TicketClosed, ValidationFailed (empty, too many files).
+    """
     require(actor, Permission.NOTE)
     require_open(ticket)
     attachment_store.check_count(len(uploads or []))

@@ -41,7 +41,8 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
     """Create a ticket with the next number; status New.
 
     Raises NotPermitted, ValidationFailed (missing client or description, a contact,
-    contract or project of another client, unknown type or urgency, a file too large, too many files).
+    contract or project of another client, unknown type or urgency, a file too large, too many
+    files).
     """
     require(actor, Permission.CREATE)
     attachments.check_count(len(uploads or []))
