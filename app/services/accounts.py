@@ -24,7 +24,7 @@ MIN_PASSWORD = 8
 # Django's list of 20,000 common passwords (django/contrib/auth/common-passwords.txt.gz, BSD
 # licence; made by Royce Williams from breach corpora), unzipped: lower-case, one a line.
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
-_SESSION_TOKEN = re.compile(r"(\d{1,18}):(\d{1,18})", re.ASCII)
+_SESSION_TOKEN = re.compile(r"(\d{1,18}):\d{1,18}", re.ASCII)
 
 
 @cache
@@ -99,7 +99,7 @@ def user_for_session(token: str) -> User | None:
     if not match:
         return None  # e.g. a cookie from before session versions: sign in again
     user = db.session.get(User, int(match.group(1)))
-    if user is None or not user.active or user.session_version != int(match.group(2)):
+    if user is None or not user.active or user.get_id() != token:  # a stale or odd version
         return None
     return user
 

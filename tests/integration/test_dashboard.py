@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Language, TicketStatus, Urgency, User
+from app.models import Language, TicketStatus, Urgency
 from app.services import notes
 from app.services.notes import Upload
 from tests import factories

@@ -5,8 +5,12 @@ import re
 from email.utils import parsedate_to_datetime
 from html import unescape
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from app.extensions import db
 from app.models import User
+from app.services import accounts
 from tests.browsers import browser
 from tests.factories import PASSWORD
 
@@ -148,3 +152,12 @@ def test_an_administrator_who_changes_their_own_password_stays_signed_in_there(w
     assert _edit_user(admin, world.admin, new_password="una clave nueva y larga").status_code == 302
     assert _opens_the_dashboard(admin)
     assert _sent_to_sign_in(stolen)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.one_of(st.text(max_size=40), st.from_regex(r"\d{1,25}:\d{1,25}", fullmatch=True),
+                       st.sampled_from(["1", "1:0", "1:1", "01:0", "1:-1", "１:0", "1:0:0"])))
+def test_a_session_token_names_its_current_user_or_nobody_never_an_error(world, token):
+    user = accounts.user_for_session(token)
+    assert user is None or (token == user.get_id() and user.active)
