@@ -116,7 +116,8 @@ def test_a_bulk_delete_asks_first(live_server, world, page):
     page.click("a.dropdown-toggle:has-text('Con seleccionados')")
     with page.expect_navigation():
         page.click("a.dropdown-item:has-text('Borrar')")
-    assert _mailbox_names() == []
+    page.wait_for_load_state("load")
+    assert _mailbox_names() == [], page.inner_text("body")
     assert _violations(page) == [] and seen["errors"] == []
 
 
