@@ -52,10 +52,10 @@ class Config:
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
-    # Fernet keys for secrets at rest, comma-separated, newest first (see app/encryption.py);
-    # unset outside production, one is generated once in the instance folder.
+    # Fernet keys for secrets at rest, comma-separated, newest first (see app/encryption.py).
+    # Without them: refuse to start (production), or use instance/encryption_key (see below).
     SOPORTE_ENCRYPTION_KEYS = os.environ.get("SOPORTE_ENCRYPTION_KEYS", "")
-    SOPORTE_GENERATE_ENCRYPTION_KEY = True
+    SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -83,6 +83,7 @@ class DevelopmentConfig(Config):
     instance/secret_key (never a constant: anyone can read the source)."""
 
     SOPORTE_SECRET_KEY_FROM_INSTANCE = True
+    SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE = True
 
 
 class TestingConfig(Config):
@@ -90,6 +91,7 @@ class TestingConfig(Config):
 
     TESTING = True
     SOPORTE_SECRET_KEY_FROM_INSTANCE = True
+    SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE = True
     WTF_CSRF_ENABLED = False
 
 
@@ -98,7 +100,6 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    SOPORTE_GENERATE_ENCRYPTION_KEY = False  # SOPORTE_ENCRYPTION_KEYS is required
 
 
 CONFIGS = {

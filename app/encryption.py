@@ -4,12 +4,11 @@ SOPORTE_ENCRYPTION_KEYS is a comma-separated list of Fernet keys: the first encr
 every one decrypts, so a new key goes first and the old ones stay until
 `flask mail rotate-keys` has re-encrypted every secret under the new one. Without the
 variable, outside production, a key is generated once in the instance folder
-(`encryption.key`, mode 0600) and used from then on; production refuses to start.
+(`instance/encryption_key`, mode 0600, made like `instance/secret_key`) and used from then on;
+production refuses to start without it.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -17,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
 from sqlalchemy import select
 
-KEY_FILE = "encryption.key"
+KEY_FILE = "encryption_key"
 _EXTENSION = "soporte_encryption"
 _UNREADABLE = ("it cannot be decrypted with the keys in SOPORTE_ENCRYPTION_KEYS: add the key it was "
                "encrypted with, or enter the password again in /admin")
@@ -30,18 +29,20 @@ class SecretUnreadable(Exception):
 
 def init_app(app: Flask) -> None:
     """Load the keys for this app (SOPORTE_ENCRYPTION_KEYS, else the instance key file when
-    SOPORTE_GENERATE_ENCRYPTION_KEY allows it); ConfigurationError when there are none or one
+    SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE allows it); ConfigurationError when there are none or one
     is not a Fernet key."""
     from app import ConfigurationError
+    from app.secret_key import instance_secret_key
 
     text = app.config.get("SOPORTE_ENCRYPTION_KEYS") or ""
     if not text.strip():
-        if not app.config.get("SOPORTE_GENERATE_ENCRYPTION_KEY"):
+        if not app.config.get("SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE"):
             raise ConfigurationError(
                 "SOPORTE_ENCRYPTION_KEYS must be set in the environment in production: "
                 "generate one with `python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())'`.")
-        text = _instance_key(Path(app.instance_path) / KEY_FILE)
+        text = instance_secret_key(Path(app.instance_path), KEY_FILE, "SOPORTE_ENCRYPTION_KEYS",
+                                   lambda: Fernet.generate_key().decode())
     keys = [key.strip() for key in text.split(",") if key.strip()]
     try:
         app.extensions[_EXTENSION] = MultiFernet([Fernet(key) for key in keys])
@@ -49,26 +50,6 @@ def init_app(app: Flask) -> None:
         raise ConfigurationError(
             "SOPORTE_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
             "base64-encoded bytes); keys are separated by commas.") from None
-
-
-def _instance_key(path: Path) -> str:
-    """The key kept in the instance folder, created once (mode 0600) if it is not there.
-
-    Written to a private temporary file and linked into place, so that two processes starting
-    together agree on one key and no one reads a half-written file.
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
-        try:
-            with os.fdopen(descriptor, "w") as stream:
-                stream.write(Fernet.generate_key().decode() + "\n")
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            os.unlink(temporary)
-    return path.read_text().strip()
 
 
 def _fernet() -> MultiFernet:

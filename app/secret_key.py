@@ -12,17 +12,19 @@ from app import ConfigurationError
 KEY_FILE = "secret_key"
 
 
-def instance_secret_key(folder: Path) -> str:
-    """The key stored in folder/secret_key, made first if missing.
+def instance_secret_key(folder: Path, name: str = KEY_FILE, variable: str = "SECRET_KEY",
+                        make=lambda: secrets.token_hex(32)) -> str:
+    """The key stored in folder/name (secret_key), made first by make() if missing; `variable` is
+    the setting that replaces it (for the error messages). Also app.encryption's Fernet key.
 
     Race-safe: the key is written whole to a private temporary file, then hard-linked to its
     name, which fails for all but the first process; every process then reads that one file.
     Raises ConfigurationError, saying what to do, when the file is readable by others or damaged.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / KEY_FILE
+    path = folder / name
     if not path.exists():
-        _create(path)
+        _create(path, make)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ConfigurationError(f"{path} can be read by other users (mode {mode:o}): run "
@@ -30,17 +32,17 @@ def instance_secret_key(folder: Path) -> str:
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
         raise ConfigurationError(f"{path} does not hold a usable key: delete it to make a new one, "
-                           "or set SECRET_KEY.")
+                           f"or set {variable}.")
     return key
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, make) -> None:
     """Write a new key to a temporary file and link it into place unless another process won."""
-    temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(descriptor, 0o600)  # whatever the umask
-        os.write(descriptor, (secrets.token_hex(32) + "\n").encode("ascii"))
+        os.write(descriptor, (make() + "\n").encode("ascii"))
         os.fsync(descriptor)
     finally:
         os.close(descriptor)

@@ -185,7 +185,7 @@ def test_without_keys_one_is_generated_once_in_the_instance_folder_readable_only
         tmp_path):
     def fresh_app():
         app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-        app.config.update(SOPORTE_ENCRYPTION_KEYS="", SOPORTE_GENERATE_ENCRYPTION_KEY=True)
+        app.config.update(SOPORTE_ENCRYPTION_KEYS="", SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE=True)
         encryption.init_app(app)
         return app
 
