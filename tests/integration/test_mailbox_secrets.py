@@ -8,6 +8,8 @@ import stat
 import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from app import ConfigurationError, create_app, encryption
@@ -260,3 +262,16 @@ def test_the_migration_moves_passwords_out_of_stored_urls_and_back_on_downgrade(
         with db.engine.connect() as conn:
             assert dict(conn.execute(text("SELECT name, url FROM mailbox")).all()) == old_urls
         db.engine.dispose()
+
+
+@given(password=st.text(st.characters(exclude_categories=("Cs",)), min_size=1),
+       user=st.from_regex(r"[a-z0-9._-]{1,20}", fullmatch=True),
+       scheme=st.sampled_from(["imap", "imaps", "imap+starttls"]))
+def test_any_password_goes_out_of_the_url_and_back_unchanged(password, user, scheme):
+    from mail_ingest.sources import parse_inbox_url, split_password, with_password
+
+    bare = f"{scheme}://{user}@mail.example:993/INBOX?cafile=/ca.pem"
+    url = with_password(bare, password)
+    assert parse_inbox_url(url).password == password
+    assert parse_inbox_url(url).name == parse_inbox_url(bare).name  # records never change
+    assert split_password(url) == (bare, password)
