@@ -8,7 +8,6 @@ together. Every failure inside a part is recorded as a defect and the rest is ke
 """
 from __future__ import annotations
 
-import codecs
 import email
 import io
 import email.utils
@@ -21,6 +20,7 @@ from typing import BinaryIO
 
 from app.storage import StoredBlob
 from mail_ingest.addresses import AddressList, parse_address_list, render
+from mail_ingest.charsets import decode_text
 from mail_ingest.large_parts import (FileRange, Stubbed, is_base64, restore_all_but_decodable,
                                      stub_large_bodies)
 
@@ -119,16 +119,17 @@ def parse_bytes(raw: bytes) -> ParsedEmail:
     try:
         message = email.message_from_bytes(raw)
     except Exception as error:  # the parser is lenient; this guards the unexpected
-        return ParsedEmail(defects=[f"unparseable: {error!r}"], text=_decode(raw, "utf-8"))
+        return ParsedEmail(defects=[f"unparseable: {error!r}"], text=decode_text(raw, None))
     return parse_message(message)
 
 
 def parse_message(message: Message, stubbed: Stubbed | None = None) -> ParsedEmail:
     """Turn an email.message into a ParsedEmail; problems become defects, never exceptions."""
     parsed = ParsedEmail(stubbed=stubbed)
-    _read_headers(message, parsed)
+    hint = _body_charset(message)
+    _read_headers(message, parsed, hint)
     try:
-        _walk(message, parsed, depth=0)
+        _walk(message, parsed, 0, hint)
     except RecursionError:
         parsed.too_complex = "nesting too deep"
     except Exception as error:  # a defect in one part must not lose the rest
@@ -142,34 +143,43 @@ def parse_message(message: Message, stubbed: Stubbed | None = None) -> ParsedEma
     return parsed
 
 
-def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded-words (unknown charsets with replacement characters), fold spaces."""
+def decode_words(value: str, hint: str | None = None) -> str:
+    """Decode RFC 2047 encoded-words, each by the charset chain (see charsets); fold spaces."""
     if _has_escaped_bytes(value) or "=?" not in value:
-        return _clean_text(value)
+        return _clean_text(value, hint)
     try:
         pieces = []
         for chunk, charset in email.header.decode_header(value):
             if isinstance(chunk, bytes):
-                chunk = _decode(chunk, charset or "ascii")
+                chunk = decode_text(chunk, charset, None if charset else hint)
             pieces.append(chunk)
         return _clean_text("".join(pieces))
     except Exception:  # a malformed encoded-word: show it as it came
-        return _clean_text(value)
+        return _clean_text(value, hint)
 
 
 def _has_escaped_bytes(value: str) -> bool:
     return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in value)
 
 
-def _clean_text(value: str) -> str:
-    """Undo surrogate escapes of 8-bit header bytes (UTF-8, else Latin-1), fold whitespace."""
+def _clean_text(value: str, hint: str | None = None) -> str:
+    """Read 8-bit header bytes (surrogate-escaped by the parser) by the charset chain: UTF-8 as
+    RFC 6532 writes it, else the body's charset, else the detector; fold whitespace."""
     if _has_escaped_bytes(value):
-        raw = value.encode("utf-8", "surrogateescape")
-        try:
-            value = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            value = raw.decode("latin-1")
+        value = decode_text(value.encode("utf-8", "surrogateescape"), None, hint)
     return " ".join(value.split())
+
+
+def _body_charset(message: Message) -> str | None:
+    """The charset the message's first text part declares (raw headers are often written in it)."""
+    for part in message.walk():
+        try:
+            charset = part.get_content_charset()
+        except Exception:
+            continue
+        if charset:
+            return charset
+    return None
 
 
 def _message_ids(value: str) -> list[str]:
@@ -183,7 +193,7 @@ _DECODED_HEADERS = frozenset({"subject"})
 _ADDRESS_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc"})
 
 
-def _read_headers(message: Message, parsed: ParsedEmail) -> None:
+def _read_headers(message: Message, parsed: ParsedEmail, hint: str | None) -> None:
     """Fill the header fields of parsed."""
     for name, raw in message.raw_items():
         lname = name.lower()
@@ -191,10 +201,10 @@ def _read_headers(message: Message, parsed: ParsedEmail) -> None:
             continue
         raw = raw if isinstance(raw, str) else str(raw)  # raw text, 8-bit bytes surrogate-escaped
         if lname in _ADDRESS_HEADERS:
-            _read_addresses(lname, parse_address_list(raw), parsed)
+            _read_addresses(lname, parse_address_list(raw), parsed, hint)
         else:
-            parsed.headers[lname] = decode_words(raw) if lname in _DECODED_HEADERS else \
-                _clean_text(raw)
+            parsed.headers[lname] = decode_words(raw, hint) if lname in _DECODED_HEADERS else \
+                _clean_text(raw, hint)
     ids = _message_ids(parsed.headers.get("message-id", ""))
     parsed.message_id = ids[0] if ids else None
     parsed.in_reply_to = _message_ids(parsed.headers.get("in-reply-to", ""))
@@ -211,30 +221,30 @@ def _read_headers(message: Message, parsed: ParsedEmail) -> None:
         parsed.defects.append(f"content-type: {error!r}")
 
 
-def _read_addresses(name: str, found: AddressList, parsed: ParsedEmail) -> None:
+def _read_addresses(name: str, found: AddressList, parsed: ParsedEmail, hint: str | None) -> None:
     """Fill an address header's fields, and its text in parsed.headers: each mailbox as its
     decoded name (quoted) and address, so that parsing the text again gives the same addresses."""
     pieces = []
     for kind, item in found.items:
         if kind == "mailbox":
-            pieces.append(render(decode_words(item.name), item.address.lower()))
+            pieces.append(render(decode_words(item.name, hint), item.address.lower()))
         elif kind == "group":
-            pieces.append(f"{render(decode_words(item), '').rstrip()}:")
+            pieces.append(f"{render(decode_words(item, hint), '').rstrip()}:")
         elif kind == "end":
             pieces.append(";")
         else:
-            pieces.append(_clean_text(item))
+            pieces.append(_clean_text(item, hint))
     parsed.headers[name] = _clean_text(", ".join(pieces).replace(":, ", ": ").replace(", ;", ";"))
     addresses = [m.address.lower() for m in found.mailboxes]
     if name == "from":
-        parsed.from_name, parsed.from_address = _author(found, parsed)
+        parsed.from_name, parsed.from_address = _author(found, parsed, hint)
     elif name == "sender":
         parsed.sender_address = addresses[0] if len(addresses) == 1 else ""
     else:
         setattr(parsed, name.replace("-", "_"), addresses)
 
 
-def _author(found: AddressList, parsed: ParsedEmail) -> tuple[str, str]:
+def _author(found: AddressList, parsed: ParsedEmail, hint: str | None) -> tuple[str, str]:
     """(name, address) of the one author in From, or ("", "") with a defect saying why.
 
     Several mailboxes: RFC 5322 §3.6.2 allows co-authors (with a Sender), and choosing one would
@@ -248,11 +258,11 @@ def _author(found: AddressList, parsed: ParsedEmail) -> tuple[str, str]:
         parsed.defects.append("from: no address")
     else:
         mailbox = found.mailboxes[0]
-        return decode_words(mailbox.name), mailbox.address.lower()
+        return decode_words(mailbox.name, hint), mailbox.address.lower()
     return "", ""
 
 
-def _walk(part: Message, parsed: ParsedEmail, depth: int) -> None:
+def _walk(part: Message, parsed: ParsedEmail, depth: int, hint: str | None) -> None:
     """Visit every part, collecting text, HTML and attachments, within the limits."""
     parsed.parts += 1
     parsed.depth = max(parsed.depth, depth)
@@ -268,17 +278,17 @@ def _walk(part: Message, parsed: ParsedEmail, depth: int) -> None:
     if ctype in ("message/rfc822", "text/rfc822-headers") and parsed.report_type:
         _collect_returned_ids(part, parsed)
     if ctype == "message/rfc822":  # a forwarded message stays whole, as an .eml attachment
-        _add_attachment(part, ctype, "attachment", _filename(part), parsed)
+        _add_attachment(part, ctype, "attachment", _filename(part, hint), parsed)
         return
     payload = part.get_payload()
     if isinstance(payload, list):
         for child in payload:
-            _walk(child, parsed, depth + 1)
+            _walk(child, parsed, depth + 1, hint)
         return
     if ctype.startswith("multipart/"):
         ctype = "text/plain"  # a multipart without usable parts: its body is all there is
     disposition = (part.get_content_disposition() or "").lower()
-    filename = _filename(part)
+    filename = _filename(part, hint)
     if ctype == "text/plain" and disposition != "attachment" and not filename and not parsed.text:
         parsed.text = _text_of(part, parsed)
     elif ctype == "text/html" and disposition != "attachment" and not filename and not parsed.html:
@@ -294,15 +304,37 @@ def _content_type(part: Message) -> str:
         return "application/octet-stream"
 
 
-def _filename(part: Message) -> str | None:
-    """The attachment's name: RFC 2231 parameters and encoded-words decoded."""
-    try:
-        name = part.get_filename()  # compat32 collapses RFC 2231 (charset and continuations)
-    except Exception:
-        name = None
-    if not isinstance(name, str):
+def _filename(part: Message, hint: str | None) -> str | None:
+    """The attachment's name (Content-Disposition filename, else Content-Type name, as
+    get_filename looks): RFC 2231 values, encoded-words and raw 8-bit bytes read by the charset
+    chain (compat32's own collapse replaces what its label cannot decode)."""
+    value = _raw_param(part, "content-disposition", "filename")
+    if value is None:
+        value = _raw_param(part, "content-type", "name")
+    if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded bytes as latin-1)
+        charset, _language, text = value
+        data = email.utils.unquote(text).encode("latin-1")
+        return " ".join(decode_text(data, charset, None if charset else hint).split()) or None
+    if not isinstance(value, str):
         return None
-    return decode_words(name) or None
+    value = email.utils.unquote(value).strip()
+    if not value.isascii():  # raw 8-bit (RFC 6532 UTF-8, or a legacy charset)
+        return " ".join(decode_text(value.encode("latin-1"), None, hint).split()) or None
+    return decode_words(value, hint) or None
+
+
+def _raw_param(part: Message, header: str, name: str) -> str | tuple | None:
+    """A parameter of the raw header, its 8-bit bytes as latin-1 characters: compat32's get()
+    would turn them into replacement characters before get_param sees them."""
+    raw = next((value for key, value in part.raw_items() if key.lower() == header), None)
+    if not isinstance(raw, str):
+        return None
+    scratch = Message()
+    scratch[header] = raw.encode("utf-8", "surrogateescape").decode("latin-1")
+    try:
+        return scratch.get_param(name, None, header)
+    except Exception:
+        return None
 
 
 def _on_disk(part: Message, parsed: ParsedEmail) -> FileRange | None:
@@ -333,22 +365,12 @@ def _payload_bytes(part: Message, parsed: ParsedEmail) -> bytes:
 
 
 def _text_of(part: Message, parsed: ParsedEmail) -> str:
-    """A text part decoded by its charset; unknown or wrong charsets give replacement characters."""
-    data = _payload_bytes(part, parsed)
-    charset = part.get_content_charset() or "utf-8"
-    return _decode(data, charset)
-
-
-def _decode(data: bytes, charset: str) -> str:
-    """Decode with the declared charset if Python knows it, else UTF-8; never raise."""
+    """A text part read by its label and the charset chain (see charsets)."""
     try:
-        codecs.lookup(charset)
-    except (LookupError, TypeError):
-        charset = "utf-8"
-    try:
-        return data.decode(charset)
-    except UnicodeDecodeError:
-        return data.decode(charset, errors="replace")
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return decode_text(_payload_bytes(part, parsed), charset)
 
 
 def _add_attachment(part: Message, ctype: str, disposition: str, filename: str | None,
