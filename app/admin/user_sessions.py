@@ -6,7 +6,7 @@ from flask_admin.model.template import BaseListRowAction
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import HiddenField
 
 

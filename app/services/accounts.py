@@ -3,7 +3,7 @@
 Every password set anywhere (CLI, admin) passes `check_new_password`. Every way a user's sessions
 must end (sign-out, a password change, deactivation, an administrator's "sign out everywhere")
 goes through `end_sessions`, which bumps the user's session version: sessions and remember-me
-cookies carry the version they began with (`User.get_id`) and `user_for_session` refuses a stale one.
+cookies carry the version they began with (`User.get_id`); `user_for_session` refuses a stale one.
 """
 from __future__ import annotations
 
