@@ -10,7 +10,7 @@ import mailbox
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import Attachment, InboundMessage, InboundOutcome, Note, Ticket
+from app.models import Attachment, InboundMessage, InboundOutcome, Note, NoteKind, Ticket
 from app.storage import BlobStore
 from mail_ingest.poller import poll_once
 from tests import factories
@@ -115,7 +115,8 @@ def test_a_message_whose_record_cannot_be_stored_is_quarantined_from_its_raw_sou
     dovecot.append(imap_user, corpus.simple(subject="antes"),
                    corpus.simple(subject="rompe-todo", body="no se puede guardar"),
                    corpus.simple(subject="después"))
-    listener = _fail_inserts(lambda v: "rompe-todo" in v)  # the ticket, and the usual quarantine row
+    # fails the ticket, then the usual quarantine row (it carries the subject)
+    listener = _fail_inserts(lambda v: "rompe-todo" in v)
     try:
         poll_once(dovecot.url(imap_user))
     finally:
@@ -155,7 +156,8 @@ def _uids(dovecot, user) -> list[str]:
 
 
 def _login(client, user):
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
 
 
 def test_nul_in_dashboard_forms_is_stored(world, client):
@@ -174,3 +176,32 @@ def test_nul_in_dashboard_forms_is_stored(world, client):
         f"nota{R}interna"]
     found = client.get("/operacion/ticket", query_string={"q": "Asunto\x00nulo"})
     assert found.status_code == 200
+
+
+def test_every_way_of_binding_text_is_covered(app):
+    """Several rows at once (executemany), JSON, LIKE patterns, raw SQL; bytes untouched."""
+    from sqlalchemy import insert, text
+
+    from app.models import OutboxMessage
+
+    world = factories.make_world()
+    ticket = factories.new_ticket(world)
+    db.session.execute(insert(Note), [
+        {"ticket_id": ticket.id, "kind": NoteKind.INTERNAL, "body_text": f"muchas\x00{i}"}
+        for i in range(3)])
+    db.session.add(OutboxMessage(kind="test", to_address="a@b.example", subject="s\x00",
+                                 body_text="b", message_id="<m\x00@x>",
+                                 headers={"X-Nul": "a\x00b", "X-Sur": "\udcff"}))
+    db.session.commit()
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Note.body_text).where(
+        Note.ticket_id == ticket.id))) == [f"muchas{R}{i}" for i in range(3)]
+    outbox = db.session.scalars(select(OutboxMessage)).one()
+    assert outbox.message_id == f"<m{R}@x>"
+    assert outbox.headers == {"X-Nul": f"a{R}b", "X-Sur": R} or outbox.headers == {
+        "X-Nul": "a\x00b", "X-Sur": "\udcff"}  # JSON escapes them: stored as \u0000, read back
+    assert db.session.scalars(select(Note.body_text).where(
+        Note.body_text.like("%muchas\x000%"))).all() == [f"muchas{R}0"]
+    assert db.session.scalar(text("SELECT :v"), {"v": "x\x00y"}) == f"x{R}y"
+    assert bytes(db.session.scalar(text("SELECT :v"), {"v": b"x\x00y"})) == b"x\x00y"
+    db.session.rollback()
