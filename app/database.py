@@ -9,6 +9,9 @@ the same value is stored the same way on both and a search for it (LIKE patterns
 matches what was stored. Bytes are left alone; JSON is bound as its serialized text, so its
 strings are covered too. Objects already in a session keep the original value until reloaded.
 
+Forks: a forked child starts with an empty pool, so it never uses, nor closes, a connection
+of its parent's.
+
 SQLite allows one writer at a time. A transaction that reads first and writes
 later can deadlock against another writer and fail at once with "database is
 locked"; starting every transaction with BEGIN IMMEDIATE makes writers queue
@@ -17,7 +20,9 @@ with several threads or processes on the embedded default.
 """
 from __future__ import annotations
 
+import os
 import re
+import weakref
 from collections.abc import Mapping
 
 from sqlalchemy import event
@@ -61,10 +66,25 @@ def _storable_parameters(conn, cursor, statement, parameters, context, executema
     return statement, _storable_row(parameters)
 
 
+def _forget_connections_in_forked_children(engine: Engine) -> None:
+    """A forked child (the poller's read-ahead process) must never use, nor close, the
+    parent's connections: its pool starts empty (dispose(close=False) leaves the parent's
+    sessions alone). Held weakly, so an engine thrown away is not kept alive by the hook."""
+    engine_ref = weakref.ref(engine)
+
+    def forget() -> None:
+        engine = engine_ref()
+        if engine is not None:
+            engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
+
+
 def configure_engine(engine: Engine) -> None:
     """Attach the per-dialect connection settings to an engine: storable text on every
-    database; WAL, busy timeout and BEGIN IMMEDIATE on SQLite."""
+    database, an empty pool in forked children; WAL, busy timeout and BEGIN IMMEDIATE on SQLite."""
     event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
+    _forget_connections_in_forked_children(engine)
     if engine.dialect.name != "sqlite":
         return
 

@@ -11,13 +11,21 @@ is simply read again, and stored once, on the next run (the same holds for its a
 a file stored ahead for a message that is then quarantined is an unreferenced blob, reused if
 the message is retried).
 
-The child ends when the poller stops reading from it, and on its own when the
-poller's process is gone (say, killed with SIGKILL).
+The child ends with the poller, however the poller ends (a SIGKILL included), and holds
+nothing the next poller needs: the kernel kills it when its parent dies (PR_SET_PDEATHSIG on
+Linux; elsewhere it checks its parent before each message); it writes to a pipe whose reading
+end only the poller holds, so a write fails rather than waits once the poller is gone; and it
+keeps neither the mailbox lock's descriptor nor the poller's database connections (see
+mail_ingest.locks and app.database, which drop them in every forked child). The pipe also
+bounds how far it reads ahead: it waits while the poller has not taken what it wrote.
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
-import queue
+import os
+import signal
+import sys
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +35,8 @@ from app.storage import BlobStore, StoredBlob, TooLarge
 from mail_ingest.parse import ParsedEmail, parse_stored
 from mail_ingest.sources import SourceError, open_source
 
-AHEAD = 8  # messages read ahead at most: memory stays bounded (raw bodies are on disk)
-POLL_PARENT_S = 1.0
+POLL_CHILD_S = 1.0  # how often the poller, waiting for the next message, checks the child
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -70,48 +78,56 @@ def read_ahead(url: str, uids: list[str], stores: ReadAheadStores, stats: dict |
     if not uids:
         return
     context = multiprocessing.get_context("fork")  # no re-import: the child starts at once
-    channel = context.Queue(maxsize=AHEAD)
-    child = context.Process(target=_reader, args=(url, uids, stores, channel),
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_reader, args=(url, uids, stores, receiver, sender,
+                                                  os.getpid()),
                             name="soporte-read-ahead", daemon=True)
     child.start()
+    sender.close()  # the child holds the only writing end: its end is our end of file
     try:
         for position, expected in enumerate(uids):
-            item = _next(channel, child)
+            item = _next(receiver, child)
             if isinstance(item, _Failed):
                 raise SourceError(item.error)
-            if item.uid != expected:  # cannot happen: one child, one queue, in order
+            if item.uid != expected:  # cannot happen: one child, one pipe, in order
                 raise SourceError(f"read ahead out of order: {item.uid} for {expected}")
             if position == len(uids) - 1:  # the child's report follows the last message
-                finished = _next(channel, child)
+                finished = _next(receiver, child)
                 if stats is not None and isinstance(finished, _Finished):
                     stats["reader_peak_rise_kb"] = finished.peak_rise_kb
             yield item
     finally:
+        receiver.close()  # the child's next write fails: it ends
         if child.is_alive():
             child.terminate()
         child.join(5)
-        channel.close()
-        channel.join_thread()
 
 
-def _next(channel, child):
-    while True:
-        try:
-            return channel.get(timeout=POLL_PARENT_S)
-        except queue.Empty:
-            if not child.is_alive():
-                raise SourceError(f"the read-ahead process ended (exit code {child.exitcode})")
+def _next(receiver, child):
+    """The child's next item, waiting while it works; SourceError once it is gone."""
+    while not receiver.poll(POLL_CHILD_S):
+        if not child.is_alive():
+            break
+    try:
+        return receiver.recv()
+    except EOFError:
+        child.join(1)
+        raise SourceError(f"the read-ahead process ended (exit code {child.exitcode})") from None
 
 
-def _reader(url: str, uids: list[str], stores: ReadAheadStores, channel) -> None:
+def _reader(url: str, uids: list[str], stores: ReadAheadStores, receiver, sender,
+            parent_pid: int) -> None:
     """The child: fetch, store and parse each message, handing it over in order."""
-    parent = multiprocessing.parent_process()
+    _end_with_parent(parent_pid)
+    receiver.close()  # only the poller reads: with its end gone, writing fails at once
     start_kb = _memory_kb("VmHWM")
     store = BlobStore(stores.raw_dir)
     attachments = BlobStore(stores.attachment_dir)
     try:
         with open_source(url) as source:
             for uid in uids:
+                if os.getppid() != parent_pid:
+                    return
                 raw = source.fetch(uid)
                 if raw is None:
                     item = Fetched(uid, None, None)
@@ -121,12 +137,26 @@ def _reader(url: str, uids: list[str], stores: ReadAheadStores, channel) -> None
                     parsed = parse_stored(store.path_for(blob.sha256))
                     _store_attachments(parsed, attachments, stores.attachment_max_bytes)
                     item = Fetched(uid, blob, parsed)
-                if not _hand_over(channel, item, parent):
+                if not _hand_over(sender, item, parent_pid):
                     return
     except Exception as error:  # the connection dropped, the disk is full…: the poller says so
-        _hand_over(channel, _Failed(f"reading {url.split('@')[-1]} failed: {error!r}"), parent)
+        _hand_over(sender, _Failed(f"reading {url.split('@')[-1]} failed: {error!r}"),
+                   parent_pid)
         return
-    _hand_over(channel, _Finished(_memory_kb("VmHWM") - start_kb), parent)
+    _hand_over(sender, _Finished(_memory_kb("VmHWM") - start_kb), parent_pid)
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux), and end now if the
+    parent is already gone (it may have died before the request was made)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the getppid checks in the loop remain
+    if os.getppid() != parent_pid:
+        os._exit(0)
 
 
 def _store_attachments(parsed: ParsedEmail, store: BlobStore, limit: int) -> None:
@@ -141,15 +171,16 @@ def _store_attachments(parsed: ParsedEmail, store: BlobStore, limit: int) -> Non
         part.data = None  # the bytes are on disk now: nothing to copy to the poller
 
 
-def _hand_over(channel, item, parent) -> bool:
-    """Put the item on the queue, waiting while it is full; False once the parent is gone."""
-    while True:
-        try:
-            channel.put(item, timeout=POLL_PARENT_S)
-            return True
-        except queue.Full:
-            if parent is not None and not parent.is_alive():
-                return False
+def _hand_over(sender, item, parent_pid: int) -> bool:
+    """Write the item to the poller, waiting while it has not read the previous ones; False
+    once the poller is gone (the write fails: nobody else holds the reading end)."""
+    if os.getppid() != parent_pid:
+        return False
+    try:
+        sender.send(item)
+    except OSError:  # BrokenPipeError: the poller is gone
+        return False
+    return True
 
 
 def _memory_kb(field: str) -> int:

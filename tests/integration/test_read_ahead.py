@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -108,3 +109,101 @@ def test_the_reader_ends_when_its_poller_is_killed(world, dovecot, imap_user, ap
     while any(_running(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(c) for c in children)
+
+
+def _descriptor_targets(pid: int) -> list[str]:
+    folder = Path(f"/proc/{pid}/fd")
+    targets = []
+    for fd in folder.iterdir():
+        try:
+            targets.append(os.readlink(fd))
+        except OSError:
+            continue  # closed meanwhile
+    return targets
+
+
+def _local_ports(pid: int) -> set[int]:
+    """The local TCP ports of the sockets process `pid` holds."""
+    inodes = {t[len("socket:["):-1] for t in _descriptor_targets(pid) if t.startswith("socket:[")}
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _lock_holder_port() -> int:
+    """The client port of the database session holding an advisory lock."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with db.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND a.datname = current_database()")).scalar_one()
+
+
+def test_the_reader_holds_neither_the_lock_nor_the_pollers_connections(app, dovecot, imap_user,
+                                                                       tmp_path):
+    import multiprocessing
+
+    from app.extensions import db
+    from mail_ingest.locks import mailbox_lock
+    from mail_ingest.sources import mailbox_name
+
+    dovecot.append(imap_user, *[corpus.simple(subject=f"pedido {i}") for i in range(20)])
+    url = dovecot.url(imap_user)
+    with mailbox_lock(mailbox_name(url)):
+        fetched = read_ahead(url, _uids(dovecot, imap_user), _stores(tmp_path))
+        next(fetched)
+        [child] = [c for c in multiprocessing.active_children() if c.name == "soporte-read-ahead"]
+        if db.engine.dialect.name == "postgresql":
+            assert _lock_holder_port() not in _local_ports(child.pid)
+        else:
+            lock_files = [t for t in _descriptor_targets(child.pid) if "/locks/mailbox-" in t]
+            assert lock_files == []
+        fetched.close()
+    assert not child.is_alive()
+
+
+def test_the_reader_ends_when_its_poller_is_gone_even_with_the_pipe_full(dovecot, imap_user,
+                                                                        tmp_path):
+    """The poller here is a process forked from the test that stops reading and is killed:
+    the reader, blocked writing a message larger than the pipe holds, must end at once."""
+    body = "x" * 200_000  # one message fills the pipe
+    dovecot.append(imap_user, *[corpus.simple(subject=f"grande {i}", body=body)
+                                for i in range(6)])
+    uids = _uids(dovecot, imap_user)
+    url = dovecot.url(imap_user)
+    report_r, report_w = os.pipe()
+    poller = os.fork()
+    if poller == 0:  # the "poller": take one message, report its reader, then hang
+        try:
+            os.close(report_r)
+            fetched = read_ahead(url, uids, _stores(tmp_path))
+            next(fetched)
+            [child] = _children(os.getpid())
+            os.write(report_w, str(child).encode())
+            time.sleep(600)
+        finally:
+            os._exit(0)
+    os.close(report_w)
+    try:
+        ready, _, _ = select.select([report_r], [], [], 60)
+        reader = int(os.read(report_r, 32) or b"0") if ready else 0
+        assert reader, "the poller did not start its reader"
+        time.sleep(1)  # the reader has written ahead and waits on the full pipe
+    finally:
+        os.close(report_r)
+        os.kill(poller, signal.SIGKILL)
+        os.waitpid(poller, 0)
+    deadline = time.monotonic() + 10  # a bound for the kernel, not a timing
+    while _running(reader) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survived = _running(reader)
+    if survived:
+        os.kill(reader, signal.SIGKILL)  # leave no orphan behind a failing test
+    assert not survived
