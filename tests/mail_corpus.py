@@ -232,3 +232,13 @@ def nasty_corpus() -> dict[str, bytes]:
         "html_only": html_only(),
         "attachment": with_attachment(),
     }
+
+
+def forged_display_name(victim="carla@acme.example", attacker="attacker@evil.example",
+                        subject="Re: hola") -> bytes:
+    """From with an encoded display name that decodes to the victim's mailbox and a comma
+    (issue 9, item 2): the real sender is the address in angle brackets."""
+    name = base64.b64encode(f"x <{victim}>,".encode()).decode()
+    return (f"From: =?utf-8?b?{name}?= <{attacker}>\r\nTo: soporte@soporte.example\r\n"
+            f"Subject: {subject}\r\nMessage-ID: {mid('evil.example')}\r\n\r\n"
+            "Cancelen el pedido y devuelvan el pago a mi nueva cuenta.\r\n").encode()
