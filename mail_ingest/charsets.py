@@ -9,7 +9,8 @@ reading):
    Big5-HKSCS, ks_c_5601-1987 and euc-kr are windows-949, tis-620 is windows-874, shift_jis is
    windows-31j, iso-2022-jp with the NEC and IBM rows); a label the standard does not know but
    Python does (cp850, utf-7…) is read with Python's codec;
-2. UTF-8 (RFC 6532 headers and the most common truth behind a wrong label);
+2. UTF-8 (RFC 6532 headers and the most common truth behind a wrong label); valid UTF-8 whose
+   only fault is C1 characters has them read as windows-1252 (after the hint);
 3. a hint, for bytes without a label (raw 8-bit headers and names: the body's label);
 4. ISO-2022 by its escape sequences, then charset-normalizer among the charsets mail is written
    in: fewest odd words (mixed scripts, a capital after a small letter), then the least messy
@@ -96,7 +97,7 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf_16_le"),
 # C1 controls: a wrong reading; ISO-2022 escapes: an undecoded ISO-2022 text (a terminal's
 # colour codes, ESC [, are text that was pasted)
 _NOT_TEXT = re.compile("[\x80-\x9f]|\x1b[$()]")
-_ASCII_SAFE = {"utf_16_be", "utf_16_le", "iso-2022-jp", "iso2022_kr", "hz", "utf_7"}
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def decode_text(data: bytes, label: str | None, hint: str | None = None) -> str:
@@ -104,7 +105,7 @@ def decode_text(data: bytes, label: str | None, hint: str | None = None) -> str:
     if not data:
         return ""
     codecs_of_label = _codecs(label)
-    if data.isascii() and b"\x1b" not in data and not set(codecs_of_label) & _ASCII_SAFE:
+    if data.isascii() and b"\x1b" not in data and all(map(_ascii_compatible, codecs_of_label)):
         return data.decode("ascii")
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -115,6 +116,9 @@ def decode_text(data: bytes, label: str | None, hint: str | None = None) -> str:
         text = _strict(data, codec)
         if text is not None:
             return text
+    text = _utf8_with_c1(data)
+    if text is not None:
+        return text
     text = _detect(data)
     if text is not None:
         return text
@@ -135,6 +139,25 @@ def _codecs(label: str | None) -> tuple[str, ...]:
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
         return ()
     return (info.name,)
+
+
+def _ascii_compatible(codec: str) -> bool:
+    """Whether ASCII bytes read as ASCII in the codec (not UTF-16, UTF-7, ISO-2022, HZ)."""
+    name = codec.replace("-", "_")
+    return not name.startswith(("utf_16", "utf_32", "utf_7")) and "2022" not in name and \
+        name != "hz"
+
+
+def _utf8_with_c1(data: bytes) -> str | None:
+    """Valid UTF-8 whose C1 characters are windows-1252 punctuation decoded as Latin-1 somewhere
+    upstream (U+0092 for ’): the text as written, those characters read as windows-1252."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _NOT_TEXT.search(_C1.sub("", text)):
+        return None
+    return _C1.sub(lambda m: bytes([ord(m.group())]).decode("cp1252", "replace"), text)
 
 
 def _strict(data: bytes, codec: str) -> str | None:

@@ -121,6 +121,18 @@ def test_raw_8bit_headers_follow_the_body_charset_when_not_utf8():
     assert parse_bytes(raw).subject == "Счёт"
 
 
+def test_no_c1_control_is_stored_and_pasted_text_keeps_its_escapes():
+    # U+0092 is windows-1252's ’ read as Latin-1 upstream, then written as UTF-8
+    parsed = parse_bytes(_message("It\u0092s the printer \u0096 again, café".encode(), "utf-8"))
+    assert parsed.text.strip() == "It’s the printer – again, café"
+    _assert_clean(parsed)
+    latin1 = parse_bytes(_message(b"Pago \x80 25 \x81", "iso-8859-1"))  # 0x81: undefined
+    assert not _C1.search(latin1.text) and latin1.text.startswith("Pago ")
+    terminal = parse_bytes(_message("error en \x1b[31mrojo\x1b[0m: año".encode(), "utf-8"))
+    assert terminal.text.strip() == "error en \x1b[31mrojo\x1b[0m: año"
+    assert parse_bytes(_message(b"Caf+AOk-", "utf-7")).text.strip() == "Café"
+
+
 def _with_attachment(disposition: bytes, body_charset: str = "iso-8859-1") -> bytes:
     return (b"From: cliente@acme.example\r\nSubject: adjunto\r\nMIME-Version: 1.0\r\n"
             b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
