@@ -20,6 +20,7 @@ reading):
 from __future__ import annotations
 
 import codecs
+import email.header
 import re
 import unicodedata
 
@@ -211,6 +212,35 @@ def _mixed_words(text: str) -> int:
                 scripts.add(script)
         mixed += len(scripts) > 1
     return mixed
+
+
+def decode_words(value: str, hint: str | None = None) -> str:
+    """A header with its RFC 2047 encoded-words decoded, each by the chain; spaces folded."""
+    if _has_escaped_bytes(value) or "=?" not in value:
+        return header_text(value, hint)
+    try:
+        pieces = []
+        for chunk, charset in email.header.decode_header(value):
+            if isinstance(chunk, bytes):
+                chunk = decode_text(chunk, charset, None if charset else hint)
+            pieces.append(chunk)
+        return header_text("".join(pieces))
+    except Exception:  # a malformed encoded-word: show it as it came
+        return header_text(value, hint)
+
+
+def _has_escaped_bytes(value: str) -> bool:
+    """Whether the value holds 8-bit bytes (the parser keeps them as lone surrogates)."""
+    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in value)
+
+
+def header_text(value: str, hint: str | None = None) -> str:
+    """A raw header value as text: its 8-bit bytes (surrogate-escaped by the parser) read by
+    the chain (UTF-8 as RFC 6532 writes it, else the body's charset, else the detector);
+    whitespace folded."""
+    if _has_escaped_bytes(value):
+        value = decode_text(value.encode("utf-8", "surrogateescape"), None, hint)
+    return " ".join(value.split())
 
 
 # --- ISO-2022-JP as browsers read it: JIS X 0208 with the NEC and IBM rows, half-width katakana

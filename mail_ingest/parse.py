@@ -5,12 +5,14 @@ policy, whose header access is plain string work, and decodes encoded-words
 (RFC 2047) and RFC 2231 parameters itself for the few headers it shows: the
 header registry of `policy.default` cost more than the rest of ingest put
 together. Every failure inside a part is recorded as a defect and the rest is kept.
+Addresses come from the raw headers (addresses.py), every text through one charset chain
+(charsets.py), and large messages keep their long bodies on disk (large_parts.py).
 """
 from __future__ import annotations
 
 import email
-import io
 import email.utils
+import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from typing import BinaryIO
 
 from app.storage import StoredBlob
 from mail_ingest.addresses import AddressList, parse_address_list, render
-from mail_ingest.charsets import decode_text
+from mail_ingest.charsets import decode_text, decode_words, header_text
 from mail_ingest.large_parts import (FileRange, Stubbed, is_base64, restore_all_but_decodable,
                                      stub_large_bodies)
 
@@ -143,33 +145,6 @@ def parse_message(message: Message, stubbed: Stubbed | None = None) -> ParsedEma
     return parsed
 
 
-def decode_words(value: str, hint: str | None = None) -> str:
-    """Decode RFC 2047 encoded-words, each by the charset chain (see charsets); fold spaces."""
-    if _has_escaped_bytes(value) or "=?" not in value:
-        return _clean_text(value, hint)
-    try:
-        pieces = []
-        for chunk, charset in email.header.decode_header(value):
-            if isinstance(chunk, bytes):
-                chunk = decode_text(chunk, charset, None if charset else hint)
-            pieces.append(chunk)
-        return _clean_text("".join(pieces))
-    except Exception:  # a malformed encoded-word: show it as it came
-        return _clean_text(value, hint)
-
-
-def _has_escaped_bytes(value: str) -> bool:
-    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in value)
-
-
-def _clean_text(value: str, hint: str | None = None) -> str:
-    """Read 8-bit header bytes (surrogate-escaped by the parser) by the charset chain: UTF-8 as
-    RFC 6532 writes it, else the body's charset, else the detector; fold whitespace."""
-    if _has_escaped_bytes(value):
-        value = decode_text(value.encode("utf-8", "surrogateescape"), None, hint)
-    return " ".join(value.split())
-
-
 def _body_charset(message: Message) -> str | None:
     """The charset the message's first text part declares (raw headers are often written in it)."""
     for part in message.walk():
@@ -204,7 +179,7 @@ def _read_headers(message: Message, parsed: ParsedEmail, hint: str | None) -> No
             _read_addresses(lname, parse_address_list(raw), parsed, hint)
         else:
             parsed.headers[lname] = decode_words(raw, hint) if lname in _DECODED_HEADERS else \
-                _clean_text(raw, hint)
+                header_text(raw, hint)
     ids = _message_ids(parsed.headers.get("message-id", ""))
     parsed.message_id = ids[0] if ids else None
     parsed.in_reply_to = _message_ids(parsed.headers.get("in-reply-to", ""))
@@ -233,8 +208,8 @@ def _read_addresses(name: str, found: AddressList, parsed: ParsedEmail, hint: st
         elif kind == "end":
             pieces.append(";")
         else:
-            pieces.append(_clean_text(item, hint))
-    parsed.headers[name] = _clean_text(", ".join(pieces).replace(":, ", ": ").replace(", ;", ";"))
+            pieces.append(header_text(item, hint))
+    parsed.headers[name] = header_text(", ".join(pieces).replace(":, ", ": ").replace(", ;", ";"))
     addresses = [m.address.lower() for m in found.mailboxes]
     if name == "from":
         parsed.from_name, parsed.from_address = _author(found, parsed, hint)
