@@ -148,7 +148,8 @@ def _reader(url: str, uids: list[str], stores: ReadAheadStores, receiver, sender
 
 def _end_with_parent(parent_pid: int) -> None:
     """Ask the kernel to kill this process when its parent dies (Linux), and end now if the
-    parent is already gone (it may have died before the request was made)."""
+    parent is already gone (it may have died before the request was made). The kernel ties the
+    signal to the thread that forked, which is the one that reads from the child."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
