@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import email.header
+import functools
 import re
 import unicodedata
 
@@ -113,7 +114,10 @@ def decode_text(data: bytes, label: str | None, hint: str | None = None) -> str:
             text = _strict(data[len(bom):], codec)
             if text is not None:
                 return text
-    for codec in codecs_of_label + ("utf-8",) + _codecs(hint):
+    # UTF-8 labelled as a single-byte charset (a common misconfiguration): valid multi-byte UTF-8
+    # is almost never real Latin-1/KOI8 text ("Ã©" is not a word), so UTF-8 reads it as written.
+    first = ("utf-8",) if codecs_of_label and all(map(_single_byte, codecs_of_label)) else ()
+    for codec in first + codecs_of_label + ("utf-8",) + _codecs(hint):
         text = _strict(data, codec)
         if text is not None:
             return text
@@ -140,6 +144,15 @@ def _codecs(label: str | None) -> tuple[str, ...]:
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
         return ()
     return (info.name,)
+
+
+@functools.lru_cache(maxsize=None)
+def _single_byte(codec: str) -> bool:
+    """Whether the codec reads every byte as one character (windows-1252, ISO-8859-x, KOI8 …)."""
+    try:
+        return len(bytes(range(256)).decode(codec, "replace")) == 256
+    except LookupError:
+        return False
 
 
 def _ascii_compatible(codec: str) -> bool:
