@@ -61,27 +61,12 @@ def conversation(ticket: Ticket, address: str,
     points at staff mail.
     """
     now = utcnow()
-    ours = [(m.created_at or now, m.message_id, m.in_reply_to) for m in db.session.new
-            if isinstance(m, OutboxMessage) and m.ticket is ticket and m.to_address == address]
-    theirs: list[tuple] = []
-    key = None
+    ours, theirs, key = _our_mail(ticket, address, now), [], None
     if ticket.id is not None:
-        with db.session.no_autoflush:  # the pending rows are read above: no flush needed here
-            ours = list(db.session.execute(
-                select(OutboxMessage.created_at, OutboxMessage.message_id,
-                       OutboxMessage.in_reply_to)
-                .where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.to_address == address)
-                .order_by(OutboxMessage.id))) + ours
-            for row in db.session.execute(
-                    select(InboundMessage.received_at, InboundMessage.message_id,
-                           InboundMessage.thread_index)
-                    .where(InboundMessage.ticket_id == ticket.id,
-                           InboundMessage.from_address == func.lower(address),
-                           InboundMessage.outcome.in_([InboundOutcome.TICKET, InboundOutcome.NOTE]))
-                    .order_by(InboundMessage.id)):
-                if row.message_id:
-                    theirs.append((row.received_at, row.message_id))
-                key = row.thread_index or key
+        for row in _their_mail(ticket, address):
+            if row.message_id:
+                theirs.append((row.received_at, row.message_id))
+            key = row.thread_index or key
     if answering is not None:
         if answering.message_id:
             theirs.append((now, answering.message_id))
@@ -99,6 +84,32 @@ def conversation(ticket: Ticket, address: str,
     references = list(dict.fromkeys(earlier))[-(MAX_REFERENCES - 1):] + \
         ([answered] if answered else [])
     return Conversation(answered, references, _thread_index(key))
+
+
+def _our_mail(ticket: Ticket, address: str, now) -> list[tuple]:
+    """(created_at, Message-ID, In-Reply-To) of our mail to this address on the ticket, pending
+    rows of this transaction included, in the order written."""
+    pending = [(m.created_at or now, m.message_id, m.in_reply_to) for m in db.session.new
+               if isinstance(m, OutboxMessage) and m.ticket is ticket and m.to_address == address]
+    if ticket.id is None:
+        return pending
+    with db.session.no_autoflush:  # the pending rows are read above: no flush needed here
+        return list(db.session.execute(
+            select(OutboxMessage.created_at, OutboxMessage.message_id, OutboxMessage.in_reply_to)
+            .where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.id))) + pending
+
+
+def _their_mail(ticket: Ticket, address: str) -> list:
+    """The emails this address wrote on the ticket (tickets and notes), oldest first."""
+    with db.session.no_autoflush:
+        return list(db.session.execute(
+            select(InboundMessage.received_at, InboundMessage.message_id,
+                   InboundMessage.thread_index)
+            .where(InboundMessage.ticket_id == ticket.id,
+                   InboundMessage.from_address == func.lower(address),
+                   InboundMessage.outcome.in_([InboundOutcome.TICKET, InboundOutcome.NOTE]))
+            .order_by(InboundMessage.id)))
 
 
 def _thread_index(key: str | None) -> str | None:
