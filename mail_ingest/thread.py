@@ -40,6 +40,14 @@ def message_ids(value: str) -> list[str]:
     return ids[:MAX_IDS]
 
 
+def own_id(parsed: ParsedEmail) -> str | None:
+    """The message's own Message-ID, also when written without angle brackets."""
+    if parsed.message_id:
+        return parsed.message_id
+    ids = message_ids(parsed.headers.get("message-id", ""))
+    return ids[0] if ids and len(ids[0]) <= 998 else None
+
+
 def reply_ids(parsed: ParsedEmail) -> list[str]:
     """The Message-IDs a message answers, most recent first: In-Reply-To, then References from
     its end (read from the raw headers, whatever their shape)."""

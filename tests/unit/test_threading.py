@@ -200,6 +200,16 @@ def test_the_acknowledgement_answers_the_customers_message(world):
     assert ack.references.split()[-1] == first
 
 
+def test_a_customer_id_written_without_brackets_is_kept_answered_and_threaded(world):
+    bare = corpus.mid("acme.example").strip("<>")
+    raw = corpus.simple().replace(b"Message-ID: <", b"X-Old-Message-ID: <", 1)
+    _ingest(_with_header(raw, "Message-ID", f" {bare} "))
+    [ack] = _outbox("acknowledgement")
+    assert ack.in_reply_to == f"<{bare}>"
+    reply = _with_header(corpus.simple(subject="Re: x"), "In-Reply-To", f"<{bare}>")
+    assert (_ingest(reply).outcome, _outbox("acknowledgement")) == ("NOTE", [ack])
+
+
 def test_every_reply_answers_the_customers_latest_message_with_the_conversation(world):
     first, second = corpus.mid("acme.example"), corpus.mid("acme.example")
     conversation = _conversation()
