@@ -86,6 +86,16 @@ def parse_inbox_url(url: str) -> InboxURL:
     )
 
 
+def same_server(url: str, other: str) -> bool:
+    """Whether two inbox URLs reach the same account the same way (scheme, host, port, user):
+    a password kept for one may be sent to the other."""
+    try:
+        a, b = parse_inbox_url(url), parse_inbox_url(other)
+    except SourceError:
+        return False
+    return (a.scheme, a.host.lower(), a.port, a.user) == (b.scheme, b.host.lower(), b.port, b.user)
+
+
 def mailbox_name(url: str) -> str:
     """The name of the mailbox at this URL, for records and logs (never its password)."""
     try:

@@ -13,6 +13,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import inspect
 from wtforms import PasswordField
 from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
@@ -23,7 +24,8 @@ from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Projec
                         User)
 from app.services.accounts import MIN_PASSWORD
 from app.services.permissions import Permission, can
-from mail_ingest.sources import SourceError, mailbox_name, parse_inbox_url, split_password
+from mail_ingest.sources import (SourceError, mailbox_name, parse_inbox_url, same_server,
+                                 split_password)
 
 
 class AdminForm(FlaskForm):
@@ -200,11 +202,17 @@ class MailboxView(ReferenceView):
 
     def on_model_change(self, form, model, is_created):
         # A password written into the URL is taken out of it and kept like the field's.
+        earlier = inspect(model).attrs.url.history.deleted
         model.url, in_url = split_password(form.url.data)
         if form.password.data or in_url:
             model.set_password(form.password.data or in_url)
         elif parse_inbox_url(model.url).scheme == "maildir":
             model.set_password(None)  # a folder on this machine has no password
+        elif earlier and model.password_encrypted and not same_server(earlier[0], model.url):
+            # The stored password goes only to the server it was given for: pointing the URL
+            # elsewhere (another host, port, user, or no TLS) would send it there.
+            raise ValidationError(str(_l("The server, port, user or security of the inbox "
+                                         "changed: type its password again.")))
 
 
 def init_admin(app: Flask) -> Admin:

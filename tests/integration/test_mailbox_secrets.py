@@ -275,3 +275,28 @@ def test_any_password_goes_out_of_the_url_and_back_unchanged(password, user, sch
     assert parse_inbox_url(url).password == password
     assert parse_inbox_url(url).name == parse_inbox_url(bare).name  # records never change
     assert split_password(url) == (bare, password)
+
+
+@pytest.mark.parametrize("elsewhere", [
+    "imap://ventas@attacker.example/INBOX",       # another host
+    "imap://ventas@mail.example:2143/INBOX",      # another port
+    "imap://otro@mail.example/INBOX",             # another user
+    "imap+starttls://ventas@mail.example/INBOX",  # another way in
+])
+def test_a_kept_password_is_never_sent_to_a_server_it_was_not_given_for(world, client, elsewhere):
+    _login(client, world.admin)
+    client.post("/admin/mailbox/new/", data={
+        "name": "Ventas", "active": "y", "url": "imaps://ventas@mail.example/INBOX",
+        "password": SECRET})
+    mailbox = db.session.scalars(select(Mailbox)).one()
+    moved = client.post(f"/admin/mailbox/edit/?id={mailbox.id}", data={
+        "name": "Ventas", "active": "y", "url": elsewhere, "password": ""}, follow_redirects=True)
+    assert "escriba de nuevo su contraseña" in moved.get_data(as_text=True)
+    db.session.expire_all()
+    assert mailbox.url == "imaps://ventas@mail.example/INBOX" and mailbox.password() == SECRET
+    folder = client.post(f"/admin/mailbox/edit/?id={mailbox.id}", data={
+        "name": "Ventas", "active": "y", "url": "imaps://ventas@MAIL.example:993/Soporte",
+        "password": ""})
+    assert folder.status_code == 302  # another folder of the same account keeps the password
+    db.session.expire_all()
+    assert mailbox.url.endswith("/Soporte") and mailbox.password() == SECRET
