@@ -180,7 +180,8 @@ def _strict(data: bytes, codec: str) -> str | None:
         text = decode_iso2022jp(data) if codec == "iso-2022-jp" else data.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
-    return None if _NOT_TEXT.search(text) else text
+    # ISO-2022 is 7-bit: its escapes in 8-bit text are pasted terminal output, not a charset.
+    return None if (_NOT_TEXT if data.isascii() else _C1).search(text) else text
 
 
 def _detect(data: bytes) -> str | None:

@@ -281,3 +281,9 @@ def test_utf8_labelled_as_a_single_byte_charset_reads_as_written():
     for label in ("iso-8859-1", "windows-1252", "us-ascii", "koi8-r", "iso-8859-15"):
         for words in ("Añadí el cañón, ¿qué pasó?", "Привет, как дела?", "“comillas” – ok €"):
             assert decode_text(words.encode("utf-8"), label) == words
+
+
+def test_terminal_escapes_in_utf8_text_do_not_spoil_it():
+    pasted = "Canción: error \x1b[31mfalló\x1b(B\x1b[m al instalar"
+    for label in ("utf-8", None, "iso-8859-1"):
+        assert decode_text(pasted.encode("utf-8"), label) == pasted
