@@ -33,7 +33,7 @@ from app.services.permissions import SYSTEM
 from app.storage import BlobStore, StoredBlob
 from mail_ingest.classify import BOUNCE, classify, suppresses_auto_reply
 from mail_ingest.parse import ParsedEmail, parse_stored
-from mail_ingest.thread import conversation_key, own_id, reply_ids, spellings, ticket_numbers
+from mail_ingest.thread import conversation_key, spellings, ticket_numbers
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,6 @@ def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = N
 def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> None:
     """Decide the outcome of one message (inside the caller's transaction)."""
     record.thread_index = conversation_key(parsed)  # every message: a reply may name only it
-    record.message_id = record.message_id or own_id(parsed)  # so replies naming it thread
     if parsed.too_complex:
         return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
     if record.dedupe_key is None:
@@ -230,7 +229,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     verdict = classify(parsed, own_addresses())
     if verdict is not None:
         kind, detail = verdict
-        ticket = _threaded_ticket(parsed.returned_message_ids + reply_ids(parsed))
+        ticket = _threaded_ticket(parsed.returned_message_ids + parsed.thread_ids)
         note = _note_bounce(ticket, parsed) if kind == BOUNCE and ticket else None
         return _set(record, O.IGNORED, f"{kind}: {detail}", ticket, note)
     if check_rate and _over_rate_limit(parsed.from_address):
@@ -238,7 +237,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
     if contact is None:
         return _set(record, O.TRIAGE, "unknown sender")
-    ticket = _threaded_ticket(reply_ids(parsed)) or _ticket_by_token(parsed.subject, contact) \
+    ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact) \
         or _ticket_by_conversation(record.thread_index, contact)
     result = email_intake.receive(contact, _customer_email(parsed), ticket)
     _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
@@ -325,5 +324,5 @@ def _customer_email(parsed: ParsedEmail) -> CustomerEmail:
         text += "\n\n[" + "; ".join(f"attachment over the size limit, kept in the original "
                                       f"message: {name}" for name in left_out) + "]"
     return CustomerEmail(subject=parsed.subject, text=text, html=parsed.html, uploads=uploads,
-                         message_id=own_id(parsed), conversation_key=conversation_key(parsed),
+                         message_id=parsed.message_id, conversation_key=conversation_key(parsed),
                          acknowledge=not suppresses_auto_reply(parsed))

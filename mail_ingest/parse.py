@@ -25,6 +25,7 @@ from mail_ingest.addresses import AddressList, parse_address_list, render
 from mail_ingest.charsets import decode_text, decode_words, header_text
 from mail_ingest.large_parts import (FileRange, Stubbed, is_base64, restore_all_but_decodable,
                                      stub_large_bodies)
+from mail_ingest.message_ids import message_ids
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 LARGE_MESSAGE_BYTES = 64 * 1024
 MAX_PARTS = 500
 MAX_DEPTH = 30
-_MSGID = re.compile(r"<[^<>\s]+>")
 
 
 @dataclass
@@ -157,11 +157,6 @@ def _body_charset(message: Message) -> str | None:
     return None
 
 
-def _message_ids(value: str) -> list[str]:
-    """Every <id> in a header value."""
-    return _MSGID.findall(value or "")
-
-
 # Headers whose encoded-words are decoded; the rest are kept as raw text.
 _DECODED_HEADERS = frozenset({"subject"})
 # Address headers: parsed from the raw text; only display names are decoded (see addresses).
@@ -180,10 +175,10 @@ def _read_headers(message: Message, parsed: ParsedEmail, hint: str | None) -> No
         else:
             parsed.headers[lname] = decode_words(raw, hint) if lname in _DECODED_HEADERS else \
                 header_text(raw, hint)
-    ids = _message_ids(parsed.headers.get("message-id", ""))
+    ids = [mid for mid in message_ids(parsed.headers.get("message-id", "")) if len(mid) <= 998]
     parsed.message_id = ids[0] if ids else None
-    parsed.in_reply_to = _message_ids(parsed.headers.get("in-reply-to", ""))
-    parsed.references = _message_ids(parsed.headers.get("references", ""))
+    parsed.in_reply_to = message_ids(parsed.headers.get("in-reply-to", ""))
+    parsed.references = message_ids(parsed.headers.get("references", ""))
     parsed.subject = parsed.headers.get("subject", "")
     parsed.date = parsed.headers.get("date") or None
     if "return-path" in parsed.headers:
@@ -354,7 +349,7 @@ def _add_attachment(part: Message, ctype: str, disposition: str, filename: str |
     content_id = None
     raw_cid = part.get("content-id")  # compat32: a plain string
     if raw_cid:
-        ids = _message_ids(str(raw_cid)) or [f"<{str(raw_cid).strip()}>"]
+        ids = message_ids(str(raw_cid)) or [f"<{str(raw_cid).strip()}>"]
         content_id = ids[0][1:-1]
     if ctype == "message/rfc822":
         payload = part.get_payload()
@@ -386,6 +381,6 @@ def _collect_returned_ids(part: Message, parsed: ParsedEmail) -> None:
             match = re.search(r"^message-id:\s*(<[^>]+>)", text, re.I | re.M)
             mid = match.group(1) if match else None
         if mid:
-            parsed.returned_message_ids.extend(_message_ids(str(mid)))
+            parsed.returned_message_ids.extend(message_ids(str(mid)))
     except Exception as error:
         parsed.defects.append(f"returned: {error!r}")

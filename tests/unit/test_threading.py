@@ -13,7 +13,8 @@ from app.models import InboundMessage, InboundOutcome, Note, OutboxMessage, Tick
 from app.services import notes
 from mail_ingest.ingest import ingest
 from mail_ingest.parse import parse_bytes
-from mail_ingest.thread import conversation_key, message_ids, spellings, ticket_numbers
+from mail_ingest.message_ids import message_ids
+from mail_ingest.thread import conversation_key, spellings, ticket_numbers
 from tests import mail_corpus as corpus
 
 O = InboundOutcome
@@ -228,3 +229,12 @@ def test_every_reply_answers_the_customers_latest_message_with_the_conversation(
     for row in _outbox():
         if row.to_address != "carla@acme.example":
             assert row.in_reply_to not in (first, second)
+
+
+def test_a_message_id_without_brackets_is_its_id_for_duplicates_too(world):
+    raw = corpus.simple(message_id="<abc.123@mail.cliente.example>")
+    bare = raw.replace(b"<abc.123@mail.cliente.example>", b"abc.123@mail.cliente.example")
+    assert parse_bytes(bare).message_id == "<abc.123@mail.cliente.example>"
+    assert _ingest(bare).outcome == "TICKET"
+    again = ingest("Ventas", 7, "1", bare + b"\r\n")  # the same mail in another mailbox
+    assert (again.outcome, again.reason) == ("IGNORED", "duplicate")
