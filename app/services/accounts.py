@@ -76,9 +76,8 @@ def change_password(user: User, password: str) -> None:
     """Set a new password (check_new_password: ValidationFailed) and end every session of the
     user: whoever knew the old one is signed out."""
     check_new_password(password, user.email)
-    user.set_password(password)
-    if user.id is not None:
-        end_sessions(user)
+    user.set_password(password)  # ends the sessions (_new_password_ends_sessions)
+    db.session.flush()
 
 
 def end_sessions(user: User) -> None:
@@ -109,4 +108,12 @@ def _deactivation_ends_sessions(user: User, active, previous, _initiator) -> Non
     """Deactivating a user, whichever adapter does it (admin form, CLI, a script), ends their
     sessions; activating them again later does not bring the old sessions back."""
     if previous is True and not active:
+        _next_session_version(user)  # no flush: the attribute is being set mid-change
+
+
+@event.listens_for(User.password_hash, "set", active_history=True)
+def _new_password_ends_sessions(user: User, new_hash, previous, _initiator) -> None:
+    """A new password, whichever adapter sets it (User.set_password from the admin, the CLI, a
+    script), ends every session of the user: whoever knew the old one is signed out."""
+    if isinstance(previous, str) and previous and new_hash != previous:
         _next_session_version(user)  # no flush: the attribute is being set mid-change

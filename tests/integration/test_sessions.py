@@ -161,3 +161,12 @@ def test_an_administrator_who_changes_their_own_password_stays_signed_in_there(w
 def test_a_session_token_names_its_current_user_or_nobody_never_an_error(world, token):
     user = accounts.user_for_session(token)
     assert user is None or (token == user.get_id() and user.active)
+
+
+def test_a_password_set_by_any_door_ends_the_users_sessions(world, app):
+    agent = _signed_in(app, world.agent, remember=True)
+    stolen = _copy(agent, app)
+    user = db.session.get(User, world.agent.id)
+    user.set_password("una clave que nadie adivina")  # as a script or a future adapter would
+    db.session.commit()
+    assert _sent_to_sign_in(agent) and _sent_to_sign_in(stolen)
