@@ -122,3 +122,10 @@ def test_behind_a_proxy_each_client_address_is_throttled_on_its_own(world, datab
     with proxied.app_context():
         db.engine.dispose()
     assert (refused.status_code, welcome.status_code) == (429, 302)
+
+
+def test_an_ipv6_attacker_cannot_escape_by_walking_its_slash_64(world, app):
+    refused = [_sign_in(browser(app, f"2001:db8:1:2::{n:x}"), world.admin.email,
+                        "adivinando").status_code for n in range(1, PER_ACCOUNT + 3)]
+    assert refused[:PER_ACCOUNT] == [401] * PER_ACCOUNT and set(refused[PER_ACCOUNT:]) == {429}
+    assert _sign_in(browser(app, "2001:db8:1:3::1"), world.admin.email).status_code == 302

@@ -7,6 +7,7 @@ client address must be the real one (Werkzeug's ProxyFix), or every client share
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from flask import current_app, request
@@ -15,10 +16,25 @@ from flask_limiter.util import get_remote_address
 from app.extensions import limiter
 
 
+def client_network() -> str:
+    """The client's address as one budget: an IPv4 address, or the /64 of an IPv6 one (whoever
+    holds one IPv6 address usually holds its whole /64, 2^64 addresses)."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _account_and_address() -> str:
-    """The client address and the (hashed, normalised) address typed in the form."""
+    """The client's network and the (hashed, normalised) address typed in the form."""
     email = (request.form.get("email") or "").strip().lower()
-    return f"{get_remote_address()}/{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+    return f"{client_network()}/{hashlib.sha256(email.encode()).hexdigest()[:32]}"
 
 
 def _failed(response) -> bool:
@@ -30,7 +46,7 @@ per_account = limiter.limit(
     key_func=_account_and_address, methods=["POST"], deduct_when=_failed)
 per_address = limiter.limit(
     lambda: current_app.config["SOPORTE_SIGN_IN_LIMIT_PER_ADDRESS"],
-    key_func=get_remote_address, methods=["POST"], deduct_when=_failed)
+    key_func=client_network, methods=["POST"], deduct_when=_failed)
 
 
 def seconds_until_retry() -> float:
