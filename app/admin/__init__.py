@@ -197,8 +197,7 @@ class MailboxView(ReferenceView):
     def action_delete(self, ids):
         # Flask-Admin's bulk delete passes the ids as text, which PostgreSQL does not compare
         # with an integer (a 500): only ids that are row ids go on, as integers.
-        return super().action_delete(tuple(int(i) for i in ids
-                                           if i.isascii() and i.isdigit() and int(i) < 2**31))
+        return super().action_delete(tuple(int(i) for i in ids if _is_row_id(i)))
 
     def on_model_change(self, form, model, is_created):
         # A password written into the URL is taken out of it and kept like the field's.
@@ -213,6 +212,16 @@ class MailboxView(ReferenceView):
             # elsewhere (another host, port, user, or no TLS) would send it there.
             raise ValidationError(str(_l("The server, port, user or security of the inbox "
                                          "changed: type its password again.")))
+
+
+def _is_row_id(value: str) -> bool:
+    """Whether the value can be a row's id (params.bounded_id accepts it)."""
+    from app.web.params import bounded_id
+
+    try:
+        return bounded_id(value) is not None
+    except ValueError:
+        return False
 
 
 def init_admin(app: Flask) -> Admin:

@@ -7,6 +7,11 @@ import enum
 from sqlalchemy import DateTime, Enum, TypeDecorator
 
 
+# The largest value of an INTEGER column (every primary key, the ticket sequence): 4 bytes on
+# PostgreSQL. A larger number cannot name a row; comparing with it would fail on PostgreSQL.
+INTEGER_MAX = 2**31 - 1
+
+
 def enum_column_type(enum_cls: type[enum.Enum]) -> Enum:
     """A portable VARCHAR enum (no native type, so migrations are equal on SQLite and PostgreSQL)."""
     return Enum(enum_cls, native_enum=False, length=20, validate_strings=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.client import Client
+from app.models.columns import INTEGER_MAX
 from app.models.enums import TicketStatus, Urgency
 from app.models.ticket import Note, Ticket
 from app.services.permissions import Actor, Permission, require
@@ -20,7 +21,6 @@ SORTS = {
 }
 PER_PAGE = 25
 SEARCH_MAX = 200  # characters of the search box that are searched
-INTEGER_MAX = 2**31 - 1  # the largest value of an INTEGER column (ids, ticket sequence)
 
 
 @dataclass

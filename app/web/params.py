@@ -15,9 +15,10 @@ from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as NoMatch
 from wtforms import Form, SelectField
 
+from app.models.columns import INTEGER_MAX
 from app.services.errors import ValidationFailed
 
-ID_MAX = 2**31 - 1  # every primary key is an INTEGER (4 bytes on PostgreSQL)
+ID_MAX = INTEGER_MAX  # every primary key is an INTEGER
 PAGE_MAX = 1_000_000
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2999, 12, 31)
