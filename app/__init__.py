@@ -14,7 +14,9 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    """Build a configured app; no side effects beyond binding extensions (no migrations, no I/O)."""
+    """Build a configured app: bind extensions and register views and commands. No migrations and
+    no input; the only I/O is the instance folder (created, and in development and tests the
+    generated secret and encryption keys), and link tokens are redacted from this process's logs."""
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),

@@ -108,6 +108,24 @@ def outbox_command(status: str | None) -> None:
                    f"{row.to_address} | {row.subject}{'  !! ' + row.last_error if row.last_error else ''}")
 
 
+@mail_cli.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-encrypt every stored mailbox password under the first key of SOPORTE_ENCRYPTION_KEYS.
+
+    Run it after putting a new key first; then the old keys can be removed. Exits non-zero
+    when a password could not be decrypted (the others are re-encrypted all the same).
+    """
+    from app.services.mailbox_secrets import rotate_mailbox_passwords
+
+    rotated, unreadable = rotate_mailbox_passwords()
+    db.session.commit()
+    click.echo(f"Re-encrypted {rotated} mailbox password(s) under the newest key.")
+    for line in unreadable:
+        click.echo(line, err=True)
+    if unreadable:
+        raise click.exceptions.Exit(1)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
@@ -116,7 +134,4 @@ def register_commands(app: Flask) -> None:
     from mail_ingest.cli import register as register_mail_ingest
 
     register_mail_ingest(mail_cli)
-    from app.encryption import rotate_keys_command
-
-    mail_cli.add_command(rotate_keys_command)
     app.cli.add_command(mail_cli)

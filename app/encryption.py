@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
-from sqlalchemy import select
 
 KEY_FILE = "encryption_key"
 _EXTENSION = "soporte_encryption"
@@ -75,29 +73,3 @@ def rotate(token: str) -> str:
         return _fernet().rotate(token.encode()).decode()
     except (InvalidToken, ValueError):
         raise SecretUnreadable(_UNREADABLE) from None
-
-
-@click.command("rotate-keys")
-def rotate_keys_command() -> None:
-    """Re-encrypt every stored mailbox password under the first key of SOPORTE_ENCRYPTION_KEYS.
-
-    Run it after putting a new key first; then the old keys can be removed. Exits non-zero
-    when a password could not be decrypted (the others are re-encrypted all the same).
-    """
-    from app.extensions import db
-    from app.models.mail import Mailbox
-
-    rotated, unreadable = 0, []
-    for mailbox in db.session.scalars(select(Mailbox).where(Mailbox.password_encrypted.is_not(None))
-                                      .order_by(Mailbox.id)):
-        try:
-            mailbox.password_encrypted = rotate(mailbox.password_encrypted)
-            rotated += 1
-        except SecretUnreadable as error:
-            unreadable.append(f"mailbox {mailbox.name!r}: {error}")
-    db.session.commit()
-    click.echo(f"Re-encrypted {rotated} mailbox password(s) under the newest key.")
-    for line in unreadable:
-        click.echo(line, err=True)
-    if unreadable:
-        raise click.exceptions.Exit(1)
