@@ -16,13 +16,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import inspect
 from wtforms import PasswordField
 from wtforms.utils import unset_value
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from app.admin import user_sessions
 from app.extensions import db
 from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Project, TicketType,
                         User)
-from app.services.accounts import MIN_PASSWORD
 from app.services.permissions import Permission, can
 from mail_ingest.sources import (SourceError, mailbox_name, parse_inbox_url, same_server,
                                  split_password)
