@@ -75,7 +75,10 @@ class Config:
     SOPORTE_PROXY_HOPS = int(os.environ.get("SOPORTE_PROXY_HOPS", 0))
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_SUPPORTED_LOCALES = ("es", "en")
-    BABEL_DEFAULT_TIMEZONE = os.environ.get("SOPORTE_TIMEZONE", "UTC")
+    # The company's time zone (IANA): "today", work dates, date filters and displayed times follow
+    # it (app.services.clock); each user may choose another zone for display.
+    SOPORTE_TIMEZONE = os.environ.get("SOPORTE_TIMEZONE", "Europe/Madrid")
+    BABEL_DEFAULT_TIMEZONE = SOPORTE_TIMEZONE
 
 
 class DevelopmentConfig(Config):

@@ -31,6 +31,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         from app.secret_key import instance_secret_key
 
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    from app.services.clock import is_zone
+
+    if not is_zone(app.config["SOPORTE_TIMEZONE"]) and app.config["SOPORTE_TIMEZONE"] != "UTC":
+        raise ConfigurationError(f"SOPORTE_TIMEZONE={app.config['SOPORTE_TIMEZONE']!r} is not an "
+                                 "IANA time zone (for example Europe/Madrid or America/Bogota).")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["SOPORTE_TIMEZONE"]
     if app.config.get("SOPORTE_PROXY_HOPS"):
         # Behind a reverse proxy the client's address is in X-Forwarded-For; the sign-in throttle
         # counts per address, so without this every client would share the proxy's.

@@ -130,3 +130,31 @@ def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     if type_ == "table" and name and (name.endswith("_fts") or "_fts_" in name):
         return False
     return True
+
+
+# SQLite's full-text tables (migration 241b5d268c9c) are kept by triggers on their tables; a
+# migration that recreates "ticket" or "note" (SQLite's batch mode) drops those triggers, and
+# must put them back with these statements.
+SQLITE_FTS_COLUMNS = {"ticket": "number, subject, description", "note": "body_text"}
+
+
+def sqlite_fts_trigger_statements(table: str) -> list[str]:
+    """CREATE TRIGGER statements keeping `<table>_fts` in step with the table, then a rebuild."""
+    columns = SQLITE_FTS_COLUMNS[table]
+    new_values = ", ".join(f"new.{c.strip()}" for c in columns.split(","))
+    old_values = ", ".join(f"old.{c.strip()}" for c in columns.split(","))
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_fts_insert",
+        f"DROP TRIGGER IF EXISTS {table}_fts_delete",
+        f"DROP TRIGGER IF EXISTS {table}_fts_update",
+        f"""CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN
+            INSERT INTO {table}_fts(rowid, {columns}) VALUES (new.id, {new_values}); END""",
+        f"""CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN
+            INSERT INTO {table}_fts({table}_fts, rowid, {columns})
+            VALUES ('delete', old.id, {old_values}); END""",
+        f"""CREATE TRIGGER {table}_fts_update AFTER UPDATE ON {table} BEGIN
+            INSERT INTO {table}_fts({table}_fts, rowid, {columns})
+            VALUES ('delete', old.id, {old_values});
+            INSERT INTO {table}_fts(rowid, {columns}) VALUES (new.id, {new_values}); END""",
+        f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')",
+    ]

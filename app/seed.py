@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models.client import Client, ClientDomain, Contact, Contract, Project, TicketType
 from app.models.enums import Language, Role, TicketStatus, Urgency
 from app.models.user import User
-from app.services import assignment, quotes, status, tickets, worklog
+from app.services import assignment, quote_decisions, quotes, status_changes, tickets, worklog
 from app.services.accounts import create_user
 from app.services.quotes import QuoteInput
 from app.services.tickets import TicketFields
@@ -78,8 +78,8 @@ def _demo_tickets(admin, supervisor, agent, martillo, clinica, support, project,
         urgency=Urgency.HIGH))
     assignment.assign(supervisor, approved, agent.id)
     quotes.save_quote(agent, approved, QuoteInput("80.00", "1.5", "USD", ""))
-    quotes.record_decision(supervisor, approved, True, "Aprobado por teléfono por Marta.")
-    status.change_status(agent, approved, TicketStatus.IN_PROGRESS, "Comienzo la instalación.")
+    quote_decisions.record_decision(supervisor, approved, True, "Aprobado por teléfono por Marta.")
+    status_changes.change_status(agent, approved, TicketStatus.IN_PROGRESS, "Comienzo la instalación.")
     worklog.log_time(agent, approved, 1, 15, "Instalación del controlador.")
     free = tickets.create_ticket(admin, TicketFields(
         client_id=clinica.id, contact_id=luis.id, contract_id=support.id,
@@ -87,12 +87,12 @@ def _demo_tickets(admin, supervisor, agent, martillo, clinica, support, project,
         description="La impresora de recepción no responde desde esta mañana.",
         urgency=Urgency.CRITICAL))
     assignment.assign(supervisor, free, assignment.suggest_assignee().id)
-    status.change_status(agent, free, TicketStatus.IN_PROGRESS, "Reviso la cola de impresión.")
+    status_changes.change_status(agent, free, TicketStatus.IN_PROGRESS, "Reviso la cola de impresión.")
     worklog.log_time(agent, free, 0, 40, "Cola de impresión reiniciada.")
-    status.change_status(agent, free, TicketStatus.RESOLVED, "La impresora vuelve a imprimir.")
+    status_changes.change_status(agent, free, TicketStatus.RESOLVED, "La impresora vuelve a imprimir.")
     closed = tickets.create_ticket(admin, TicketFields(
         client_id=clinica.id, contact_id=luis.id, contract_id=support.id,
         subject="Cambio de contraseña", description="Olvidé la contraseña del correo.",
         urgency=Urgency.MEDIUM))
-    status.change_status(agent, closed, TicketStatus.IN_PROGRESS, "Atiendo el pedido.")
-    status.close_ticket(agent, closed, "Contraseña restablecida; el usuario ya ingresa.")
+    status_changes.change_status(agent, closed, TicketStatus.IN_PROGRESS, "Atiendo el pedido.")
+    status_changes.close_ticket(agent, closed, "Contraseña restablecida; el usuario ya ingresa.")

@@ -71,7 +71,7 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
             "type_id": rng.choice(types).id, "subject": text_of(4),
             "description": text_of(40),
             "urgency": rng.choice(urgencies).name, "status": rng.choice(statuses).name,
-            "assignee_id": rng.choice(users).id if i % 4 else None, "is_free": False,
+            "assignee_id": rng.choice(users).id if i % 4 else None, "billing_basis": None,
             "payment_status": PaymentStatus.UNPAID.name, "total_minutes": 0,
             "source": TicketSource.EMAIL.name, "created_at": created, "updated_at": created,
             "lock_version": 1})

@@ -25,8 +25,8 @@ from app.models.columns import utcnow
 from app.models.enums import InboundOutcome, NoteKind
 from app.models.mail import InboundMessage, OutboxMessage
 from app.models.ticket import Ticket
-from app.services import contacts, email_intake, notes
-from app.services.email_intake import CustomerEmail
+from app.services import contacts, customer_mail, notes
+from app.services.customer_mail import CustomerEmail
 from app.services.errors import ValidationFailed
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
@@ -239,7 +239,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
         return _set(record, O.TRIAGE, "unknown sender")
     ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact) \
         or _ticket_by_conversation(record.thread_index, contact)
-    result = email_intake.receive(contact, _customer_email(parsed), ticket)
+    result = customer_mail.receive(contact, _customer_email(parsed), ticket)
     _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
 
 

@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.models import Client, ClientDomain, Contact, Contract, Language, Project, Role, TicketStatus, \
     TicketType, User
-from app.services import quotes, status, tickets
+from app.services import quote_decisions, quotes, status_changes, tickets
 from app.services.quotes import QuoteInput
 from app.services.tickets import TicketFields
 
@@ -98,11 +98,11 @@ def ticket_in(w: SimpleNamespace, target: TicketStatus, free: bool = False):
         if step == "quote":
             quote(w, ticket)
         elif step == "approve":
-            quotes.decide_by_customer(ticket.current_quote.id, ticket.current_quote.version, True)
+            quote_decisions.decide_by_customer(ticket.current_quote.id, ticket.current_quote.version, True)
         elif step == "close":
-            status.close_ticket(w.agent, ticket, "Resuelto y cerrado")
+            status_changes.close_ticket(w.agent, ticket, "Resuelto y cerrado")
         else:
-            status.change_status(w.agent, ticket, step, f"Paso a {step.value}")
+            status_changes.change_status(w.agent, ticket, step, f"Paso a {step.value}")
         db.session.commit()
     assert ticket.status is target, f"factory could not reach {target}"
     return ticket

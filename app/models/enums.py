@@ -108,6 +108,22 @@ class DecisionChannel(LabeledEnum):
         }
 
 
+class BillingBasis(LabeledEnum):
+    """Why work on a ticket may go ahead, decided when it is authorised and kept on the ticket."""
+
+    FREE = "FREE"  # marked free by a supervisor
+    CONTRACT = "CONTRACT"  # a contract covering support (billing_contract_id)
+    QUOTE = "QUOTE"  # billed under an approved quote (billing_quote_version)
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.FREE: _l("Free"),
+            cls.CONTRACT: _l("Covered by contract"),
+            cls.QUOTE: _l("Billed under an approved quote"),
+        }
+
+
 class PaymentStatus(LabeledEnum):
     UNPAID = "UNPAID"
     PAID = "PAID"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project, TicketType
 from app.models.columns import UTCDateTime, enum_column_type, utcnow
-from app.models.enums import NoteKind, PaymentStatus, TicketSource, TicketStatus, Urgency
+from app.models.enums import BillingBasis, NoteKind, PaymentStatus, TicketSource, TicketStatus, Urgency
 from app.models.user import User
 
 
@@ -43,7 +43,11 @@ class Ticket(db.Model):
         enum_column_type(TicketStatus), default=TicketStatus.NEW, index=True
     )
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    is_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The billing basis, decided when work is authorised and kept (app.services.billing.basis):
+    # None while a billed ticket waits for an approved quote.
+    billing_basis: Mapped[BillingBasis | None] = mapped_column(enum_column_type(BillingBasis))
+    billing_contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
+    billing_quote_version: Mapped[int | None] = mapped_column(Integer)
     payment_status: Mapped[PaymentStatus] = mapped_column(
         enum_column_type(PaymentStatus), default=PaymentStatus.UNPAID
     )
@@ -63,7 +67,8 @@ class Ticket(db.Model):
 
     client: Mapped[Client] = relationship()
     contact: Mapped[Contact | None] = relationship()
-    contract: Mapped[Contract | None] = relationship()
+    contract: Mapped[Contract | None] = relationship(foreign_keys=[contract_id])
+    billing_contract: Mapped[Contract | None] = relationship(foreign_keys=[billing_contract_id])
     project: Mapped[Project | None] = relationship()
     type: Mapped[TicketType | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -91,6 +96,11 @@ class Ticket(db.Model):
     def current_quote(self):
         """The latest quote version, or None when the ticket was never quoted."""
         return self.quotes[-1] if self.quotes else None
+
+    @property
+    def is_free(self) -> bool:
+        """No quote is needed: marked free, or covered by a contract when work was authorised."""
+        return self.billing_basis in (BillingBasis.FREE, BillingBasis.CONTRACT)
 
     @property
     def is_closed(self) -> bool:

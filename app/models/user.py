@@ -25,6 +25,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column_type(Role), default=Role.AGENT)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[Language] = mapped_column(enum_column_type(Language), default=Language.ES)
+    # The IANA zone this user reads times in; None: the company's (app.services.clock).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped to end every session of this user (sign-out, password change, deactivation,
     # "sign out everywhere"): sessions and remember cookies carry the version they began with.

@@ -6,8 +6,8 @@ from flask_babel import force_locale
 
 from app.extensions import db
 from app.portal import bp
-from app.services.errors import DomainError
-from app.services.quote_links import LinkProblem, decide_from_link, quote_for_link
+from app.services.errors import DomainError, LinkProblem
+from app.services.quote_decisions import decide_from_link, quote_for_link
 
 REASON_MAX = 2000
 

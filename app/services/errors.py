@@ -1,13 +1,17 @@
-"""Domain errors: one root, a subclass per kind; each carries a user-safe, translatable message.
+"""Domain errors: one root, a subclass per kind; each carries a stable code, a user-safe
+translatable message and the field it concerns.
 
-Adapters (web, admin, CLI, mail poller) catch DomainError once and show
-`str(error)`, which renders the message in the current locale.
+Adapters (web, admin, CLI, mail poller, API) catch DomainError once: they show `str(error)`,
+which renders the message in the current locale, and map `error.code` to their own answer
+(an HTTP status, an exit code) in one table each (see app.web.errors.HTTP_STATUS).
 """
 from __future__ import annotations
 
 
 class DomainError(Exception):
     """A workflow rule refused the action; nothing was changed."""
+
+    code = "domain_error"
 
     def __init__(self, message, field: str | None = None):
         super().__init__(message)
@@ -17,30 +21,71 @@ class DomainError(Exception):
     def __str__(self) -> str:
         return str(self.message)
 
+    def as_dict(self) -> dict:
+        """The error as plain values (code, message in the current locale, field)."""
+        return {"code": self.code, "message": str(self), "field": self.field}
+
 
 class ValidationFailed(DomainError):
-    """An input value is missing or malformed."""
+    """An input value is missing or malformed (its field says which)."""
+
+    code = "validation_failed"
 
 
 class NotPermitted(DomainError):
     """The acting user's role does not grant this action."""
 
+    code = "not_permitted"
+
 
 class InvalidTransition(DomainError):
-    """SPEC §3 does not allow this status change."""
+    """SPEC §3 does not allow this status change (or this action in the ticket's state)."""
+
+    code = "invalid_transition"
 
 
 class QuoteNotApproved(DomainError):
     """Work or time before the quote is approved on a billed ticket."""
 
+    code = "quote_not_approved"
+
 
 class TicketClosed(DomainError):
     """The ticket is closed and read-only."""
+
+    code = "ticket_closed"
 
 
 class NoStaffAvailable(DomainError):
     """No active staff member can be assigned."""
 
+    code = "no_staff_available"
+
 
 class NotFound(DomainError):
     """A referenced record does not exist."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """Someone else changed the record meanwhile, or it already exists."""
+
+    code = "conflict"
+
+
+class LinkProblem(DomainError):
+    """A customer's signed link cannot be used: tampered, expired, already used or superseded
+    (its `kind`, which picks the page the customer sees)."""
+
+    code = "link_unusable"
+
+    def __init__(self, kind: str, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+# Every code an adapter may meet, for the tables that map them (tested to cover them all).
+CODES = frozenset(cls.code for cls in (DomainError, ValidationFailed, NotPermitted,
+                                       InvalidTransition, QuoteNotApproved, TicketClosed,
+                                       NoStaffAvailable, NotFound, Conflict, LinkProblem))

@@ -1,4 +1,6 @@
-"""Signed quote links: bound to the quote's id, version and content; expiring; dead once decided.
+"""Signed quote links: bound to the quote's id, version and content; expiring.
+
+Whether the quote a link names can still be decided is quote_decisions' rule.
 
 The link only opens a page; the decision is a POST from that page (see app.portal),
 so a mail scanner that follows links decides nothing.
@@ -12,20 +14,10 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
-from app.models.enums import QuoteStatus
 from app.models.quote import Quote
-from app.services import quotes
-from app.services.errors import DomainError
+from app.services.errors import LinkProblem
 
 SALT = "soporte.quote-decision"
-
-
-class LinkProblem(DomainError):
-    """The link cannot be used: tampered, expired, already used or superseded."""
-
-    def __init__(self, kind: str, message):
-        super().__init__(message)
-        self.kind = kind
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -51,8 +43,11 @@ def link_for(quote: Quote, decision: str | None = None) -> str:
     return f"{url}?decision={decision}" if decision else url
 
 
-def quote_for_link(token: str, *, lock: bool = False) -> Quote:
-    """The quote a link names, if it can still be decided; LinkProblem otherwise."""
+
+
+def quote_of_token(token: str, *, lock: bool = False) -> Quote:
+    """The quote a genuine, unexpired link names, unchanged since it was sent (populated afresh,
+    locked on request); LinkProblem ("expired" or "tampered") otherwise."""
     max_age = current_app.config["SOPORTE_QUOTE_LINK_DAYS"] * 86400
     try:
         data = _serializer().loads(token, max_age=max_age)
@@ -60,23 +55,12 @@ def quote_for_link(token: str, *, lock: bool = False) -> Quote:
         raise LinkProblem("expired", _l("This link has expired. Reply to our email and we will "
                                         "send you a new one.")) from None
     except BadSignature:
-        raise LinkProblem("tampered", _l("This link is not valid. Open it again from our email, "
-                                         "without changing it.")) from None
+        raise LinkProblem("tampered", _TAMPERED) from None
     quote = db.session.get(Quote, data.get("q"), populate_existing=True,
                            with_for_update=lock or None)
     if quote is None or content_digest(quote) != data.get("d") or quote.version != data.get("v"):
-        raise LinkProblem("tampered", _l("This link is not valid. Open it again from our email, "
-                                         "without changing it."))
-    current = quote.ticket.current_quote
-    if quote.status is QuoteStatus.SUPERSEDED or (current is not None and current.id != quote.id):
-        raise LinkProblem("superseded", _l("This quote was replaced by a newer version, sent in "
-                                           "another email. Use the link of the newest one."))
-    if not quotes.awaits_decision(quote):
-        raise LinkProblem("used", _l("This quote was already answered. Thank you."))
+        raise LinkProblem("tampered", _TAMPERED)
     return quote
 
 
-def decide_from_link(token: str, approve: bool, reason: str = "") -> Quote:
-    """Apply the customer's decision from the page of a valid link (exactly one can win)."""
-    quote = quote_for_link(token, lock=True)
-    return quotes.decide_by_customer(quote.id, quote.version, approve, reason)
+_TAMPERED = _l("This link is not valid. Open it again from our email, without changing it.")

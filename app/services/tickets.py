@@ -16,7 +16,8 @@ from app.services.history import record_change
 from app.services.notes import Upload
 from app.services.numbering import format_ticket_number, next_ticket_sequence
 from app.services.permissions import Actor, Permission, actor_user_id, require
-from app.services.workflow import is_free, require_open
+from app.services.billing import basis
+from app.services.workflow import require_open
 
 SUBJECT_MAX = 255
 
@@ -57,7 +58,8 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
         related_ticket_id=related_ticket.id if related_ticket is not None else None,
         **values,
     )
-    ticket.payment_status = PaymentStatus.NOT_APPLICABLE if is_free(ticket) else PaymentStatus.UNPAID
+    ticket.payment_status = PaymentStatus.UNPAID
+    basis.decide_at_creation(ticket)
     db.session.add(ticket)
     record_change(ticket, actor, "created", None, ticket.number)
     notes.attach(ticket, None, uploads)
@@ -82,6 +84,8 @@ def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields) -> list[str]
             setattr(ticket, name, new)
             record_change(ticket, actor, name, _display(old), _display(new))
             changed.append(name)
+    if "contract" in changed:
+        basis.follow_contract_while_new(actor, ticket)
     db.session.flush()
     return changed
 

@@ -6,12 +6,10 @@ functions and record the move with `move_to`.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 
 from app.models.columns import utcnow
-from app.models.enums import QuoteStatus, TicketStatus
+from app.models.enums import TicketStatus
 from app.models.ticket import Note, Ticket
 from app.services.errors import InvalidTransition, QuoteNotApproved, TicketClosed
 from app.services.history import record_change
@@ -38,20 +36,16 @@ QUOTE_REJECTED = {S.QUOTED: S.NEW}
 CUSTOMER_REPLY = {S.RESOLVED: S.IN_PROGRESS}
 
 
-def is_free(ticket: Ticket, today: dt.date | None = None) -> bool:
-    """A ticket is free when marked free or when its contract covers support today."""
-    if ticket.is_free:
-        return True
-    contract = ticket.contract
-    return bool(contract and contract.covers_support_on(today or dt.date.today()))
+def is_free(ticket: Ticket) -> bool:
+    """A ticket is free when its kept billing basis says so (marked free, or covered by a
+    contract when work was authorised: app.services.billing.basis)."""
+    return ticket.is_free
 
 
 def work_allowed(ticket: Ticket) -> bool:
-    """Work may start and time may be logged when the ticket is free or its quote is approved."""
-    if is_free(ticket):
-        return True
-    quote = ticket.current_quote
-    return bool(quote and quote.status is QuoteStatus.APPROVED)
+    """Work may start and time may be logged once a billing basis was decided: free, covered by
+    a contract, or billed under an approved quote."""
+    return ticket.billing_basis is not None
 
 
 def require_open(ticket: Ticket) -> None:

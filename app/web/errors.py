@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.services.errors import DomainError
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -21,6 +23,26 @@ MESSAGES = {
     500: _l("Something went wrong on our side and nothing was saved. Try again; if it happens "
             "again, tell an administrator."),
 }
+# The HTTP answer to each domain error code: the one table the web adapters (and the API) use.
+HTTP_STATUS = {
+    "domain_error": 400,
+    "validation_failed": 422,
+    "not_permitted": 403,
+    "invalid_transition": 409,
+    "quote_not_approved": 409,
+    "ticket_closed": 409,
+    "no_staff_available": 409,
+    "not_found": 404,
+    "conflict": 409,
+    "link_unusable": 410,
+}
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status that answers a domain error."""
+    return HTTP_STATUS[error.code]
+
+
 CSRF_MESSAGE = _l("The form expired or did not come from this site. Reload the page and send "
                   "it again.")
 
@@ -31,6 +53,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
         return render_template("error.html", message=CSRF_MESSAGE), 400
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        # a refusal no view turned into a message of its own page (a read refused, …)
+        return render_template("error.html", message=str(error)), http_status(error)
 
     @app.errorhandler(413)
     def _too_large(error):

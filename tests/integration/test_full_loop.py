@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail.worker import send_once
 from app.models import InboundMessage, NoteKind, Ticket, TicketStatus
-from app.services import quotes, status, worklog
+from app.services import quotes, status_changes, worklog
 from app.services.quotes import QuoteInput
 from mail_ingest.poller import poll_once
 from tests import mail_corpus as corpus
@@ -42,9 +42,9 @@ def test_customer_email_to_quote_approval_to_resolution_and_reply(world, dovecot
     db.session.expire_all()
     assert ticket.status is TicketStatus.APPROVED
     # 5. work is done and logged; the ticket is resolved; the customer is told
-    status.change_status(world.agent, ticket, TicketStatus.IN_PROGRESS, "Empiezo")
+    status_changes.change_status(world.agent, ticket, TicketStatus.IN_PROGRESS, "Empiezo")
     worklog.log_time(world.agent, ticket, 2, 30, "Cambio de fuente de poder")
-    status.change_status(world.agent, ticket, TicketStatus.RESOLVED, "Fuente reemplazada.")
+    status_changes.change_status(world.agent, ticket, TicketStatus.RESOLVED, "Fuente reemplazada.")
     db.session.commit()
     send_once()
     resolution = [m for m in smtp_server.messages if m["To"].addresses[0].addr_spec ==

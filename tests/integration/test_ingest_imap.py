@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (Attachment, InboundMessage, InboundOutcome, Note, NoteKind, OutboxMessage,
                         Ticket, TicketSource, TicketStatus)
-from app.services import status
+from app.services import status_changes
 from mail_ingest.poller import poll_once
 from mail_ingest.sources import INGESTED_KEYWORD
 from tests import factories
@@ -91,7 +91,7 @@ def test_a_new_address_of_a_client_domain_becomes_its_contact(world, dovecot, im
 
 
 def test_unknown_senders_wait_in_triage_until_staff_pick_the_client(world, dovecot, imap_user):
-    from app.services.inbound_mail import place_triaged
+    from app.services.mail_triage import place_triaged
     from mail_ingest.ingest import retry
 
     dovecot.append(imap_user, corpus.simple(sender="alguien@gmail.example"))

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, OutboxMessage, Role, TicketStatus, User
-from app.services import assignment, status
+from app.services import assignment, status_changes
 from app.services.errors import NoStaffAvailable, NotPermitted, TicketClosed, ValidationFailed
 from tests import factories
 
@@ -79,7 +79,7 @@ def test_suggestion_is_the_least_loaded(world):
     free = factories.ticket_in(world, TicketStatus.IN_PROGRESS, free=True)
     assignment.assign(world.supervisor, free, world.agent2.id)
     assert assignment.suggest_assignee().id != world.agent2.id
-    status.change_status(world.agent2, free, TicketStatus.RESOLVED, "listo")
+    status_changes.change_status(world.agent2, free, TicketStatus.RESOLVED, "listo")
     assert assignment.suggest_assignee().id == world.agent2.id
 
 

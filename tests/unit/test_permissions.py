@@ -3,7 +3,8 @@ import pytest
 
 from app.extensions import db
 from app.models import PaymentStatus, TicketStatus
-from app.services import assignment, billing, notes, quotes, status, tickets, worklog
+from app.services import assignment, notes, quote_decisions, quotes, status_changes, tickets, worklog
+from app.services.billing import basis, payment
 from app.services.errors import NotPermitted
 from app.services.quotes import QuoteInput
 from app.services.tickets import TicketFields
@@ -19,15 +20,15 @@ ACTIONS = {
         a, t, TicketFields(client_id=w.client.id, description="editado"))),
     "assign": (S.NEW, lambda w, a, t: assignment.assign(a, t, w.agent.id)),
     "quote": (S.NEW, lambda w, a, t: quotes.save_quote(a, t, QuoteInput("10", "1", "USD"))),
-    "record_approval": (S.QUOTED, lambda w, a, t: quotes.record_decision(a, t, True, "tel.")),
-    "start_work": (S.APPROVED, lambda w, a, t: status.change_status(a, t, S.IN_PROGRESS, "go")),
+    "record_approval": (S.QUOTED, lambda w, a, t: quote_decisions.record_decision(a, t, True, "tel.")),
+    "start_work": (S.APPROVED, lambda w, a, t: status_changes.change_status(a, t, S.IN_PROGRESS, "go")),
     "log_time": (S.IN_PROGRESS, lambda w, a, t: worklog.log_time(a, t, 0, 30)),
     "internal_note": (S.NEW, lambda w, a, t: notes.add_internal_note(a, t, "nota")),
     "reply": (S.NEW, lambda w, a, t: notes.reply_publicly(a, t, "respuesta")),
-    "close": (S.IN_PROGRESS, lambda w, a, t: status.close_ticket(a, t, "fin")),
-    "reopen": (S.CLOSED, lambda w, a, t: status.reopen_ticket(a, t, "reabro")),
-    "mark_free": (S.NEW, lambda w, a, t: billing.mark_free(a, t, True, "cortesía")),
-    "payment": (S.IN_PROGRESS, lambda w, a, t: billing.set_payment_status(a, t, PaymentStatus.PAID)),
+    "close": (S.IN_PROGRESS, lambda w, a, t: status_changes.close_ticket(a, t, "fin")),
+    "reopen": (S.CLOSED, lambda w, a, t: status_changes.reopen_ticket(a, t, "reabro")),
+    "mark_free": (S.NEW, lambda w, a, t: basis.mark_free(a, t, True, "cortesía")),
+    "payment": (S.IN_PROGRESS, lambda w, a, t: payment.set_payment_status(a, t, PaymentStatus.PAID)),
 }
 
 ALLOWED = {

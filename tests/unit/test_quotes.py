@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, OutboxMessage, Quote, QuoteStatus, TicketStatus
-from app.services import quotes
+from app.services import quote_decisions, quotes
 from app.services.errors import InvalidTransition, NotPermitted, TicketClosed, ValidationFailed
 from app.services.quotes import QuoteInput
 from tests import factories
@@ -40,7 +40,7 @@ def test_a_new_version_supersedes_the_old_one(world):
     assert (first.status, second.status, second.version) == (
         QuoteStatus.SUPERSEDED, QuoteStatus.QUOTED, 2)
     with pytest.raises(InvalidTransition):
-        quotes.decide_by_customer(first.id, first.version, True)
+        quote_decisions.decide_by_customer(first.id, first.version, True)
     db.session.rollback()
     assert first.status is QuoteStatus.SUPERSEDED and ticket.status is S.QUOTED
 
@@ -48,7 +48,7 @@ def test_a_new_version_supersedes_the_old_one(world):
 def test_customer_approval(world):
     ticket = factories.ticket_in(world, S.QUOTED)
     quote = ticket.current_quote
-    quotes.decide_by_customer(quote.id, quote.version, True)
+    quote_decisions.decide_by_customer(quote.id, quote.version, True)
     db.session.commit()
     assert ticket.status is S.APPROVED and quote.status is QuoteStatus.APPROVED
     assert quote.decision_channel.value == "LINK" and quote.decided_at is not None
@@ -59,7 +59,7 @@ def test_customer_approval(world):
 def test_customer_rejection_with_reason_returns_to_new(world):
     ticket = factories.ticket_in(world, S.QUOTED)
     quote = ticket.current_quote
-    quotes.decide_by_customer(quote.id, quote.version, False, "Muy caro")
+    quote_decisions.decide_by_customer(quote.id, quote.version, False, "Muy caro")
     db.session.commit()
     assert ticket.status is S.NEW and quote.status is QuoteStatus.REJECTED
     assert quote.decision_note == "Muy caro"
@@ -73,9 +73,9 @@ def test_a_decided_quote_cannot_be_decided_again(world):
     ticket = factories.ticket_in(world, S.APPROVED)
     quote = ticket.current_quote
     with pytest.raises(InvalidTransition):
-        quotes.decide_by_customer(quote.id, quote.version, False)
+        quote_decisions.decide_by_customer(quote.id, quote.version, False)
     with pytest.raises(InvalidTransition):
-        quotes.decide_by_customer(quote.id, quote.version + 1, True)
+        quote_decisions.decide_by_customer(quote.id, quote.version + 1, True)
 
 
 def test_decision_notifies_assignee_and_supervisors(world):
@@ -83,7 +83,7 @@ def test_decision_notifies_assignee_and_supervisors(world):
 
     ticket = factories.ticket_in(world, S.QUOTED)
     assignment.assign(world.supervisor, ticket, world.agent2.id)
-    quotes.decide_by_customer(ticket.current_quote.id, 1, True)
+    quote_decisions.decide_by_customer(ticket.current_quote.id, 1, True)
     db.session.commit()
     users = {n.user_id for n in db.session.scalars(
         select(Notification).where(Notification.kind == "quote_approved"))}
@@ -92,7 +92,7 @@ def test_decision_notifies_assignee_and_supervisors(world):
 
 def test_supervisor_records_an_approval_with_a_note(world):
     ticket = factories.ticket_in(world, S.QUOTED)
-    quotes.record_decision(world.supervisor, ticket, True, "Aprobó por teléfono el 3/11")
+    quote_decisions.record_decision(world.supervisor, ticket, True, "Aprobó por teléfono el 3/11")
     db.session.commit()
     quote = ticket.current_quote
     assert ticket.status is S.APPROVED
@@ -104,9 +104,9 @@ def test_supervisor_records_an_approval_with_a_note(world):
 def test_recording_an_approval_needs_a_supervisor_and_a_note(world):
     ticket = factories.ticket_in(world, S.QUOTED)
     with pytest.raises(NotPermitted):
-        quotes.record_decision(world.agent, ticket, True, "me dijo que sí")
+        quote_decisions.record_decision(world.agent, ticket, True, "me dijo que sí")
     with pytest.raises(ValidationFailed):
-        quotes.record_decision(world.supervisor, ticket, True, "")
+        quote_decisions.record_decision(world.supervisor, ticket, True, "")
     db.session.rollback()
     assert ticket.status is S.QUOTED
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import TicketChange, TicketStatus
-from app.services import status
+from app.services import status_changes
 from app.services.errors import InvalidTransition, QuoteNotApproved, TicketClosed, ValidationFailed
 from tests import factories
 
@@ -36,7 +36,7 @@ def test_manual_moves_of_a_billed_ticket(world, source):
         ticket = factories.ticket_in(world, source)
         before = _history_count(ticket)
         if (source, target) in ALLOWED_BILLED:
-            status.change_status(world.agent, ticket, target, "porque sí")
+            status_changes.change_status(world.agent, ticket, target, "porque sí")
             db.session.commit()
             assert ticket.status is target
             assert ticket.changes[-1].field == "status"
@@ -44,7 +44,7 @@ def test_manual_moves_of_a_billed_ticket(world, source):
         else:
             expected = TicketClosed if source is S.CLOSED else (InvalidTransition, QuoteNotApproved)
             with pytest.raises(expected):
-                status.change_status(world.agent, ticket, target, "porque sí")
+                status_changes.change_status(world.agent, ticket, target, "porque sí")
             db.session.rollback()
             db.session.refresh(ticket)
             assert ticket.status is source
@@ -56,30 +56,30 @@ def test_manual_moves_of_a_free_ticket(world, source):
     for target in S:
         ticket = factories.ticket_in(world, source, free=True)
         if (source, target) in ALLOWED_FREE:
-            status.change_status(world.agent, ticket, target, "nota")
+            status_changes.change_status(world.agent, ticket, target, "nota")
             db.session.commit()
             assert ticket.status is target
         else:
             with pytest.raises((InvalidTransition, TicketClosed)):
-                status.change_status(world.agent, ticket, target, "nota")
+                status_changes.change_status(world.agent, ticket, target, "nota")
             db.session.rollback()
 
 
 def test_starting_work_on_a_billed_new_ticket_says_to_quote_first(world):
     ticket = factories.ticket_in(world, S.NEW)
     with pytest.raises(QuoteNotApproved) as error:
-        status.change_status(world.agent, ticket, S.IN_PROGRESS, "empiezo")
+        status_changes.change_status(world.agent, ticket, S.IN_PROGRESS, "empiezo")
     assert "quote" in str(error.value) or "cotización" in str(error.value)
 
 
 def test_forbidden_move_names_the_allowed_ones(world):
     ticket = factories.ticket_in(world, S.IN_PROGRESS)
     with pytest.raises(InvalidTransition) as error:
-        status.change_status(world.agent, ticket, S.NEW, "x")
+        status_changes.change_status(world.agent, ticket, S.NEW, "x")
     assert error.value.field == "status"
     ticket = factories.ticket_in(world, S.ON_HOLD)
     with pytest.raises(InvalidTransition) as error:
-        status.change_status(world.agent, ticket, S.ON_HOLD, "x")
+        status_changes.change_status(world.agent, ticket, S.ON_HOLD, "x")
     message = str(error.value)
     assert "En proceso" in message and "Resuelto" in message
 
@@ -88,7 +88,7 @@ def test_forbidden_move_names_the_allowed_ones(world):
 def test_a_status_change_needs_a_note(world, note):
     ticket = factories.ticket_in(world, S.APPROVED)
     with pytest.raises(ValidationFailed) as error:
-        status.change_status(world.agent, ticket, S.IN_PROGRESS, note)
+        status_changes.change_status(world.agent, ticket, S.IN_PROGRESS, note)
     assert error.value.field == "note"
     db.session.rollback()
     assert ticket.status is S.APPROVED
@@ -97,7 +97,7 @@ def test_a_status_change_needs_a_note(world, note):
 @pytest.mark.parametrize("source", [s for s in S if s is not S.CLOSED], ids=lambda s: s.value)
 def test_any_open_status_can_be_closed_with_a_resolution(world, source):
     ticket = factories.ticket_in(world, source)
-    status.close_ticket(world.agent, ticket, "Se reemplazó el disco.")
+    status_changes.close_ticket(world.agent, ticket, "Se reemplazó el disco.")
     db.session.commit()
     assert ticket.status is S.CLOSED
     assert ticket.closed_at is not None
@@ -107,7 +107,7 @@ def test_any_open_status_can_be_closed_with_a_resolution(world, source):
 def test_closing_needs_a_resolution_note(world):
     ticket = factories.ticket_in(world, S.IN_PROGRESS)
     with pytest.raises(ValidationFailed):
-        status.close_ticket(world.agent, ticket, "  ")
+        status_changes.close_ticket(world.agent, ticket, "  ")
     db.session.rollback()
     assert ticket.status is S.IN_PROGRESS
 
@@ -115,31 +115,31 @@ def test_closing_needs_a_resolution_note(world):
 def test_closing_twice_is_refused(world):
     ticket = factories.ticket_in(world, S.CLOSED)
     with pytest.raises(TicketClosed):
-        status.close_ticket(world.agent, ticket, "otra vez")
+        status_changes.close_ticket(world.agent, ticket, "otra vez")
 
 
 def test_reopen_returns_to_work_when_approved_else_to_new(world):
     approved = factories.ticket_in(world, S.IN_PROGRESS)
-    status.close_ticket(world.agent, approved, "listo")
-    status.reopen_ticket(world.supervisor, approved, "El cliente dice que falla de nuevo")
+    status_changes.close_ticket(world.agent, approved, "listo")
+    status_changes.reopen_ticket(world.supervisor, approved, "El cliente dice que falla de nuevo")
     assert approved.status is S.IN_PROGRESS and approved.closed_at is None
     never_quoted = factories.ticket_in(world, S.CLOSED)
-    status.reopen_ticket(world.supervisor, never_quoted, "Cerrado por error")
+    status_changes.reopen_ticket(world.supervisor, never_quoted, "Cerrado por error")
     assert never_quoted.status is S.NEW
 
 
 def test_only_closed_tickets_are_reopened(world):
     ticket = factories.ticket_in(world, S.RESOLVED)
     with pytest.raises(InvalidTransition):
-        status.reopen_ticket(world.supervisor, ticket, "nota")
+        status_changes.reopen_ticket(world.supervisor, ticket, "nota")
 
 
 def test_resolving_and_closing_mail_the_requester(world):
     from app.models import OutboxMessage
 
     ticket = factories.ticket_in(world, S.IN_PROGRESS)
-    status.change_status(world.agent, ticket, S.RESOLVED, "Cambiamos la fuente de poder.")
-    status.close_ticket(world.agent, ticket, "Confirmado por el cliente.")
+    status_changes.change_status(world.agent, ticket, S.RESOLVED, "Cambiamos la fuente de poder.")
+    status_changes.close_ticket(world.agent, ticket, "Confirmado por el cliente.")
     db.session.commit()
     kinds = [m.kind for m in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id,

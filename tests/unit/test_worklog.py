@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TicketStatus, TimeEntry
-from app.services import billing, worklog
+from app.services import quote_decisions, worklog
+from app.services.billing import basis, payment
 from app.services.errors import NotPermitted, QuoteNotApproved, TicketClosed, ValidationFailed
 from tests import factories
 
@@ -27,7 +28,7 @@ def test_rejected_quote_closes_the_gate_again(world):
     from app.services import quotes
 
     ticket = factories.ticket_in(world, S.QUOTED)
-    quotes.decide_by_customer(ticket.current_quote.id, 1, False)
+    quote_decisions.decide_by_customer(ticket.current_quote.id, 1, False)
     with pytest.raises(QuoteNotApproved):
         worklog.log_time(world.agent, ticket, 1, 0)
 
@@ -47,7 +48,7 @@ def test_time_on_free_tickets(world):
     by_contract = factories.ticket_in(world, S.NEW, free=True)
     worklog.log_time(world.agent, by_contract, 0, 20)
     marked = factories.new_ticket(world)
-    billing.mark_free(world.supervisor, marked, True, "Cortesía")
+    basis.mark_free(world.supervisor, marked, True, "Cortesía")
     worklog.log_time(world.agent, marked, 0, 20)
     db.session.commit()
     assert by_contract.total_minutes == marked.total_minutes == 20

@@ -13,7 +13,7 @@ from app.models.enums import OutboxStatus
 from app.models.mail import InboundMessage, OutboxMessage
 from app.services.clients import create_client
 from app.services.errors import DomainError
-from app.services.inbound_mail import place_triaged, quarantined_for_retry
+from app.services.mail_triage import place_triaged, quarantined_for_retry
 from app.services.permissions import Permission, can, require
 from app.web.inbox import bp
 from app.web.inbox.forms import TriageForm

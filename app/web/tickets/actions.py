@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
-from app.services import assignment, billing, notes, quotes, status, worklog
+from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
+from app.services.billing import basis, payment
 from app.services.errors import DomainError, ValidationFailed
 from app.services.quotes import QuoteInput
 from app.web.params import checked
@@ -36,19 +37,19 @@ ACTIONS = {
     "assign": lambda u, t, f: assignment.assign(u, t, _assignee(f)),
     "quote": lambda u, t, f: quotes.save_quote(u, t, QuoteInput(
         f.get("price"), f.get("estimated_hours"), f.get("currency"), f.get("message", ""))),
-    "approve": lambda u, t, f: quotes.record_decision(u, t, True, f.get("note", "")),
-    "reject": lambda u, t, f: quotes.record_decision(u, t, False, f.get("note", "")),
-    "free": lambda u, t, f: billing.mark_free(u, t, f.get("free") == "1", f.get("note", "")),
-    "payment": lambda u, t, f: billing.set_payment_status(u, t, f.get("payment_status", "")),
+    "approve": lambda u, t, f: quote_decisions.record_decision(u, t, True, f.get("note", "")),
+    "reject": lambda u, t, f: quote_decisions.record_decision(u, t, False, f.get("note", "")),
+    "free": lambda u, t, f: basis.mark_free(u, t, f.get("free") == "1", f.get("note", "")),
+    "payment": lambda u, t, f: payment.set_payment_status(u, t, f.get("payment_status", "")),
     "time": lambda u, t, f: worklog.log_time(u, t, f.get("hours"), f.get("minutes"),
                                              f.get("note", "")),
-    "status": lambda u, t, f: status.change_status(u, t, _status(f.get("status", "")),
+    "status": lambda u, t, f: status_changes.change_status(u, t, _status(f.get("status", "")),
                                                    f.get("note", "")),
     "note": lambda u, t, f: notes.add_internal_note(u, t, f.get("text", ""),
                                                     uploads_from_request()),
     "reply": lambda u, t, f: notes.reply_publicly(u, t, f.get("text", ""), uploads_from_request()),
-    "close": lambda u, t, f: status.close_ticket(u, t, f.get("note", "")),
-    "reopen": lambda u, t, f: status.reopen_ticket(u, t, f.get("note", "")),
+    "close": lambda u, t, f: status_changes.close_ticket(u, t, f.get("note", "")),
+    "reopen": lambda u, t, f: status_changes.reopen_ticket(u, t, f.get("note", "")),
 }
 
 # Actions whose form carries a text worth keeping when the service refuses the form's values.

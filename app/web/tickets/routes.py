@@ -6,24 +6,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
-from app.mail.display import split_quoted, split_quoted_html
+from app.received_mail import split_quoted, split_quoted_html
 from app.models.client import Client, Contract, TicketType
 from app.models.enums import TicketStatus, Urgency
 from app.models.ticket import Attachment
 from app.models.user import User
 from app.services.attachments import attachment_store
-from app.services.errors import NotPermitted
 from app.services.permissions import Permission, require
 from app.services.ticket_actions import available_actions
 from app.services.ticket_queries import list_tickets, ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.filters import filters_from_args
 from app.web.tickets.history_lines import describe, who
-
-
-@bp.errorhandler(NotPermitted)
-def _not_permitted(error: NotPermitted):
-    return render_template("error.html", message=str(error)), 403
 
 
 @bp.get("/")

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.mail.display import safe_html, split_quoted, split_quoted_html
+from app.received_mail import safe_html, split_quoted, split_quoted_html
 
 SAME_MESSAGE = {"image001.png@01DA": "/operacion/adjunto/7"}
 

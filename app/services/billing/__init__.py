@@ -1,0 +1,1 @@
+"""Billing: the basis a ticket is worked on (free, contract, quote) and its payment."""

@@ -1,0 +1,127 @@
+"""The billing basis of a ticket, decided when work is authorised and kept on the ticket.
+
+A ticket is worked on one basis: marked free by a supervisor, covered by the contract that
+covered support on the company's day it was authorised, or billed under the approved quote
+version N. The decision is recorded on the row and in the history; a contract edited later
+changes new tickets only, until a supervisor re-evaluates a ticket explicitly.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.models.enums import BillingBasis, NoteKind, PaymentStatus, TicketStatus
+from app.models.quote import Quote
+from app.models.ticket import Ticket
+from app.services import clock, notes
+from app.services.errors import InvalidTransition
+from app.services.history import record_change
+from app.services.permissions import Actor, Permission, require
+from app.services.quotes import awaits_decision
+from app.services.workflow import require_open
+
+B = BillingBasis
+
+
+def covering_basis(ticket: Ticket) -> BillingBasis | None:
+    """CONTRACT when the ticket's contract covers support on the company's today, else None."""
+    contract = ticket.contract
+    if contract is not None and contract.covers_support_on(clock.today()):
+        return B.CONTRACT
+    return None
+
+
+def decide_at_creation(ticket: Ticket) -> None:
+    """A new ticket under a covering contract may be worked at once: its basis is the contract."""
+    _set_basis(ticket, None, covering_basis(ticket), record=False)
+
+
+def follow_contract_while_new(actor: Actor, ticket: Ticket) -> None:
+    """The ticket's contract was changed before any work was authorised: the basis follows it
+    (a ticket marked free or already approved keeps its basis)."""
+    if ticket.status is TicketStatus.NEW and ticket.billing_basis in (None, B.CONTRACT):
+        _set_basis(ticket, actor, covering_basis(ticket))
+
+
+def quote_approved(ticket: Ticket, quote: Quote, actor: Actor | None, label: str | None) -> None:
+    """The customer (or a supervisor for them) approved quote version N: billed under it."""
+    _set_basis(ticket, actor, B.QUOTE, quote_version=quote.version, label=label)
+
+
+def mark_free(actor: Actor, ticket: Ticket, free: bool, note_text: str = "") -> None:
+    """Mark the ticket free (work may start without a quote) or billed again.
+
+    Raises NotPermitted, TicketClosed, InvalidTransition (a quote awaits the
+    customer's decision; billing again after work started).
+    """
+    require(actor, Permission.SET_BILLING)
+    require_open(ticket)
+    if free == ticket.is_free:
+        return
+    if awaits_decision(ticket.current_quote):
+        raise InvalidTransition(
+            _l("A quote is waiting for the customer's decision. Record the decision first."))
+    if not free and ticket.status is not TicketStatus.NEW:
+        raise InvalidTransition(
+            _l("A ticket can be made billed again only while it is New, before work starts."))
+    note = _note(actor, ticket, note_text)
+    _set_basis(ticket, actor, B.FREE if free else None, note=note)
+
+
+def reevaluate(actor: Actor, ticket: Ticket, note_text: str = "") -> None:
+    """A supervisor applies today's contract and quote to an open ticket: covered by its
+    contract, else billed under its approved current quote (a ticket marked free stays free).
+
+    Raises NotPermitted, TicketClosed, InvalidTransition (work has started and nothing would
+    authorise it any more).
+    """
+    require(actor, Permission.SET_BILLING)
+    require_open(ticket)
+    if ticket.billing_basis is B.FREE:
+        return
+    quote = ticket.current_quote
+    approved = quote is not None and quote.status.value == "APPROVED"
+    new = covering_basis(ticket) or (B.QUOTE if approved else None)
+    if new is None and ticket.status is not TicketStatus.NEW:
+        raise InvalidTransition(_l(
+            "Work on this ticket has started and neither a covering contract nor an approved "
+            "quote would authorise it now. Keep its billing basis, or mark it free."))
+    _set_basis(ticket, actor, new, quote_version=quote.version if new is B.QUOTE else None,
+               note=_note(actor, ticket, note_text), always_record=True)
+
+
+def _note(actor: Actor, ticket: Ticket, note_text: str):
+    text = (note_text or "").strip()
+    return notes.create_note(ticket, NoteKind.INTERNAL, text, actor) if text else None
+
+
+def _set_basis(ticket: Ticket, actor: Actor | None, basis: BillingBasis | None, *,
+               quote_version: int | None = None, note=None, label: str | None = None,
+               record: bool = True, always_record: bool = False) -> None:
+    """Store the basis (with its contract or quote version) and the payment status it implies;
+    record the change in the history."""
+    old = describe_basis(ticket)
+    ticket.billing_basis = basis
+    ticket.billing_contract_id = ticket.contract_id if basis is B.CONTRACT else None
+    ticket.billing_contract = ticket.contract if basis is B.CONTRACT else None
+    ticket.billing_quote_version = quote_version if basis is B.QUOTE else None
+    new = describe_basis(ticket)
+    if record and (old != new or always_record):
+        record_change(ticket, actor, "billing_basis", old, new, note=note, label=label)
+    payment = PaymentStatus.NOT_APPLICABLE if ticket.is_free else (
+        ticket.payment_status if ticket.payment_status is PaymentStatus.PAID
+        else PaymentStatus.UNPAID)
+    if payment is not ticket.payment_status:
+        if record:
+            record_change(ticket, actor, "payment_status", ticket.payment_status, payment,
+                          label=label)
+        ticket.payment_status = payment
+
+
+def describe_basis(ticket: Ticket) -> str:
+    """The basis as stored in the history: FREE, CONTRACT:<id>, QUOTE:<version> or BILLED."""
+    basis = ticket.billing_basis
+    if basis is B.CONTRACT:
+        return f"CONTRACT:{ticket.billing_contract_id or ticket.contract_id}"
+    if basis is B.QUOTE:
+        return f"QUOTE:{ticket.billing_quote_version}"
+    return basis.value if basis is not None else "BILLED"
