@@ -66,14 +66,19 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
     return ticket  # not flushed: the caller's commit (or next query) writes it in one go
 
 
+def check_edit(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted or TicketClosed unless the actor may edit the ticket's data now."""
+    require(actor, Permission.EDIT)
+    require_open(ticket)
+
+
 def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields) -> list[str]:
     """Change a ticket's data; each changed field is recorded in the history.
 
     Returns the names of the fields that changed. Raises NotPermitted, TicketClosed,
     ValidationFailed (as create_ticket).
     """
-    require(actor, Permission.EDIT)
-    require_open(ticket)
+    check_edit(actor, ticket)
     values = _validated(fields)
     changed = []
     for name, new in values.items():
