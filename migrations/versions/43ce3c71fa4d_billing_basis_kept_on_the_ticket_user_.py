@@ -64,7 +64,9 @@ def downgrade():
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_free', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
-    op.execute("UPDATE ticket SET is_free = (billing_basis IN ('FREE', 'CONTRACT'))")
+    # is_free meant "marked free": coverage by a contract was worked out again on every read
+    op.execute(sa.text("UPDATE ticket SET is_free = :yes WHERE billing_basis = 'FREE'")
+               .bindparams(yes=True))
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_ticket_billing_contract_id_contract'), type_='foreignkey')
         batch_op.drop_column('billing_quote_version')
