@@ -49,21 +49,43 @@ def check_new_password(password: str, email: str = "") -> None:
                                   "a few unrelated words work well."), field="password")
 
 
+def valid_email(value: str) -> str:
+    """The address trimmed and lower-case (how every address is stored), or ValidationFailed
+    (field "email") when it is not an address."""
+    email = (value or "").strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ValidationFailed(_l("Enter a valid email address."), field="email")
+    return email
+
+
+def normalised_email(value: str, keep: User | None = None) -> str:
+    """A staff user's address: valid (valid_email) and no other user's (ValidationFailed); `keep`
+    is the user being edited, who may keep their own."""
+    email = valid_email(value)
+    query = select(User.id).where(func.lower(User.email) == email)
+    if keep is not None and keep.id is not None:
+        query = query.where(User.id != keep.id)
+    if db.session.execute(query).first():
+        raise ValidationFailed(_l("A user with that email already exists."), field="email")
+    return email
+
+
+def role_named(role: Role | str) -> Role:
+    """The role, given as a Role or its name in any case; ValidationFailed when unknown."""
+    try:
+        return role if isinstance(role, Role) else Role(str(role).strip().upper())
+    except ValueError:
+        raise ValidationFailed(_l("Unknown role. Use ADMIN, SUPERVISOR, AGENT or VIEWER."),
+                               field="role") from None
+
+
 def create_user(email: str, password: str, role: Role | str, name: str = "",
                 language: Language | str = Language.ES) -> User:
     """Add a staff user. Raises ValidationFailed (bad or taken email, a weak password (see
     check_new_password), unknown role)."""
-    email = (email or "").strip().lower()
-    if not EMAIL_RE.match(email):
-        raise ValidationFailed(_l("Enter a valid email address."), field="email")
-    if db.session.execute(select(User).where(func.lower(User.email) == email)).first():
-        raise ValidationFailed(_l("A user with that email already exists."), field="email")
+    email = normalised_email(email)
     check_new_password(password, email)
-    try:
-        role = role if isinstance(role, Role) else Role(str(role).upper())
-    except ValueError:
-        raise ValidationFailed(_l("Unknown role. Use ADMIN, SUPERVISOR, AGENT or VIEWER."),
-                               field="role") from None
+    role = role_named(role)
     user = User(email=email, name=name or email.split("@")[0], role=role,
                 language=Language(language), active=True)
     user.set_password(password)
