@@ -1,4 +1,4 @@
-"""The signed-in user's own things: notifications, language."""
+"""The signed-in user's own things: notifications, language, time zone."""
 from flask import Blueprint
 
 bp = Blueprint("account", __name__)

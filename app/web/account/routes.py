@@ -1,7 +1,9 @@
-"""GET /notificaciones, POST /notificaciones/leidas, POST /preferencias/idioma."""
+"""GET /notificaciones, POST /notificaciones/leidas, POST /preferencias/idioma,
+GET|POST /preferencias/zona-horaria."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
@@ -10,7 +12,11 @@ from app.extensions import db
 from app.models.columns import utcnow
 from app.models.enums import Language
 from app.models.notification import Notification
+from app.services import preferences
+from app.services.errors import DomainError
 from app.web.account import bp
+from app.web.errors import http_status
+from app.web.local_time import reader_zone_name
 
 
 def unread_count(user) -> int:
@@ -50,3 +56,34 @@ def language():
         refresh()  # forget the locale this context already chose
     target = request.referrer or ""
     return redirect(target if target.startswith(request.host_url) else url_for("tickets.index"), 303)
+
+
+@bp.get("/preferencias/zona-horaria")
+@login_required
+def time_zone():
+    """The form to choose the zone this user reads times in."""
+    return _time_zone_page(current_user.time_zone or "")
+
+
+@bp.post("/preferencias/zona-horaria")
+@login_required
+def set_time_zone():
+    """Keep the chosen zone (empty: the company's); a wrong one is shown again with a message."""
+    choice = request.form.get("time_zone", "")
+    try:
+        preferences.set_time_zone(current_user, current_user, choice)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _time_zone_page(choice, status=http_status(error))
+    refresh()  # forget the zone this request already chose
+    flash(_("Times are now shown in %(zone)s.", zone=reader_zone_name()), "info")
+    return redirect(url_for("account.time_zone"), 303)
+
+
+def _time_zone_page(chosen: str, status: int = 200):
+    """The time zone form with the given choice selected."""
+    return render_template("account/time_zone.html", chosen=chosen,
+                           zones=preferences.zone_choices(),
+                           company_zone_name=current_app.config["SOPORTE_TIMEZONE"]), status

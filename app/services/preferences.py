@@ -1,0 +1,35 @@
+"""A user's own display preferences: the time zone they read times in (User.time_zone).
+
+A user sets only their own; None means the company's zone (SOPORTE_TIMEZONE), so a change of
+the company's zone reaches everyone who did not choose another.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.user import User
+from app.services import clock
+from app.services.errors import NotPermitted, ValidationFailed
+
+_ALIASES = ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
+
+
+def set_time_zone(actor: User, user: User, name: str | None) -> str | None:
+    """Set the zone the user reads times in: an IANA name (e.g. America/Bogota), or empty for
+    the company's. Only the user themself may; an unknown name is refused. Returns the zone kept."""
+    if actor is None or actor.id != user.id:
+        raise NotPermitted(_l("Each person chooses their own time zone."))
+    name = (name or "").strip() or None
+    if name is not None and not clock.is_zone(name):
+        raise ValidationFailed(_l("Choose a time zone from the list (for example Europe/Madrid "
+                                  "or America/Bogota)."), field="time_zone")
+    user.time_zone = name
+    db.session.flush()
+    return name
+
+
+def zone_choices() -> list[str]:
+    """The IANA zones a user may choose, sorted (the region's zones, not the legacy aliases)."""
+    return sorted(name for name in clock.zone_names() if name == "UTC" or (
+        "/" in name and not name.startswith(_ALIASES)))
