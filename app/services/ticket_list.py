@@ -1,19 +1,29 @@
-"""Reading tickets for the dashboard: the filtered, searched, sorted, paginated list; the timeline."""
+"""The ticket list, read the same by every adapter (dashboard, API): the filtered, searched,
+sorted, paginated tickets with their counts per status, and the choices its filters offer.
+
+Date filters mean whole local days in the zone the filters carry (the reader's), through
+clock.day_bounds. Every read requires Permission.VIEW (NotPermitted otherwise).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, literal_column, select, text, union
+from sqlalchemy import ColumnElement, Select, false, func, literal_column, select, text, true, \
+    union
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models.client import Client
+from app.models.client import Client, Contract, TicketType
 from app.models.columns import INTEGER_MAX
 from app.models.enums import TicketStatus, Urgency
 from app.models.ticket import Note, Ticket
+from app.models.user import User
+from app.services import clock
 from app.services.permissions import Actor, Permission, require
+from app.services.reassignment import assignee_cannot_work, needs_assignee_condition
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
@@ -33,8 +43,10 @@ class TicketFilters:
     urgency: Urgency | None = None
     assignee_id: int | None = None
     contract_id: int | None = None
-    date_from: dt.date | None = None
+    date_from: dt.date | None = None  # a local day in `zone`
     date_to: dt.date | None = None
+    zone: ZoneInfo | None = None  # the zone the days are in; None for the company's
+    needs_assignee: bool = False  # open, and nobody who can work it is assigned
     q: str = ""
     archived: bool = False
     sort: str = "-created"
@@ -50,6 +62,20 @@ class TicketPage:
     page: int
     pages: int
     counts: dict[TicketStatus, int]  # per status, under the other filters
+    # ids of the items still assigned to someone who can no longer work them
+    needing_new_assignee: frozenset[int] = frozenset()
+
+
+@dataclass
+class ListChoices:
+    """What the list's filters offer: each list by name."""
+
+    clients: list[Client]
+    types: list[TicketType]
+    staff: list[User]  # active staff, for "assigned to"
+    contracts: list[Contract]
+    statuses: list[TicketStatus]
+    urgencies: list[Urgency]
 
 
 def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
@@ -68,16 +94,37 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
         query = query.where(Ticket.assignee_id == filters.assignee_id)
     if filters.contract_id:
         query = query.where(Ticket.contract_id == filters.contract_id)
+    if filters.needs_assignee:
+        query = query.where(needs_assignee_condition())
+    zone = filters.zone or clock.company_zone()
     if filters.date_from:
-        query = query.where(Ticket.created_at >= dt.datetime.combine(
-            filters.date_from, dt.time.min, tzinfo=dt.timezone.utc))
-    if filters.date_to:  # to the end of that day (no day after 9999-12-31 to stop before)
-        query = query.where(Ticket.created_at <= dt.datetime.combine(
-            filters.date_to, dt.time.max, tzinfo=dt.timezone.utc))
+        query = query.where(_created_from(filters.date_from, zone))
+    if filters.date_to:
+        query = query.where(_created_until(filters.date_to, zone))
     text_query = (filters.q or "").strip()
     if text_query:
         query = query.where(_search(text_query))
     return query
+
+
+def _created_from(day: dt.date, zone: ZoneInfo) -> ColumnElement[bool]:
+    """Created on or after the local day's start (a day at the edge of the calendar, whose
+    start a datetime cannot hold, is before or after every ticket)."""
+    try:
+        start, _ = clock.day_bounds(day, zone)
+    except OverflowError:
+        return true() if day.year == dt.MINYEAR else false()
+    return Ticket.created_at >= start
+
+
+def _created_until(day: dt.date, zone: ZoneInfo) -> ColumnElement[bool]:
+    """Created before the local day's end (23 or 25 hours after its start across a
+    daylight-saving change)."""
+    try:
+        _, end = clock.day_bounds(day, zone)
+    except OverflowError:
+        return false() if day.year == dt.MINYEAR else true()
+    return Ticket.created_at < end
 
 
 def _search(text_query: str):
@@ -133,7 +180,8 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
                       selectinload(Ticket.contract))
         .order_by(*([order] if column is Ticket.id else [order, Ticket.id.desc()]))
         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    return TicketPage(list(items), total, page, pages, counts)
+    needing = frozenset(ticket.id for ticket in items if assignee_cannot_work(ticket))
+    return TicketPage(list(items), total, page, pages, counts, needing)
 
 
 def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:
@@ -145,11 +193,16 @@ def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, in
     return {TicketStatus(status): count for status, count in rows}
 
 
-def ticket_by_number(actor: Actor, number: str) -> Ticket | None:
-    """A ticket with everything its page shows, or None."""
+def list_choices(actor: Actor) -> ListChoices:
+    """The values the list's filters offer, each sorted by name. Raises NotPermitted without
+    the view permission."""
     require(actor, Permission.VIEW)
-    return db.session.execute(
-        select(Ticket).where(Ticket.number == number).options(
-            selectinload(Ticket.notes), selectinload(Ticket.changes),
-            selectinload(Ticket.quotes), selectinload(Ticket.time_entries),
-            selectinload(Ticket.attachments))).scalar_one_or_none()
+    return ListChoices(
+        clients=list(db.session.scalars(select(Client).order_by(Client.name))),
+        types=list(db.session.scalars(select(TicketType).order_by(TicketType.name))),
+        staff=list(db.session.scalars(select(User).where(User.active.is_(True))
+                                      .order_by(User.name))),
+        contracts=list(db.session.scalars(select(Contract).order_by(Contract.name))),
+        statuses=list(TicketStatus),
+        urgencies=list(Urgency),
+    )

@@ -2,12 +2,14 @@
 range) is left out of the filters, and its refusal is returned so the page can say what to fix."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.models.enums import TicketStatus, Urgency
 from app.services.errors import ValidationFailed
-from app.services.ticket_queries import SEARCH_MAX, TicketFilters
+from app.services.ticket_list import SEARCH_MAX, TicketFilters
 from app.web.params import parse_choice, parse_date, parse_id, parse_page
 
 
@@ -20,10 +22,11 @@ def _lenient(problems: list[ValidationFailed], parse, *args):
         return None
 
 
-def filters_from_args(args: MultiDict,
-                      current_user_id: int) -> tuple[TicketFilters, list[ValidationFailed]]:
-    """Read client, status (repeatable), type, urgency, assignee (or mine), contract, from, to,
-    q, archived, sort and page; returns the filters and the refusals of values left out."""
+def filters_from_args(args: MultiDict, current_user_id: int,
+                      zone: ZoneInfo) -> tuple[TicketFilters, list[ValidationFailed]]:
+    """Read client, status (repeatable), type, urgency, assignee (or mine), needs_assignee,
+    contract, from, to (local days in `zone`, the reader's), q, archived, sort and page; returns
+    the filters and the refusals of values left out."""
     problems: list[ValidationFailed] = []
     statuses = [_lenient(problems, parse_choice, value, TicketStatus, "status", _l("Status"))
                 for value in args.getlist("status")]
@@ -40,6 +43,8 @@ def filters_from_args(args: MultiDict,
                              _l("Contract")),
         date_from=_lenient(problems, parse_date, args.get("from"), "from", _l("From")),
         date_to=_lenient(problems, parse_date, args.get("to"), "to", _l("To")),
+        zone=zone,
+        needs_assignee=bool(args.get("needs_assignee")),
         q=(args.get("q") or "")[:SEARCH_MAX],
         archived=bool(args.get("archived")),
         sort=args.get("sort") or "-created",

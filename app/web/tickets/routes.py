@@ -1,20 +1,17 @@
-"""The list, the ticket page and attachment downloads (staff only)."""
+"""The list, the ticket page and attachment downloads (staff only): adapters over the read
+services (ticket_list, ticket_view, attachment_downloads), which hold the permission checks.
+A refusal (NotPermitted, NotFound) is answered by the app's one DomainError handler."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.extensions import db
 from app.received_mail import split_quoted, split_quoted_html
-from app.models.client import Client, Contract, TicketType
-from app.models.enums import TicketStatus, Urgency
-from app.models.ticket import Attachment
-from app.models.user import User
-from app.services.attachments import attachment_store
-from app.services.permissions import Permission, require
+from app.services import clock
+from app.services.attachment_downloads import attachment_for_download
 from app.services.ticket_actions import available_actions
-from app.services.ticket_queries import list_tickets, ticket_by_number
+from app.services.ticket_list import list_choices, list_tickets
+from app.services.ticket_view import TimelineEvent, ticket_view
 from app.web.tickets import bp
 from app.web.tickets.filters import filters_from_args
 from app.web.tickets.history_lines import describe, who
@@ -29,47 +26,16 @@ def index():
 @bp.get("/operacion/ticket")
 @login_required
 def list_view():
-    """The ticket list with the seed's columns, filters from the URL, counts per status; a
-    filter value that cannot be used is left out and the page says which and why."""
-    filters, problems = filters_from_args(request.args, current_user.id)
+    """The ticket list with the seed's columns, filters from the URL (dates in the reader's
+    zone), counts per status; a filter value that cannot be used is left out and the page says
+    which and why."""
+    filters, problems = filters_from_args(request.args, current_user.id,
+                                          clock.user_zone(current_user))
     for problem in problems:
         flash(str(problem), "error")
     page = list_tickets(current_user, filters)
-    choices = {
-        "clients": db.session.scalars(select(Client).order_by(Client.name)).all(),
-        "types": db.session.scalars(select(TicketType).order_by(TicketType.name)).all(),
-        "staff": db.session.scalars(select(User).where(User.active.is_(True))
-                                    .order_by(User.name)).all(),
-        "contracts": db.session.scalars(select(Contract).order_by(Contract.name)).all(),
-    }
     return render_template("tickets/list.html", page=page, filters=filters, counts=page.counts,
-                           statuses=list(TicketStatus), urgencies=list(Urgency), **choices)
-
-
-def _timeline(ticket) -> list[dict]:
-    """Everything that happened, oldest first: notes, history, quotes, time."""
-    by_note = {}
-    for attachment in ticket.attachments:
-        by_note.setdefault(attachment.note_id, []).append(attachment)
-    events = []
-    for note in ticket.notes:
-        files = by_note.get(note.id, [])
-        cids = {a.content_id: url_for("tickets.attachment", attachment_id=a.id, inline=1)
-                for a in files if a.content_id}
-        visible, quoted = split_quoted(note.body_text)
-        html, html_quoted = split_quoted_html(note.body_html, cids.get)
-        events.append({"at": note.created_at, "kind": "note", "note": note, "visible": visible,
-                       "quoted": quoted, "html": html, "html_quoted": html_quoted,
-                       "files": [a for a in files if not a.inline]})
-    for change in ticket.changes:
-        if change.note_id is None or change.field != "customer_email":
-            events.append({"at": change.created_at, "kind": "change", "change": change,
-                           "who": who(change), "line": describe(change)})
-    for quote in ticket.quotes:
-        events.append({"at": quote.created_at, "kind": "quote", "quote": quote})
-    for entry in ticket.time_entries:
-        events.append({"at": entry.created_at, "kind": "time", "entry": entry})
-    return sorted(events, key=lambda e: e["at"])
+                           choices=list_choices(current_user))
 
 
 @bp.get("/operacion/ticket/<number>")
@@ -81,28 +47,39 @@ def detail(number: str):
 
 def ticket_page(number: str, typed: dict | None = None) -> str:
     """The ticket page; `typed` refills the text of an action's form (by action name)."""
-    ticket = ticket_by_number(current_user, number)
-    if ticket is None:
-        abort(404)
-    return render_template("tickets/detail.html", ticket=ticket, timeline=_timeline(ticket),
-                           loose_files=[a for a in ticket.attachments if a.note_id is None],
-                           actions=available_actions(current_user, ticket), typed=typed or {})
+    view = ticket_view(current_user, number)
+    return render_template("tickets/detail.html", ticket=view.ticket,
+                           timeline=[_shown(event) for event in view.timeline],
+                           loose_files=view.loose_files,
+                           needs_new_assignee=view.needs_new_assignee,
+                           actions=available_actions(current_user, view.ticket),
+                           typed=typed or {})
+
+
+def _shown(event: TimelineEvent) -> dict:
+    """A timeline event as the page shows it: a note's text and sanitised HTML split from the
+    quoted history (its cid: images pointing at their downloads), a change as one line."""
+    shown = {"at": event.at, "kind": event.kind, "note": event.note, "quote": event.quote,
+             "entry": event.entry, "change": event.change, "files": event.files}
+    if event.kind == "note":
+        cids = {a.content_id: url_for("tickets.attachment", attachment_id=a.id, inline=1)
+                for a in event.attachments if a.content_id}
+        shown["visible"], shown["quoted"] = split_quoted(event.note.body_text)
+        shown["html"], shown["html_quoted"] = split_quoted_html(event.note.body_html, cids.get)
+    elif event.kind == "change":
+        shown["who"], shown["line"] = who(event.change), describe(event.change)
+    return shown
 
 
 @bp.get("/operacion/adjunto/<id:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
     """An attachment, always as a download (an inline image only when it is a known image type)."""
-    require(current_user, Permission.VIEW)
-    item = db.session.get(Attachment, attachment_id)
-    if item is None:
-        abort(404)
-    inline_image = request.args.get("inline") and (item.sniffed_type or "") in (
-        "image/png", "image/jpeg", "image/gif", "image/webp")
-    response = send_file(attachment_store().path_for(item.sha256),
-                         mimetype=item.sniffed_type if inline_image else "application/octet-stream",
-                         as_attachment=not inline_image, download_name=item.filename,
-                         max_age=0)
+    download = attachment_for_download(current_user, attachment_id)
+    image_type = download.image_type if request.args.get("inline") else None
+    response = send_file(download.path, mimetype=image_type or "application/octet-stream",
+                         as_attachment=image_type is None,
+                         download_name=download.attachment.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

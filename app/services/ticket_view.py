@@ -1,0 +1,93 @@
+"""One ticket as every adapter shows it (the dashboard's ticket page, the API): the ticket, its
+timeline oldest first, its files outside any note, and whether it needs a new assignee.
+
+The timeline merges the ticket's notes (with their files), history changes, quote versions and
+time entries by when they happened; the history line of a customer's email is folded into the
+note that email became (the note shows it). Presentation (sanitising a note's HTML, URLs) is the
+adapter's. Requires Permission.VIEW.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models.quote import Quote
+from app.models.ticket import Attachment, Note, Ticket, TicketChange
+from app.models.worklog import TimeEntry
+from app.services.errors import NotFound
+from app.services.permissions import Actor, Permission, require
+from app.services.reassignment import assignee_cannot_work
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened to a ticket; `kind` says which of the fields is set."""
+
+    at: dt.datetime
+    kind: str  # "note", "change", "quote" or "time"
+    note: Note | None = None
+    attachments: list[Attachment] = field(default_factory=list)  # the note's, inline ones too
+    change: TicketChange | None = None
+    quote: Quote | None = None
+    entry: TimeEntry | None = None
+
+    @property
+    def files(self) -> list[Attachment]:
+        """The note's files shown as downloads (inline images are shown in its body)."""
+        return [attachment for attachment in self.attachments if not attachment.inline]
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket with what its page shows."""
+
+    ticket: Ticket
+    timeline: list[TimelineEvent]
+    loose_files: list[Attachment]  # attached to the ticket, not to a note
+    needs_new_assignee: bool  # open, and its assignee can no longer work it
+
+
+def ticket_view(actor: Actor, number: str) -> TicketView:
+    """The ticket with this number and its timeline. Raises NotPermitted without the view
+    permission, NotFound when no ticket has the number."""
+    require(actor, Permission.VIEW)
+    ticket = db.session.execute(
+        select(Ticket).where(Ticket.number == number).options(
+            selectinload(Ticket.notes).selectinload(Note.author_user),
+            selectinload(Ticket.notes).selectinload(Note.author_contact),
+            selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
+            selectinload(Ticket.quotes), selectinload(Ticket.attachments),
+            selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
+            selectinload(Ticket.assignee))).scalar_one_or_none()
+    if ticket is None:
+        raise NotFound(_l("There is no ticket %(number)s. Check the number, or find the ticket "
+                          "in the list.", number=number), field="number")
+    return TicketView(ticket, timeline(ticket),
+                      [attachment for attachment in ticket.attachments if attachment.note_id is None],
+                      assignee_cannot_work(ticket))
+
+
+def timeline(ticket: Ticket) -> list[TimelineEvent]:
+    """Everything that happened to the ticket, oldest first (at the same moment: notes, changes,
+    quotes, time, each in the order they were saved)."""
+    by_note: dict[int | None, list[Attachment]] = {}
+    for attachment in ticket.attachments:
+        by_note.setdefault(attachment.note_id, []).append(attachment)
+    events = [TimelineEvent(note.created_at, "note", note=note, attachments=by_note.get(note.id, []))
+              for note in ticket.notes]
+    events += [TimelineEvent(change.created_at, "change", change=change)
+               for change in ticket.changes if not _folded_into_note(change)]
+    events += [TimelineEvent(quote.created_at, "quote", quote=quote) for quote in ticket.quotes]
+    events += [TimelineEvent(entry.created_at, "time", entry=entry)
+               for entry in ticket.time_entries]
+    return sorted(events, key=lambda event: event.at)
+
+
+def _folded_into_note(change: TicketChange) -> bool:
+    """A customer's email is shown by its note; its history line would say it twice."""
+    return change.note_id is not None and change.field == "customer_email"
