@@ -1,151 +1,29 @@
 """Flask-Admin at /admin for reference data, users and roles, mailboxes: administrators only.
 
-Tickets, quotes and time are not edited here; they change only through the workflow services.
+Every save goes through a service (app/admin/reference.py, app/admin/staff.py), except
+mailboxes, kept here. Tickets, quotes and time are not edited here; they change only through
+the workflow services.
 """
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
+from flask import Flask
+from flask_admin import Admin
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as flask_admin_gettext
-from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import inspect
 from wtforms import PasswordField
 from wtforms.utils import unset_value
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import ValidationError
 
-from app.admin import user_sessions
+from app.admin.base import IndexView, ReferenceView
+from app.admin.reference import ClientView, ContactView, ContractView, ProjectView, TicketTypeView
+from app.admin.staff import UserView
 from app.extensions import db
-from app.models import (Client, ClientDomain, Contact, Contract, Mailbox, Project, TicketType,
-                        User)
-from app.services.permissions import Permission, can
+from app.models import Client, Contact, Contract, Mailbox, Project, TicketType, User
 from mail_ingest.sources import (SourceError, mailbox_name, parse_inbox_url, same_server,
                                  split_password)
-
-
-class AdminForm(FlaskForm):
-    """Flask-WTF's form (CSRF) keeping the row it edits, as Flask-Admin's own form does: its
-    Unique validator needs it, or saving a row unchanged says its name "already exists"."""
-
-    def __init__(self, *args, obj=None, **kwargs):
-        self._obj = obj
-        super().__init__(*args, obj=obj, **kwargs)
-
-
-class _AdminOnly:
-    """Shown only to signed-in administrators; CSRF through Flask-WTF."""
-
-    form_base_class = AdminForm
-
-    def is_accessible(self) -> bool:
-        return bool(getattr(current_user, "is_authenticated", False)
-                    and can(current_user, Permission.MANAGE_REFERENCE))
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not getattr(current_user, "is_authenticated", False):
-            return redirect(url_for("auth.login", next=request.path))
-        abort(403)
-
-
-class IndexView(_AdminOnly, AdminIndexView):
-    """The admin home."""
-
-    @expose("/")
-    def index(self):
-        return super().index()
-
-
-class ReferenceView(_AdminOnly, ModelView):
-    """A reference-data table: list, search, create, edit."""
-
-    can_delete = False  # deactivate instead: tickets refer to these rows
-    page_size = 50
-
-    def _get_list_extra_args(self):
-        # ?page= reaches the database as an OFFSET: bounded, like every request parameter
-        from app.web.params import PAGE_MAX
-
-        args = super()._get_list_extra_args()
-        return args.clone(page=min(max(args.page or 0, 0), PAGE_MAX))
-
-    def get_one(self, id):
-        # ?id= is a bounded record id (app.web.params), or no record (the view says so)
-        from app.web.params import bounded_id
-
-        try:
-            key = bounded_id(id)
-        except ValueError:
-            return None
-        return db.session.get(self.model, key) if key is not None else None
-
-
-class ClientView(ReferenceView):
-    column_list = ("name", "active", "domains")
-    column_searchable_list = ("name",)
-    inline_models = (ClientDomain,)
-    form_excluded_columns = ("contacts", "contracts", "projects", "created_at")
-
-
-class ContactView(ReferenceView):
-    column_list = ("name", "email", "client", "language", "active")
-    column_searchable_list = ("name", "email")
-    form_excluded_columns = ("created_at",)
-
-
-class UserView(ReferenceView):
-    """Staff users. Passwords go through the accounts service (its rule, and a new password ends
-    the user's sessions); deactivating ends them too (accounts: _deactivation_ends_sessions)."""
-
-    column_list = ("name", "email", "role", "language", "active")
-    column_searchable_list = ("name", "email")
-    column_extra_row_actions = [user_sessions.SignOutEverywhereAction()]
-    form_excluded_columns = ("password_hash", "created_at", "session_version")
-    form_extra_fields = {"new_password": PasswordField(_l("New password"),
-                                                       validators=[Optional()])}
-
-    def on_model_change(self, form, model, is_created):
-        from app.services import accounts
-        from app.services.errors import ValidationFailed
-
-        if is_created and not form.new_password.data:
-            raise ValidationError(str(_l("A new user needs a password.")))
-        if form.new_password.data:
-            try:
-                accounts.change_password(model, form.new_password.data)
-            except ValidationFailed as error:
-                raise ValidationError(str(error)) from None
-
-    def after_model_change(self, form, model, is_created):
-        from app.web.auth.sessions import keep_signed_in_here
-
-        if not is_created and form.new_password.data and model.id == current_user.id:
-            keep_signed_in_here(model)  # the administrator's own password: stay signed in here
-
-    @expose("/sign-out-everywhere/", methods=("POST",))
-    def sign_out_everywhere_view(self):
-        """End every session of one user (an administrator's action, from the users list)."""
-        from flask import flash
-        from flask_babel import gettext
-
-        from app.services.accounts import end_sessions
-        from app.web.auth.sessions import keep_signed_in_here
-
-        form = user_sessions.SignOutEverywhereForm()
-        user = self.get_one(form.id.data) if form.validate_on_submit() else None
-        if user is None:
-            flash(gettext("That user no longer exists. Reload the list and try again."), "error")
-            return redirect(url_for(".index_view"))
-        end_sessions(user)
-        db.session.commit()
-        if user.id == current_user.id:
-            keep_signed_in_here(user)
-        flash(gettext("%(email)s is now signed out in every browser.", email=user.email),
-              "success")
-        return redirect(url_for(".index_view"))
 
 
 def _valid_inbox_url(form, field) -> None:
@@ -232,9 +110,9 @@ def init_admin(app: Flask) -> Admin:
     session = db  # Flask-Admin 2 takes the Flask-SQLAlchemy object
     admin.add_view(ClientView(Client, session, name=_l("Clients")))
     admin.add_view(ContactView(Contact, session, name=_l("Contacts")))
-    admin.add_view(ReferenceView(Contract, session, name=_l("Contracts")))
-    admin.add_view(ReferenceView(Project, session, name=_l("Projects")))
-    admin.add_view(ReferenceView(TicketType, session, name=_l("Ticket types")))
+    admin.add_view(ContractView(Contract, session, name=_l("Contracts")))
+    admin.add_view(ProjectView(Project, session, name=_l("Projects")))
+    admin.add_view(TicketTypeView(TicketType, session, name=_l("Ticket types")))
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))
     return admin

@@ -79,6 +79,15 @@ def role_named(role: Role | str) -> Role:
                                field="role") from None
 
 
+def language_named(value: Language | str) -> Language:
+    """The language, given as a Language, its code or its name in any case; ValidationFailed
+    when unknown."""
+    try:
+        return value if isinstance(value, Language) else Language(str(value).strip().lower())
+    except ValueError:
+        raise ValidationFailed(_l("Pick a language from the list."), field="language") from None
+
+
 def create_user(email: str, password: str, role: Role | str, name: str = "",
                 language: Language | str = Language.ES) -> User:
     """Add a staff user. Raises ValidationFailed (bad or taken email, a weak password (see
@@ -87,7 +96,7 @@ def create_user(email: str, password: str, role: Role | str, name: str = "",
     check_new_password(password, email)
     role = role_named(role)
     user = User(email=email, name=name or email.split("@")[0], role=role,
-                language=Language(language), active=True)
+                language=language_named(language), active=True)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -1,18 +1,35 @@
-"""Clients created outside Flask-Admin: a new client named while triaging an unknown sender's mail.
+"""Clients and their email domains: a new client named while triaging an unknown sender's mail
+(create_client), and an administrator's saves (save_client).
 
-Clients are reference data: only a role that manages reference data creates one.
+Clients are reference data: only a role that manages reference data creates or changes one.
+A client's name is unique whatever its case; a domain is stored lower-case and belongs to one
+client (mail from an unknown address there becomes a contact of that client).
 """
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.client import Client
+from app.models.client import Client, ClientDomain
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 
 NAME_MAX = 200
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+@dataclass(frozen=True)
+class ClientFields:
+    """What an administrator types about a client."""
+
+    name: str
+    active: bool = True
+    notes: str = ""
+    domains: tuple[str, ...] = field(default_factory=tuple)
 
 
 def create_client(actor: Actor, name: str) -> Client:
@@ -21,13 +38,75 @@ def create_client(actor: Actor, name: str) -> Client:
     Raises NotPermitted, ValidationFailed (no name; a client of that name exists).
     """
     require(actor, Permission.MANAGE_REFERENCE)
-    name = " ".join((name or "").split())[:NAME_MAX]
-    if not name:
-        raise ValidationFailed(_l("Write the new client's name."), field="new_client_name")
-    if db.session.scalar(select(Client.id).where(func.lower(Client.name) == name.lower())):
+    name = _tidy_name(name, "new_client_name", _l("Write the new client's name."))
+    if _name_taken(name, None):
         raise ValidationFailed(_l("A client named %(name)s already exists: pick it from the list.",
                                   name=name), field="new_client_name")
     client = Client(name=name)
     db.session.add(client)
     db.session.flush()
     return client
+
+
+def save_client(actor: Actor, client: Client | None, fields: ClientFields) -> Client:
+    """Create (client None) or change a client and its set of domains. Raises NotPermitted,
+    ValidationFailed (no name or a taken one; a domain that is not one or is another client's)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+    name = _tidy_name(fields.name, "name", _l("Write the client's name."))
+    if _name_taken(name, client):
+        raise ValidationFailed(_l("A client named %(name)s already exists: edit that one.",
+                                  name=name), field="name")
+    domains = _free_domains(fields.domains, client)
+    if client is None:
+        client = Client()
+        db.session.add(client)
+    client.name, client.active, client.notes = name, fields.active, fields.notes or ""
+    kept = [d for d in client.domains if d.domain in domains]
+    known = {d.domain for d in kept}
+    client.domains = kept + [ClientDomain(domain=d) for d in domains if d not in known]
+    db.session.flush()
+    return client
+
+
+def normalised_domain(value: str) -> str:
+    """A domain as stored: trimmed, lower-case, without a leading "@"; ValidationFailed when it is
+    not a domain name."""
+    domain = (value or "").strip().lower().lstrip("@")
+    if not DOMAIN_RE.match(domain):
+        raise ValidationFailed(_l("%(domain)s is not an email domain. Write it like "
+                                  "empresa.example, without the name before the @.",
+                                  domain=value.strip()), field="domains")
+    return domain
+
+
+def _tidy_name(value: str, field_name: str, missing) -> str:
+    """The name with its spaces tidied, or ValidationFailed (`missing`) when there is none."""
+    name = " ".join((value or "").split())[:NAME_MAX]
+    if not name:
+        raise ValidationFailed(missing, field=field_name)
+    return name
+
+
+def _name_taken(name: str, client: Client | None) -> bool:
+    """Whether another client has this name, whatever its case."""
+    query = select(Client.id).where(func.lower(Client.name) == name.lower())
+    if client is not None and client.id is not None:
+        query = query.where(Client.id != client.id)
+    return db.session.scalar(query) is not None
+
+
+def _free_domains(values, client: Client | None) -> list[str]:
+    """The domains normalised, each once, none another client's (ValidationFailed)."""
+    domains = list(dict.fromkeys(normalised_domain(v) for v in values if (v or "").strip()))
+    if not domains:
+        return []
+    query = select(ClientDomain.domain, Client.name).join(Client).where(
+        ClientDomain.domain.in_(domains))
+    if client is not None and client.id is not None:
+        query = query.where(ClientDomain.client_id != client.id)
+    taken = db.session.execute(query).first()
+    if taken:
+        raise ValidationFailed(_l("The domain %(domain)s already belongs to %(client)s: mail "
+                                  "from it becomes that client's. Remove it there first.",
+                                  domain=taken.domain, client=taken.name), field="domains")
+    return domains

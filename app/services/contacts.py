@@ -1,10 +1,78 @@
-"""Who wrote: a known contact by address, else a new contact of the client owning the domain."""
+"""Contacts: who wrote (a known contact by address, else a new contact of the client owning the
+domain), and an administrator's saves (save_contact: a contact belongs to its client; addresses
+follow the rules of staff accounts: normalised, valid, unique)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.client import Client, ClientDomain, Contact
+from app.models.enums import Language
+from app.models.ticket import Ticket
+from app.services.accounts import language_named, valid_email
+from app.services.errors import ValidationFailed
+from app.services.permissions import Actor, Permission, require
+
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class ContactFields:
+    """What an administrator types about a contact."""
+
+    client: Client | None
+    email: str
+    name: str = ""
+    language: Language | str = Language.ES
+    active: bool = True
+
+
+def save_contact(actor: Actor, contact: Contact | None, fields: ContactFields) -> Contact:
+    """Create (contact None) or change a contact. A contact that requested tickets of its client
+    stays with that client. Raises NotPermitted, ValidationFailed (no client; a bad or taken
+    address; a move to another client while it is a requester of the old one's tickets)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+    if fields.client is None:
+        raise ValidationFailed(_l("Pick the contact's client."), field="client")
+    email = _free_address(fields.email, contact)
+    language = language_named(fields.language)
+    if contact is None:
+        contact = Contact(client=fields.client)
+        db.session.add(contact)
+    elif contact.client_id != fields.client.id:
+        _check_move(contact, fields.client)
+    contact.client, contact.email, contact.language = fields.client, email, language
+    contact.name, contact.active = " ".join((fields.name or "").split())[:NAME_MAX], fields.active
+    db.session.flush()
+    return contact
+
+
+def _free_address(value: str, contact: Contact | None) -> str:
+    """A valid address no other contact has (ValidationFailed, field "email")."""
+    email = valid_email(value)
+    query = select(Contact.id).where(func.lower(Contact.email) == email)
+    if contact is not None and contact.id is not None:
+        query = query.where(Contact.id != contact.id)
+    if db.session.execute(query).first():
+        raise ValidationFailed(_l("A contact with that email already exists: edit that one."),
+                               field="email")
+    return email
+
+
+def _check_move(contact: Contact, client: Client) -> None:
+    """Refuse moving a contact that requested tickets of its client to another client."""
+    requested = db.session.scalar(select(func.count(Ticket.id)).where(
+        Ticket.contact_id == contact.id, Ticket.client_id == contact.client_id))
+    if requested:
+        raise ValidationFailed(_l(
+            "%(email)s is the requester of %(num)d ticket(s) of %(client)s, so it stays with that "
+            "client. Change the requester of those tickets first (on each ticket's page), or add "
+            "a contact with another address for %(new)s.",
+            email=contact.email, num=requested, client=contact.client.name, new=client.name),
+            field="client")
 
 
 def contact_by_address(address: str) -> Contact | None:

@@ -65,7 +65,7 @@ def create_staff(actor: Actor, details: StaffDetails, password: str,
     """Add an active staff user. Raises NotPermitted, ValidationFailed (email, password, role)."""
     require(actor, Permission.MANAGE_USERS)
     user = accounts.create_user(details.email, password, role, _name(details),
-                                _language(details.language))
+                                accounts.language_named(details.language))
     user.time_zone = _time_zone(details.time_zone)
     db.session.flush()
     return user
@@ -76,7 +76,7 @@ def edit_staff(actor: Actor, user: User, details: StaffDetails) -> User:
     ValidationFailed."""
     require(actor, Permission.MANAGE_USERS)
     email = accounts.normalised_email(details.email, keep=user)
-    language, zone = _language(details.language), _time_zone(details.time_zone)
+    language, zone = accounts.language_named(details.language), _time_zone(details.time_zone)
     user.email, user.name, user.language, user.time_zone = email, _name(details), language, zone
     db.session.flush()
     return user
@@ -128,6 +128,25 @@ def reset_password(actor: Actor, user: User, password: str) -> User:
     return user
 
 
+def save_staff(actor: Actor, user: User | None, details: StaffDetails, role: Role | str,
+               active: bool, new_password: str = "") -> StaffReport:
+    """The whole of an administrator's form: a new user (with a password), or an existing one's
+    details, role, active flag and optionally a new password, each through its rule above.
+    Raises NotPermitted, ValidationFailed."""
+    if user is None:
+        user = create_staff(actor, details, new_password, role)
+        return deactivate(actor, user) if not active else StaffReport(user)
+    edit_staff(actor, user, details)
+    report = change_role(actor, user, role)
+    if active and not user.active:
+        reactivate(actor, user)
+    elif not active and user.active:
+        report = deactivate(actor, user)
+    if new_password:
+        reset_password(actor, user, new_password)
+    return report
+
+
 def open_tickets_of(user: User) -> list[Ticket]:
     """The user's open tickets, by number."""
     return list(db.session.scalars(
@@ -154,14 +173,6 @@ def _name(details: StaffDetails) -> str:
     """The name given, or the address's local part."""
     name = " ".join((details.name or "").split())[:NAME_MAX]
     return name or (details.email or "").strip().lower().split("@")[0][:NAME_MAX]
-
-
-def _language(value: Language | str) -> Language:
-    """The language, or ValidationFailed."""
-    try:
-        return value if isinstance(value, Language) else Language(str(value).lower())
-    except ValueError:
-        raise ValidationFailed(_l("Pick a language from the list."), field="language") from None
 
 
 def _time_zone(name: str | None) -> str | None:

@@ -61,3 +61,70 @@ def test_export_json_is_a_readable_backup(runner):
     assert any(h["field"] == "status" and h["note"] for h in approved["history"])
     closed = next(r for r in by_number.values() if r["status"] == "CLOSED")
     assert closed["closed_at"] and closed["notes"]
+
+
+def _user(email: str) -> User:
+    """The user as the database holds it now."""
+    db.session.expire_all()
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def test_users_list_shows_each_user_with_role_and_state(runner, world):
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()}
+    assert lines["agent@soporte.example"] == ["AGENT", "active"]
+    assert lines["gone@soporte.example"] == ["AGENT", "inactive"]
+
+
+def test_users_set_role_deactivate_and_reactivate_report_tickets_needing_an_assignee(runner,
+                                                                                     world):
+    from tests.factories import ticket_in
+
+    ticket = ticket_in(world, TicketStatus.IN_PROGRESS, free=True)
+    ticket.assignee_id = world.agent.id
+    db.session.commit()
+    viewer = runner.invoke(args=["users", "set-role", "--email", "AGENT@soporte.example",
+                                 "--role", "viewer"])
+    assert viewer.exit_code == 0, viewer.output
+    assert _user("agent@soporte.example").role is Role.VIEWER
+    assert f"1 open ticket(s) of agent@soporte.example need a new assignee: {ticket.number}" \
+        in viewer.output
+    assert "/operacion/ticket?needs_assignee=1" in viewer.output
+    runner.invoke(args=["users", "set-role", "--email", "agent@soporte.example", "--role", "AGENT"])
+    session = _user("agent@soporte.example").get_id()
+    gone = runner.invoke(args=["users", "deactivate", "--email", "agent@soporte.example"])
+    assert gone.exit_code == 0 and ticket.number in gone.output, gone.output
+    agent = _user("agent@soporte.example")
+    assert not agent.active and agent.get_id() != session
+    back = runner.invoke(args=["users", "reactivate", "--email", "agent@soporte.example"])
+    assert back.exit_code == 0 and _user("agent@soporte.example").active
+
+
+def test_users_commands_refuse_with_the_domains_message_and_change_nothing(runner, world):
+    last = runner.invoke(args=["users", "deactivate", "--email", "admin@soporte.example"])
+    assert last.exit_code != 0 and "último administrador activo" in last.output
+    demoted = runner.invoke(args=["users", "set-role", "--email", "admin@soporte.example",
+                                  "--role", "AGENT"])
+    assert demoted.exit_code != 0 and "último administrador activo" in demoted.output
+    unknown = runner.invoke(args=["users", "deactivate", "--email", "nadie@soporte.example"])
+    assert unknown.exit_code != 0 and "nadie@soporte.example" in unknown.output
+    admin = _user("admin@soporte.example")
+    assert admin.active and admin.role is Role.ADMIN
+
+
+def test_users_reset_password_asks_twice_or_reads_stdin_and_ends_sessions(runner, world):
+    session = world.agent.get_id()
+    weak = runner.invoke(args=["users", "reset-password", "--email", "agent@soporte.example"],
+                         input="corta\ncorta\n")
+    assert weak.exit_code != 0 and "8" in weak.output
+    asked = runner.invoke(args=["users", "reset-password", "--email", "agent@soporte.example"],
+                          input="nueva clave larga\nnueva clave larga\n")
+    assert asked.exit_code == 0, asked.output
+    assert "nueva clave larga" not in asked.output  # typed without echo
+    agent = _user("agent@soporte.example")
+    assert agent.check_password("nueva clave larga") and agent.get_id() != session
+    piped = runner.invoke(args=["users", "reset-password", "--email", "agent@soporte.example",
+                                "--password-stdin"], input="otra clave larga\n")
+    assert piped.exit_code == 0, piped.output
+    assert _user("agent@soporte.example").check_password("otra clave larga")

@@ -1,0 +1,124 @@
+"""Contracts, projects and ticket types as an administrator saves them.
+
+A contract or a project belongs to one client: it cannot move to another while tickets refer to
+it (they would name another client's contract). A ticket type's name is unique whatever its case.
+Only a role that manages reference data saves these.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.models.client import Client, Contract, Project, TicketType
+from app.models.ticket import Ticket
+from app.services.errors import ValidationFailed
+from app.services.permissions import Actor, Permission, require
+
+NAME_MAX = 200
+TYPE_NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class ContractFields:
+    """What an administrator types about a contract."""
+
+    client: Client | None
+    name: str
+    covers_support: bool = False
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ProjectFields:
+    """What an administrator types about a project."""
+
+    client: Client | None
+    name: str
+    active: bool = True
+
+
+def save_contract(actor: Actor, contract: Contract | None, fields: ContractFields) -> Contract:
+    """Create (contract None) or change a contract. Raises NotPermitted, ValidationFailed (no
+    client or name; ends before it starts; another client while tickets refer to it)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+    client, name = _owner(fields.client), _name(fields.name, NAME_MAX)
+    if fields.starts_on and fields.ends_on and fields.ends_on < fields.starts_on:
+        raise ValidationFailed(_l("The contract ends before it starts: check both dates."),
+                               field="ends_on")
+    if contract is None:
+        contract = Contract(client=client)
+        db.session.add(contract)
+    elif contract.client_id != client.id:
+        _check_move(contract, Ticket.contract_id == contract.id,
+                    Ticket.billing_contract_id == contract.id)
+    contract.client, contract.name, contract.covers_support = client, name, fields.covers_support
+    contract.starts_on, contract.ends_on = fields.starts_on, fields.ends_on
+    contract.active = fields.active
+    db.session.flush()
+    return contract
+
+
+def save_project(actor: Actor, project: Project | None, fields: ProjectFields) -> Project:
+    """Create (project None) or change a project. Raises NotPermitted, ValidationFailed (no client
+    or name; another client while tickets refer to it)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+    client, name = _owner(fields.client), _name(fields.name, NAME_MAX)
+    if project is None:
+        project = Project(client=client)
+        db.session.add(project)
+    elif project.client_id != client.id:
+        _check_move(project, Ticket.project_id == project.id)
+    project.client, project.name, project.active = client, name, fields.active
+    db.session.flush()
+    return project
+
+
+def save_ticket_type(actor: Actor, ticket_type: TicketType | None, name: str,
+                     active: bool = True) -> TicketType:
+    """Create (ticket_type None) or rename a ticket type. Raises NotPermitted, ValidationFailed
+    (no name; another type has it)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+    name = _name(name, TYPE_NAME_MAX)
+    query = select(TicketType.id).where(func.lower(TicketType.name) == name.lower())
+    if ticket_type is not None and ticket_type.id is not None:
+        query = query.where(TicketType.id != ticket_type.id)
+    if db.session.scalar(query) is not None:
+        raise ValidationFailed(_l("A ticket type named %(name)s already exists: edit that one.",
+                                  name=name), field="name")
+    if ticket_type is None:
+        ticket_type = TicketType()
+        db.session.add(ticket_type)
+    ticket_type.name, ticket_type.active = name, active
+    db.session.flush()
+    return ticket_type
+
+
+def _owner(client: Client | None) -> Client:
+    """The client chosen, or ValidationFailed."""
+    if client is None:
+        raise ValidationFailed(_l("Pick the client it belongs to."), field="client")
+    return client
+
+
+def _name(value: str, limit: int) -> str:
+    """The name with its spaces tidied, or ValidationFailed when there is none."""
+    name = " ".join((value or "").split())[:limit]
+    if not name:
+        raise ValidationFailed(_l("Write a name."), field="name")
+    return name
+
+
+def _check_move(row: Contract | Project, *refers) -> None:
+    """Refuse giving a row another client while tickets refer to it."""
+    count = db.session.scalar(select(func.count(Ticket.id)).where(or_(*refers)))
+    if count:
+        raise ValidationFailed(_l(
+            "%(name)s is used by %(num)d ticket(s) of %(client)s, so it stays with that client. "
+            "Create a new one for the other client instead.",
+            name=row.name, num=count, client=row.client.name), field="client")
