@@ -1,11 +1,11 @@
 """Creating and editing tickets: required fields, references of the same client, the history."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import PaymentStatus, Ticket, TicketSource, TicketStatus, Urgency
 from app.services import tickets
-from app.services.errors import TicketClosed, ValidationFailed
+from app.services.errors import Conflict, TicketClosed, ValidationFailed
 from app.services.notes import Upload
 from app.services.tickets import TicketFields
 from tests import factories
@@ -117,6 +117,86 @@ def test_a_closed_ticket_cannot_be_edited(world):
     with pytest.raises(TicketClosed):
         tickets.edit_ticket(world.agent, ticket, TicketFields(client_id=world.client.id,
                                                               description="y"))
+
+
+def _as_it_is(ticket, **changes) -> TicketFields:
+    """The ticket's editable fields as they are, with some changed."""
+    fields = dict(client_id=ticket.client_id, description=ticket.description,
+                  subject=ticket.subject, urgency=ticket.urgency, type_id=ticket.type_id,
+                  contact_id=ticket.contact_id, contract_id=ticket.contract_id,
+                  project_id=ticket.project_id)
+    fields.update(changes)
+    return TicketFields(**fields)
+
+
+def test_the_history_keeps_names_not_ids(world):
+    ticket = factories.new_ticket(world)
+    tickets.edit_ticket(world.agent, ticket, _as_it_is(
+        ticket, type_id=world.ticket_type.id, contract_id=world.contract.id,
+        contact_id=world.english_contact.id))
+    db.session.commit()
+    history = {c.field: (c.old_value, c.new_value) for c in ticket.changes}
+    assert history["type"] == (None, "Incidente")
+    assert history["contract"] == (None, "Licencias")
+    assert history["contact"] == ("Carla Cliente <carla@acme.example>", "Eve <eve@acme.example>")
+
+
+def test_inactive_references_the_ticket_has_may_stay(world):
+    ticket = factories.new_ticket(world, type_id=world.ticket_type.id,
+                                  contract_id=world.contract.id, project_id=world.project.id)
+    for record in (world.ticket_type, world.contract, world.project, world.contact,
+                   world.client):
+        record.active = False
+    db.session.commit()
+    assert tickets.edit_ticket(world.agent, ticket, _as_it_is(ticket, urgency="HIGH")) == [
+        "urgency"]
+
+
+@pytest.mark.parametrize("field, record", [
+    ("contact_id", "english_contact"), ("contract_id", "contract"),
+    ("project_id", "project"), ("type_id", "ticket_type")])
+def test_an_inactive_record_cannot_be_chosen_anew(world, field, record):
+    ticket = factories.new_ticket(world, contact_id=None)
+    getattr(world, record).active = False
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as error:
+        tickets.edit_ticket(world.agent, ticket,
+                            _as_it_is(ticket, **{field: getattr(world, record).id}))
+    assert error.value.field == field
+
+
+def test_the_edit_offers_the_clients_active_records_and_the_ticket_own(world):
+    ticket = factories.new_ticket(world, contract_id=world.contract.id)
+    world.contract.active = False
+    world.english_contact.active = False
+    db.session.commit()
+    options = tickets.edit_options(ticket)
+    assert options.contracts == [world.contract, world.covering_contract]
+    assert options.contacts == [world.contact]
+    assert options.projects == [world.project] and options.types == [world.ticket_type]
+
+
+def test_an_edit_read_before_another_save_is_refused(world):
+    ticket = factories.new_ticket(world)
+    read = ticket.lock_version
+    tickets.edit_ticket(world.supervisor, ticket, _as_it_is(ticket, urgency="CRITICAL"))
+    db.session.commit()
+    with pytest.raises(Conflict):
+        tickets.edit_ticket(world.agent, ticket, _as_it_is(ticket, subject="Mío"),
+                            expected_version=read)
+    db.session.rollback()
+    assert ticket.subject == "Servidor caído" and ticket.urgency is Urgency.CRITICAL
+
+
+def test_a_row_saved_by_another_transaction_meanwhile_is_a_conflict(world):
+    ticket = factories.new_ticket(world)
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id)
+                       .values(lock_version=Ticket.lock_version + 1)
+                       .execution_options(synchronize_session=False))
+    with pytest.raises(Conflict):
+        tickets.edit_ticket(world.agent, ticket, _as_it_is(ticket, urgency="HIGH"),
+                            expected_version=ticket.lock_version)
+    db.session.rollback()
 
 
 def test_attachments_are_stored_under_their_hash(world, app, tmp_path):
