@@ -9,11 +9,23 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+
+def _check_constraint_name(constraint, _table) -> str:
+    """The part of a CHECK constraint's name after its table: the name the model gave it
+    (minutes_positive), else its column's (the CHECK of an enum column, which has no name)."""
+    if isinstance(constraint.name, str):
+        return constraint.name
+    return next(iter(constraint.columns)).name
+
+
 # Deterministic constraint names, so Alembic migrations are the same on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    # The token's name must contain "constraint_name": SQLAlchemy applies the convention to a
+    # constraint the model named only when it sees that text in the template.
+    "constraint_name_or_column": _check_constraint_name,
+    "ck": "ck_%(table_name)s_%(constraint_name_or_column)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }

@@ -1,4 +1,5 @@
-"""Column types shared by the models: enums stored as plain strings, UTC timestamps."""
+"""Column types shared by the models: enums stored as plain strings with a CHECK of their
+values, UTC timestamps."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,13 @@ INTEGER_MAX = 2**31 - 1
 
 
 def enum_column_type(enum_cls: type[enum.Enum]) -> Enum:
-    """A portable VARCHAR enum (no native type, so migrations are equal on SQLite and PostgreSQL)."""
-    return Enum(enum_cls, native_enum=False, length=20, validate_strings=True)
+    """A portable VARCHAR enum (no native type, so migrations are equal on SQLite and PostgreSQL)
+    whose CHECK constraint refuses any other value, whichever door writes the row.
+
+    Unnamed (name=None), so the metadata's naming convention names the CHECK after its table
+    and column: ck_ticket_status (app.extensions.NAMING_CONVENTION)."""
+    return Enum(enum_cls, native_enum=False, length=20, validate_strings=True,
+                create_constraint=True, name=None)
 
 
 def utcnow() -> dt.datetime:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import encryption
@@ -51,7 +52,12 @@ class InboundMessage(db.Model):
     """
 
     __tablename__ = "inbound_message"
-    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid"),
+        # The poller's rate limit counts a sender's messages of the last hour (mail_ingest.ingest);
+        # it also serves every lookup by sender alone, so from_address has no index of its own.
+        Index("ix_inbound_message_from_address_received_at", "from_address", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(255))
@@ -64,7 +70,7 @@ class InboundMessage(db.Model):
     thread_index: Mapped[str | None] = mapped_column(String(64), index=True)
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(BigInteger, default=0)
-    from_address: Mapped[str] = mapped_column(String(254), default="", index=True)
+    from_address: Mapped[str] = mapped_column(String(254), default="")
     subject: Mapped[str] = mapped_column(String(998), default="")
     outcome: Mapped[InboundOutcome] = mapped_column(enum_column_type(InboundOutcome), index=True)
     reason: Mapped[str | None] = mapped_column(String(255))

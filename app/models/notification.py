@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -15,9 +15,12 @@ class Notification(db.Model):
     """A message for one staff user about one ticket; unread until read_at is set."""
 
     __tablename__ = "notification"
+    # The bell counts a user's unread notifications on every page; the index also serves every
+    # lookup by user alone, so user_id has no index of its own.
+    __table_args__ = (Index("ix_notification_user_id_read_at", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)

@@ -58,7 +58,9 @@ class Ticket(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # indexed: the list sorts by it (app.services.ticket_list.SORTS["updated"])
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
+                                                    index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: two staff saving the same ticket at once cannot both win silently.
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -21,7 +21,7 @@ class TimeEntry(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     minutes: Mapped[int] = mapped_column(Integer)
-    work_date: Mapped[dt.date] = mapped_column(Date)
+    work_date: Mapped[dt.date] = mapped_column(Date, index=True)  # selected by period (billing)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

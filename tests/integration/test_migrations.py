@@ -1,7 +1,9 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+import os
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import create_engine, inspect, select
 
 from app.extensions import db
 from app.models import TicketCounter
@@ -15,6 +17,38 @@ def test_models_and_migrations_agree(app):
         context = MigrationContext.configure(conn, opts={
             "compare_type": True, "include_object": include_in_autogenerate})
         assert compare_metadata(context, db.metadata) == []
+
+
+def _check_constraints(engine) -> dict[tuple[str, str], str]:
+    """(table, name): the CHECK's condition, as the database reports it, for every table."""
+    inspector = inspect(engine)
+    return {(table, check["name"]): " ".join(check["sqltext"].split())
+            for table in inspector.get_table_names()
+            for check in inspector.get_check_constraints(table)}
+
+
+def test_the_migrations_and_create_all_make_the_same_checks(app, backend, tmp_path):
+    # autogenerate (above) does not compare CHECK constraints; the tests build with create_all
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_SERVER_URL, _recreate_pg_database
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'create_all.db'}"
+    else:
+        url = str(make_url(PG_SERVER_URL).set(database=f"soporte_create_all_{os.getpid()}"))
+        _recreate_pg_database(url)
+    fresh = create_engine(url)
+    try:
+        db.metadata.create_all(fresh)
+        created = _check_constraints(fresh)
+    finally:
+        fresh.dispose()
+        if backend == "postgresql":
+            _recreate_pg_database(url, create=False)
+    migrated = _check_constraints(db.engine)
+    assert ("ticket", "ck_ticket_status") in created
+    assert migrated == created
 
 
 def test_flask_db_check_passes(runner):
