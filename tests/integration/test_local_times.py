@@ -13,6 +13,7 @@ from app.mail.compose import render_mail
 from app.models import InboundMessage, InboundOutcome, Language, TicketStatus, User
 from app.services import notes, notifications, preferences
 from app.services.errors import NotPermitted, ValidationFailed
+from app.services.outbox import enqueue_mail
 from app.services.quote_links import make_token
 from app.web.local_time import local_datetime
 from mail_ingest.ingest import ingest
@@ -112,6 +113,15 @@ def test_triage_and_quarantine_show_when_mail_arrived_in_local_time(fixed, world
     reader = _signed_in(fixed, world.agent)
     assert "25 oct 2026, 2:30" in _page(reader, "/operacion/correo/triage")
     assert "25 oct 2026, 3:30" in _page(reader, "/operacion/correo/cuarentena")
+
+
+def test_undelivered_mail_shows_when_it_was_queued_and_its_next_attempt(fixed, world):
+    ticket = factories.new_ticket(world)
+    mail = enqueue_mail("acknowledgement", to_address="carla@acme.example", ticket=ticket)
+    mail.attempts, mail.created_at, mail.next_attempt_at = 2, CEST, LATER
+    db.session.commit()
+    page = _page(_signed_in(fixed, world.agent), "/operacion/correo/salida")
+    assert "25 oct 2026, 2:30" in page and "Próximo intento: 25 oct 2026, 3:30" in page
 
 
 def test_a_user_chooses_their_zone_and_goes_back_to_the_companys(fixed, world):
