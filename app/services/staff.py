@@ -137,14 +137,14 @@ def save_staff(actor: Actor, user: User | None, details: StaffDetails, role: Rol
         user = create_staff(actor, details, new_password, role)
         return deactivate(actor, user) if not active else StaffReport(user)
     edit_staff(actor, user, details)
-    report = change_role(actor, user, role)
+    change_role(actor, user, role)
     if active and not user.active:
         reactivate(actor, user)
     elif not active and user.active:
-        report = deactivate(actor, user)
+        deactivate(actor, user)
     if new_password:
         reset_password(actor, user, new_password)
-    return report
+    return _report(user)  # as the user is left by all of it
 
 
 def open_tickets_of(user: User) -> list[Ticket]:

@@ -139,3 +139,152 @@ def test_a_bulk_delete_of_mailboxes_works_on_every_database_and_ignores_ids_that
         "rowid": [str(i) for i in ids] + ["abc", "1.5", str(2**63), "-1"]})
     assert response.status_code == 302
     assert db.session.scalars(select(Mailbox.name)).all() == ["Tres"]
+
+
+def _user_form(user, **changes) -> dict:
+    """The users edit form as the browser sends it, with some values changed."""
+    data = {"email": user.email, "name": user.name, "role": user.role.value,
+            "language": user.language.name, "time_zone": user.time_zone or "",
+            "active": "y" if user.active else "", "new_password": ""}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _errors(response) -> str:
+    """The page's text, for the messages an administrator reads."""
+    return response.get_data(as_text=True)
+
+
+def test_the_users_admin_asks_for_manage_users_not_manage_reference(world, client, monkeypatch):
+    from app.models import Role
+    from app.services import permissions
+    from app.services.permissions import Permission
+
+    granted = dict(permissions.ROLE_PERMISSIONS)
+    granted[Role.SUPERVISOR] = granted[Role.SUPERVISOR] | {Permission.MANAGE_REFERENCE}
+    monkeypatch.setattr(permissions, "ROLE_PERMISSIONS", granted)
+    _login(client, world.supervisor)
+    assert client.get("/admin/client/").status_code == 200
+    assert client.get("/admin/user/").status_code == 403
+    assert client.post(f"/admin/user/edit/?id={world.agent.id}",
+                       data=_user_form(world.agent, active="")).status_code == 403
+    db.session.expire_all()
+    assert world.agent.active
+
+
+def test_deactivating_in_admin_says_which_tickets_need_a_new_assignee(world, client):
+    from app.models import TicketStatus
+    from tests.factories import ticket_in
+
+    ticket = ticket_in(world, TicketStatus.IN_PROGRESS, free=True)
+    ticket.assignee_id = world.agent.id
+    db.session.commit()
+    _login(client, world.admin)
+    saved = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                        data=_user_form(world.agent, active=""), follow_redirects=True)
+    page = _errors(saved)
+    assert saved.status_code == 200
+    assert "agent@soporte.example tiene 1 ticket abierto que necesita un nuevo asignado" in page
+    assert 'href="/operacion/ticket?needs_assignee=1"' in page
+    db.session.expire_all()
+    assert not world.agent.active and ticket.assignee_id == world.agent.id
+    again = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                        data=_user_form(world.agent, active="y"), follow_redirects=True)
+    assert again.status_code == 200 and "needs_assignee" not in _errors(again)
+    db.session.expire_all()
+    assert world.agent.active
+
+
+def test_admin_refusals_come_back_as_form_errors_in_spanish(world, client):
+    _login(client, world.admin)
+    last = client.post(f"/admin/user/edit/?id={world.admin.id}",
+                       data=_user_form(world.admin, role="AGENT"))
+    assert last.status_code == 200 and "último administrador activo" in _errors(last)
+    taken = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                        data=_user_form(world.agent, email="SUPER@soporte.example"))
+    assert "Ya existe un usuario con ese correo" in _errors(taken)
+    weak = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                       data=_user_form(world.agent, new_password="agent"))
+    assert weak.status_code == 200 and "8 caracteres" in _errors(weak)
+    no_password = client.post("/admin/user/new/", data=_user_form(
+        world.agent, email="nuevo@soporte.example"))
+    assert no_password.status_code == 200 and "8 caracteres" in _errors(no_password)
+    db.session.expire_all()
+    assert world.admin.role.value == "ADMIN" and world.agent.email == "agent@soporte.example"
+    assert world.agent.check_password(PASSWORD)
+
+
+def test_a_password_reset_in_admin_sets_it_and_ends_the_users_sessions(world, client):
+    session = world.agent.get_id()
+    _login(client, world.admin)
+    saved = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                        data=_user_form(world.agent, new_password="otra clave larga"))
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert world.agent.check_password("otra clave larga") and world.agent.get_id() != session
+
+
+def test_a_contact_with_tickets_stays_with_its_client_and_addresses_stay_unique(world, client):
+    from app.models import Contact
+    from tests.factories import new_ticket
+
+    new_ticket(world)
+    _login(client, world.admin)
+    form = {"client": str(world.other_client.id), "name": "Carla", "language": "ES",
+            "email": "carla@acme.example", "active": "y"}
+    moved = client.post(f"/admin/contact/edit/?id={world.contact.id}", data=form)
+    assert moved.status_code == 200
+    assert "es el solicitante de 1 ticket(s) de Acme S.A." in _errors(moved)
+    free = client.post(f"/admin/contact/edit/?id={world.english_contact.id}",
+                       data=dict(form, email=" EVE@acme.example "))
+    assert free.status_code == 302  # no tickets: it may move
+    taken = client.post(f"/admin/contact/edit/?id={world.other_contact.id}",
+                        data=dict(form, email="Carla@ACME.example"))
+    assert "Ya existe un contacto con ese correo" in _errors(taken)
+    db.session.expire_all()
+    assert world.contact.client_id == world.client.id
+    assert (world.english_contact.client_id, world.english_contact.email) == (
+        world.other_client.id, "eve@acme.example")
+    assert db.session.get(Contact, world.other_contact.id).email == "omar@otra.example"
+
+
+def test_clients_domains_contracts_projects_and_types_keep_their_rules_in_admin(world, client):
+    from app.models import Client, Contract, Project, TicketType
+    from tests.factories import new_ticket
+
+    new_ticket(world, contract_id=world.contract.id, project_id=world.project.id)
+    _login(client, world.admin)
+    taken_domain = client.post(f"/admin/client/edit/?id={world.other_client.id}", data={
+        "name": "Otra Empresa", "active": "y", "notes": "",
+        "domains-0-id": str(world.other_client.domains[0].id),
+        "domains-0-domain": "otra.example", "domains-1-domain": " ACME.example"})
+    assert "El dominio acme.example ya es de Acme S.A." in _errors(taken_domain)
+    not_a_domain = client.post("/admin/client/new/", data={
+        "name": "Tercera", "active": "y", "notes": "", "domains-0-domain": "ventas@tercera"})
+    assert "no es un dominio de correo" in _errors(not_a_domain)
+    same_name = client.post("/admin/client/new/", data={"name": "  acme   s.a. ", "active": "y",
+                                                        "notes": ""})
+    assert "Ya existe un cliente llamado acme s.a." in _errors(same_name)
+    contract = client.post(f"/admin/contract/edit/?id={world.contract.id}", data={
+        "client": str(world.other_client.id), "name": "Licencias", "active": "y"})
+    assert "se usa en 1 ticket(s) de Acme S.A." in _errors(contract)
+    project = client.post(f"/admin/project/edit/?id={world.project.id}", data={
+        "client": str(world.other_client.id), "name": "Red nueva", "active": "y"})
+    assert "se usa en 1 ticket(s) de Acme S.A." in _errors(project)
+    dates = client.post(f"/admin/contract/edit/?id={world.contract.id}", data={
+        "client": str(world.client.id), "name": "Licencias", "active": "y",
+        "starts_on": "2027-02-01", "ends_on": "2027-01-01"})
+    assert "termina antes de empezar" in _errors(dates)
+    free_project = client.post(f"/admin/project/edit/?id={world.other_project.id}", data={
+        "client": str(world.client.id), "name": "Proyecto traído", "active": "y"})
+    assert free_project.status_code == 302
+    same_type = client.post("/admin/tickettype/new/", data={"name": "INCIDENTE", "active": "y"})
+    assert "Ya existe un tipo de ticket llamado INCIDENTE" in _errors(same_type)
+    db.session.expire_all()
+    assert db.session.scalars(select(ClientDomain.domain).where(
+        ClientDomain.client_id == world.other_client.id)).all() == ["otra.example"]
+    assert len(db.session.scalars(select(Client)).all()) == 2
+    assert db.session.get(Contract, world.contract.id).client_id == world.client.id
+    assert db.session.get(Project, world.project.id).client_id == world.client.id
+    assert db.session.get(Project, world.other_project.id).client_id == world.client.id
+    assert len(db.session.scalars(select(TicketType)).all()) == 1
