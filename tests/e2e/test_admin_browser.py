@@ -188,3 +188,49 @@ def test_every_admin_model_is_edited_and_saved_in_the_browser(live_server, world
     assert _domains_of(rows["client"][1]) == ["acme-nuevo.example"]  # normalised, replaced
     shot(page, f"admin-edits-saved-{backend}")
     assert _violations(page) == [] and seen["errors"] == []
+
+
+def _save_user(page, live_server, user_id: int, *, active: bool | None = None,
+               password: str = "") -> str:
+    """Open the user's edit form, tick or untick Active and type a new password; save."""
+    page.goto(f"{live_server}/admin/user/edit/?id={user_id}")
+    if active is not None:
+        page.set_checked("#active", active)
+    if password:
+        page.fill("#new_password", password)
+    with page.expect_navigation():
+        page.click("input[type=submit].btn-primary")
+    page.wait_for_load_state("load")
+    return page.inner_text("body")
+
+
+def test_an_administrator_deactivates_reactivates_and_resets_a_user_in_the_browser(
+        live_server, browser, world, page, backend):
+    from app.models import TicketStatus, User
+    from tests.factories import ticket_in
+
+    ticket = ticket_in(world, TicketStatus.IN_PROGRESS, free=True)
+    ticket.assignee_id = world.agent.id
+    agent_id, agent_email = world.agent.id, world.agent.email
+    seen = _signed_in_admin(page, live_server, world)
+    agent = browser.new_context(locale="es-ES").new_page()
+    sign_in(agent, live_server, agent_email)
+
+    body = _save_user(page, live_server, agent_id, active=False)
+    assert f"{agent_email} tiene 1 ticket abierto que necesita un nuevo asignado" in body, body
+    assert _stored(User, agent_id, "active") is False
+    shot(page, f"admin-user-deactivated-{backend}")
+    with page.expect_navigation():
+        page.click("text=Verlos y reasignarlos")
+    assert "needs_assignee=1" in page.url
+    agent.goto(f"{live_server}/operacion/ticket")
+    assert "/login" in agent.url  # their session ended
+
+    _save_user(page, live_server, agent_id, active=True)
+    assert _stored(User, agent_id, "active") is True
+    _save_user(page, live_server, agent_id, password="una clave nueva y larga")
+    sign_in(agent, live_server, agent_email, "una clave nueva y larga")
+    assert "/operacion/ticket" in agent.url
+    refused = _save_user(page, live_server, agent_id, password="corta")
+    assert "al menos 8 caracteres" in refused
+    assert _violations(page) == [] and seen["errors"] == []
