@@ -210,3 +210,50 @@ def test_full_text_search_finds_words_in_tickets_and_notes(staff, client, backen
     assert search('"; DROP TABLE ticket; --') == []  # quotes and operators are just text
     if backend == "postgresql":  # Spanish stemming: singular finds plural
         assert search("impresora") == [other.number]
+
+
+def test_an_unknown_ticket_or_file_is_a_404_page_that_says_what_to_do(staff, client):
+    missing = client.get("/operacion/ticket/TCK-999999")
+    assert missing.status_code == 404
+    assert "No existe el ticket TCK-999999" in missing.get_data(as_text=True)
+    file = client.get("/operacion/adjunto/999999")
+    assert file.status_code == 404 and "Este archivo no existe" in file.get_data(as_text=True)
+
+
+def test_a_deactivated_users_open_tickets_are_marked_and_found_by_the_filter(staff, client):
+    from app.services import assignment
+
+    kept = factories.new_ticket(staff)
+    left = factories.new_ticket(staff)
+    unassigned = factories.new_ticket(staff)
+    assignment.assign(staff.supervisor, kept, staff.agent.id)
+    assignment.assign(staff.supervisor, left, staff.agent2.id)
+    staff.agent2.active = False
+    db.session.commit()
+    page = client.get("/operacion/ticket").get_data(as_text=True)
+    assert 'name="needs_assignee"' in page  # the filters offer it
+    rows = {number: row for row in page.split("<tr>")[2:]
+            for number in _numbers(row)}
+    assert "necesita nuevo asignado" in rows[left.number]
+    assert "necesita nuevo asignado" not in rows[kept.number] + rows[unassigned.number]
+    needing = client.get("/operacion/ticket?needs_assignee=1").get_data(as_text=True)
+    assert set(_numbers(needing)) == {left.number, unassigned.number}
+    shown = client.get(f"/operacion/ticket/{left.number}").get_data(as_text=True)
+    assert 'id="needs-new-assignee"' in shown and "necesita nuevo asignado" in shown
+    assert 'id="needs-new-assignee"' not in client.get(
+        f"/operacion/ticket/{kept.number}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("zone, found_on", [("Europe/Madrid", "2026-10-25"),
+                                            ("UTC", "2026-10-24")])
+def test_the_lists_dates_are_days_in_the_readers_zone(staff, client, zone, found_on):
+    import datetime as dt
+
+    ticket = factories.new_ticket(staff)
+    ticket.created_at = dt.datetime(2026, 10, 24, 22, 30, tzinfo=dt.timezone.utc)
+    staff.agent.time_zone = zone
+    db.session.commit()
+    on = lambda day: _numbers(client.get(f"/operacion/ticket?from={day}&to={day}")  # noqa: E731
+                              .get_data(as_text=True))
+    assert on(found_on) == [ticket.number]
+    assert on("2026-10-24" if found_on == "2026-10-25" else "2026-10-25") == []
