@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.contrib.sqla.validators import Unique
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import Field
 
 from app.extensions import db
@@ -72,11 +76,26 @@ class ReferenceView(AdminOnly, ModelView):
         return db.session.get(self.model, key) if key is not None else None
 
 
+class ServiceFormConverter(AdminModelConverter):
+    """Flask-Admin's form builder without its Unique validator: whether a name or address is
+    taken is the service's rule (case-insensitive, with a message saying what to do), not a
+    second, case-sensitive copy of it in the form."""
+
+    def convert(self, *args, **kwargs):
+        field = super().convert(*args, **kwargs)
+        arguments = getattr(field, "kwargs", None)
+        if arguments and arguments.get("validators"):
+            arguments["validators"] = [v for v in arguments["validators"]
+                                       if not isinstance(v, Unique)]
+        return field
+
+
 class ServiceView(ReferenceView):
     """A table whose creates and edits go through a service (`save`), never through the form
     writing the row: the service's rules hold whichever door a change comes through, and a
     DomainError comes back as the form's error, in the user's language (show_domain_error)."""
 
+    model_form_converter = ServiceFormConverter
     # A service's field name → the form's, where they differ.
     error_fields: dict[str, str] = {}
 
@@ -99,6 +118,12 @@ class ServiceView(ReferenceView):
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error, self.error_fields)
+            return False
+        except IntegrityError:
+            # Someone saved the same name or address between the service's check and ours.
+            db.session.rollback()
+            flash(gettext("Someone else saved the same name or address a moment ago. Reload "
+                          "the list and check before saving again."), "error")
             return False
         self.after_model_change(form, saved, row is None)
         return saved

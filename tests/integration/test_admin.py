@@ -288,3 +288,13 @@ def test_clients_domains_contracts_projects_and_types_keep_their_rules_in_admin(
     assert db.session.get(Project, world.project.id).client_id == world.client.id
     assert db.session.get(Project, world.other_project.id).client_id == world.client.id
     assert len(db.session.scalars(select(TicketType)).all()) == 1
+
+
+def test_a_taken_name_is_refused_once_by_the_service_whatever_its_case(world, client):
+    _login(client, world.admin)
+    exact = client.post(f"/admin/contact/edit/?id={world.other_contact.id}", data={
+        "client": str(world.other_client.id), "name": "Omar", "language": "ES",
+        "email": "carla@acme.example", "active": "y"})
+    page = _errors(exact)
+    assert "Ya existe un contacto con ese correo: edite ese." in page
+    assert "Ya existe.<" not in page and "Ya existe.\\n" not in page  # no second, vaguer copy
