@@ -13,3 +13,67 @@ def test_addresses_and_domains_match_case_insensitively(world):
     created = identify_sender("Otro@Mayus.EXAMPLE", "Otro")
     assert created.email == "otro@mayus.example" and created.client_id == client.id
     assert identify_sender("nadie@desconocido.example") is None
+
+
+def test_contacts_are_saved_by_reference_managers_with_normalised_unique_addresses(world):
+    import pytest
+
+    from app.models import Language
+    from app.services.contacts import ContactFields, save_contact
+    from app.services.errors import NotPermitted, ValidationFailed
+
+    fields = ContactFields(world.client, " Nuevo@ACME.example ", "  Nuevo   Contacto ", "EN")
+    with pytest.raises(NotPermitted):
+        save_contact(world.supervisor, None, fields)
+    created = save_contact(world.admin, None, fields)
+    assert (created.email, created.name, created.language) == (
+        "nuevo@acme.example", "Nuevo Contacto", Language.EN)
+    for email in ("CARLA@acme.example", "sin-arroba"):
+        with pytest.raises(ValidationFailed) as refused:
+            save_contact(world.admin, created, ContactFields(world.client, email))
+        assert refused.value.field == "email"
+    with pytest.raises(ValidationFailed) as orphan:
+        save_contact(world.admin, created, ContactFields(None, "nuevo@acme.example"))
+    assert orphan.value.field == "client"
+
+
+def test_a_contact_that_requested_tickets_stays_with_its_client(world):
+    import pytest
+
+    from app.services.contacts import ContactFields, save_contact
+    from app.services.errors import ValidationFailed
+    from tests.factories import new_ticket
+
+    new_ticket(world)
+    with pytest.raises(ValidationFailed) as refused:
+        save_contact(world.admin, world.contact,
+                     ContactFields(world.other_client, world.contact.email))
+    assert refused.value.field == "client" and "Acme S.A." in str(refused.value)
+    assert world.contact.client_id == world.client.id
+    moved = save_contact(world.admin, world.english_contact,
+                         ContactFields(world.other_client, world.english_contact.email))
+    assert moved.client_id == world.other_client.id
+
+
+def test_client_domains_are_normalised_kept_once_and_belong_to_one_client(world):
+    import pytest
+
+    from app.services.clients import ClientFields, save_client
+    from app.services.errors import NotPermitted, ValidationFailed
+
+    with pytest.raises(NotPermitted):
+        save_client(world.agent, None, ClientFields("Nueva"))
+    created = save_client(world.admin, None, ClientFields(
+        "  Nueva   Empresa ", domains=("@Nueva.example", "nueva.example ", "ventas.nueva.example")))
+    assert created.name == "Nueva Empresa"
+    assert sorted(d.domain for d in created.domains) == ["nueva.example", "ventas.nueva.example"]
+    save_client(world.admin, created, ClientFields("Nueva Empresa", domains=("nueva.example",)))
+    db.session.commit()
+    assert [d.domain for d in created.domains] == ["nueva.example"]
+    for domains in (("acme.example",), ("no es dominio",), ("ana@nueva.example",)):
+        with pytest.raises(ValidationFailed) as refused:
+            save_client(world.admin, created, ClientFields("Nueva Empresa", domains=domains))
+        assert refused.value.field == "domains", domains
+    with pytest.raises(ValidationFailed) as taken:
+        save_client(world.admin, created, ClientFields("ACME s.a."))
+    assert taken.value.field == "name"
