@@ -65,8 +65,9 @@ def ticket_view(actor: Actor, number: str) -> TicketView:
             selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
             selectinload(Ticket.assignee))).scalar_one_or_none()
     if ticket is None:
-        raise NotFound(_l("There is no ticket %(number)s. Check the number, or find the ticket "
-                          "in the list.", number=number), field="number")
+        raise NotFound(_l("This page does not exist: there is no ticket %(number)s. Check the "
+                          "number, or find the ticket in the list.", number=number),
+                       field="number")
     return TicketView(ticket, timeline(ticket),
                       [attachment for attachment in ticket.attachments if attachment.note_id is None],
                       assignee_cannot_work(ticket))

@@ -215,7 +215,7 @@ def test_full_text_search_finds_words_in_tickets_and_notes(staff, client, backen
 def test_an_unknown_ticket_or_file_is_a_404_page_that_says_what_to_do(staff, client):
     missing = client.get("/operacion/ticket/TCK-999999")
     assert missing.status_code == 404
-    assert "No existe el ticket TCK-999999" in missing.get_data(as_text=True)
+    assert "no hay ningún ticket TCK-999999" in missing.get_data(as_text=True)
     file = client.get("/operacion/adjunto/999999")
     assert file.status_code == 404 and "Este archivo no existe" in file.get_data(as_text=True)
 
