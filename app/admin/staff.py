@@ -51,7 +51,6 @@ class UserView(ServiceView):
     @expose("/sign-out-everywhere/", methods=("POST",))
     def sign_out_everywhere_view(self):
         """End every session of one user (an administrator's action, from the users list)."""
-        from app.services.accounts import end_sessions
         from app.web.auth.sessions import keep_signed_in_here
 
         form = user_sessions.SignOutEverywhereForm()
@@ -59,7 +58,7 @@ class UserView(ServiceView):
         if user is None:
             flash(gettext("That user no longer exists. Reload the list and try again."), "error")
             return redirect(url_for(".index_view"))
-        end_sessions(user)
+        staff.sign_out_everywhere(current_user, user)
         db.session.commit()
         if user.id == current_user.id:
             keep_signed_in_here(user)

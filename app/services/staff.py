@@ -1,5 +1,5 @@
 """Staff administration, one flow for every door (admin, CLI): create, edit, change role,
-deactivate, reactivate, reset password.
+deactivate, reactivate, reset password, sign out everywhere.
 
 Every function requires MANAGE_USERS. The rules: an email is normalised, valid and unique
 (accounts.normalised_email); a password passes accounts.check_new_password; at least one active
@@ -125,6 +125,13 @@ def reset_password(actor: Actor, user: User, password: str) -> User:
     ValidationFailed (accounts.check_new_password)."""
     require(actor, Permission.MANAGE_USERS)
     accounts.change_password(user, password)
+    return user
+
+
+def sign_out_everywhere(actor: Actor, user: User) -> User:
+    """End every session of the user, in every browser. Raises NotPermitted."""
+    require(actor, Permission.MANAGE_USERS)
+    accounts.end_sessions(user)
     return user
 
 

@@ -26,7 +26,9 @@ def test_only_a_role_that_manages_users_administers_staff(world):
             staff.create_staff(actor, StaffDetails("x@soporte.example"), "clave muy larga", "AGENT")
         with pytest.raises(NotPermitted):
             staff.list_staff(actor)
-    assert world.agent2.active
+        with pytest.raises(NotPermitted):
+            staff.sign_out_everywhere(actor, world.agent2)
+    assert world.agent2.active and world.agent2.session_version == 0
     assert staff.deactivate(world.admin, world.agent2).user.active is False
     assert staff.reactivate(CONSOLE, world.agent2).active is True
 
