@@ -15,12 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.enums import OPEN_STATUSES, Language, Role
+from app.models.enums import Language, Role
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import accounts, clock
 from app.services.errors import ValidationFailed
-from app.services.permissions import Actor, Permission, can_work_tickets, require
+from app.services.permissions import Actor, Permission, require
+from app.services.reassignment import needs_assignee_condition
 
 NAME_MAX = 120
 
@@ -154,18 +155,13 @@ def save_staff(actor: Actor, user: User | None, details: StaffDetails, role: Rol
     return _report(user)  # as the user is left by all of it
 
 
-def open_tickets_of(user: User) -> list[Ticket]:
-    """The user's open tickets, by number."""
-    return list(db.session.scalars(
-        select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.number)))
-
-
 def _report(user: User) -> StaffReport:
-    """The user's open tickets need a new assignee when the user can no longer work them."""
-    if can_work_tickets(user):
-        return StaffReport(user)
-    return StaffReport(user, open_tickets_of(user))
+    """The user's open tickets that now need a new assignee (the list's rule,
+    reassignment.needs_assignee_condition), by number."""
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.assignee_id == user.id, needs_assignee_condition())
+        .order_by(Ticket.number))
+    return StaffReport(user, list(tickets))
 
 
 def _keep_an_administrator(user: User, message) -> None:
