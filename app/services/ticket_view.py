@@ -68,9 +68,8 @@ def ticket_view(actor: Actor, number: str) -> TicketView:
         raise NotFound(_l("This page does not exist: there is no ticket %(number)s. Check the "
                           "number, or find the ticket in the list.", number=number),
                        field="number")
-    return TicketView(ticket, timeline(ticket),
-                      [attachment for attachment in ticket.attachments if attachment.note_id is None],
-                      assignee_cannot_work(ticket))
+    loose = [attachment for attachment in ticket.attachments if attachment.note_id is None]
+    return TicketView(ticket, timeline(ticket), loose, assignee_cannot_work(ticket))
 
 
 def timeline(ticket: Ticket) -> list[TimelineEvent]:
@@ -79,8 +78,8 @@ def timeline(ticket: Ticket) -> list[TimelineEvent]:
     by_note: dict[int | None, list[Attachment]] = {}
     for attachment in ticket.attachments:
         by_note.setdefault(attachment.note_id, []).append(attachment)
-    events = [TimelineEvent(note.created_at, "note", note=note, attachments=by_note.get(note.id, []))
-              for note in ticket.notes]
+    events = [TimelineEvent(note.created_at, "note", note=note,
+                            attachments=by_note.get(note.id, [])) for note in ticket.notes]
     events += [TimelineEvent(change.created_at, "change", change=change)
                for change in ticket.changes if not _folded_into_note(change)]
     events += [TimelineEvent(quote.created_at, "quote", quote=quote) for quote in ticket.quotes]
