@@ -24,6 +24,8 @@ from app.services.errors import NotPermitted
 class SignInThrottled(NotPermitted):
     """Too many failed attempts from this address (for this account, or for any)."""
 
+    code = "too_many_attempts"
+
 
 @cache
 def _stand_in_hash() -> str:

@@ -35,6 +35,7 @@ HTTP_STATUS = {
     "not_found": 404,
     "conflict": 409,
     "link_unusable": 410,
+    "too_many_attempts": 429,
 }
 
 
