@@ -67,11 +67,14 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True,
                      compare_type=True, render_item=render_migration_item,
                      include_object=include_in_autogenerate)
-    babel.init_app(app, locale_selector=_select_locale,
+    from app.web import local_time
+
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=local_time.reader_zone,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale
+    local_time.register(app)  # the templates' local_datetime / local_date filters
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

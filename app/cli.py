@@ -1,4 +1,5 @@
-"""Command line: `flask users create`, `flask seed`, `flask tickets export`, `flask mail …`.
+"""Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password`,
+`flask seed`, `flask tickets export`, `flask mail …`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -14,6 +15,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.models.enums import OutboxStatus, Role
 from app.services.errors import DomainError
+from app.services.permissions import CONSOLE
 
 users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
@@ -28,15 +30,104 @@ mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, out
 @click.option("--language", default="es", type=click.Choice(["es", "en"]))
 def create_user_command(email: str, password: str, role: str, name: str, language: str) -> None:
     """Create a staff user with a role."""
-    from app.services.accounts import create_user
+    from app.services import staff
 
+    details = staff.StaffDetails(email, name, language)
+    user = _run_staff(lambda: staff.create_staff(CONSOLE, details, password, role))
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+def _run_staff(change):
+    """One command, one transaction: run a staff service call and commit, or roll back and
+    exit non-zero with the domain's message."""
     try:
-        user = create_user(email, password, role, name, language)
+        result = change()
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    click.echo(f"Created {user.email} ({user.role.value}).")
+    return result
+
+
+def _echo_needing_assignee(report) -> None:
+    """Say which open tickets of the user now need a new assignee, and where to see them."""
+    from flask import current_app, url_for
+
+    if not report.needing_assignee:
+        return
+    numbers = ", ".join(ticket.number for ticket in report.needing_assignee)
+    click.echo(f"{len(report.needing_assignee)} open ticket(s) of {report.user.email} need a new "
+               f"assignee: {numbers}")
+    with current_app.test_request_context(base_url=current_app.config["SOPORTE_BASE_URL"]):
+        link = url_for("tickets.list_view", needs_assignee=1, _external=True)
+    click.echo(f"  Reassign them at {link}")
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """List staff users: email, role, active or not, name."""
+    from app.services import staff
+
+    for user in staff.list_staff(CONSOLE):
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.email:40} {user.role.value:10} {state:8} {user.name}")
+
+
+@users_cli.command("set-role")
+@click.option("--email", required=True)
+@click.option("--role", required=True,
+              type=click.Choice([r.value for r in Role], case_sensitive=False))
+def set_role_command(email: str, role: str) -> None:
+    """Give a user another role (the last active administrator keeps theirs)."""
+    from app.services import staff
+
+    report = _run_staff(lambda: staff.change_role(CONSOLE, staff.user_by_email(CONSOLE, email),
+                                                  role))
+    click.echo(f"{report.user.email} is now {report.user.role.value}.")
+    _echo_needing_assignee(report)
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_command(email: str) -> None:
+    """Stop a user signing in and end their sessions; lists their open tickets to reassign."""
+    from app.services import staff
+
+    report = _run_staff(lambda: staff.deactivate(CONSOLE, staff.user_by_email(CONSOLE, email)))
+    click.echo(f"{report.user.email} is deactivated and signed out everywhere.")
+    _echo_needing_assignee(report)
+
+
+@users_cli.command("reactivate")
+@click.option("--email", required=True)
+def reactivate_command(email: str) -> None:
+    """Let a deactivated user sign in again."""
+    from app.services import staff
+
+    user = _run_staff(lambda: staff.reactivate(CONSOLE, staff.user_by_email(CONSOLE, email)))
+    click.echo(f"{user.email} can sign in again.")
+
+
+@users_cli.command("reset-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from the first line of standard input (for scripts).")
+def reset_password_command(email: str, password_stdin: bool) -> None:
+    """Set a new password for a user and end every session of theirs.
+
+    The password is asked for twice without echo, or read from standard input with
+    --password-stdin; it is never taken as an argument, where the shell history and the process
+    list would show it.
+    """
+    from app.services import staff
+
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    user = _run_staff(lambda: staff.reset_password(
+        CONSOLE, staff.user_by_email(CONSOLE, email), password))
+    click.echo(f"New password set for {user.email}; their sessions are ended.")
 
 
 @click.command("seed")

@@ -16,7 +16,8 @@ BATCH = 200
 
 
 def _plain(value):
-    """A JSON-friendly form of a column value."""
+    """A JSON-friendly form of a column value; a moment stays ISO 8601 with its UTC offset
+    (2026-10-25T01:30:00+00:00), never a local time without its zone."""
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (dt.datetime, dt.date)):

@@ -59,6 +59,20 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
+
+class ConsoleActor(SystemActor):
+    """Whoever runs `flask users …` on the server: they hold the database and its keys already,
+    so the console may manage staff (there is no one signed in to ask)."""
+
+    label = "console"
+    permissions = frozenset({Permission.MANAGE_USERS})
+
+    def __repr__(self) -> str:
+        return "<ConsoleActor>"
+
+
+CONSOLE = ConsoleActor()
+
 Actor = User | SystemActor
 
 _DENIED = {
