@@ -13,6 +13,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.services.errors import ValidationFailed
 
 
 def now() -> dt.datetime:
@@ -51,6 +54,19 @@ def user_zone(user) -> ZoneInfo:
     """The zone a user reads times in: their own choice, else the company's."""
     name = getattr(user, "time_zone", None)
     return zone_named(name) if name and is_zone(name) else company_zone()
+
+
+def chosen_zone(name: str | None) -> str | None:
+    """A person's choice of display zone: a known IANA name, or None (empty) for the company's.
+    Raises ValidationFailed (field time_zone) for an unknown name."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    if not is_zone(name):
+        raise ValidationFailed(_l("Choose a time zone from the list (for example Europe/Madrid "
+                                  "or America/Bogota), or leave it empty for the company's."),
+                               field="time_zone")
+    return name
 
 
 def is_zone(name: str | None) -> bool:

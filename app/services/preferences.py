@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.user import User
 from app.services import clock
-from app.services.errors import NotPermitted, ValidationFailed
+from app.services.errors import NotPermitted
 
 _ALIASES = ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
 
@@ -20,10 +20,7 @@ def set_time_zone(actor: User, user: User, name: str | None) -> str | None:
     the company's. Only the user themself may; an unknown name is refused. Returns the zone kept."""
     if actor is None or actor.id != user.id:
         raise NotPermitted(_l("Each person chooses their own time zone."))
-    name = (name or "").strip() or None
-    if name is not None and not clock.is_zone(name):
-        raise ValidationFailed(_l("Choose a time zone from the list (for example Europe/Madrid "
-                                  "or America/Bogota)."), field="time_zone")
+    name = clock.chosen_zone(name)
     user.time_zone = name
     db.session.flush()
     return name

@@ -67,7 +67,7 @@ def create_staff(actor: Actor, details: StaffDetails, password: str,
     require(actor, Permission.MANAGE_USERS)
     user = accounts.create_user(details.email, password, role, _name(details),
                                 accounts.language_named(details.language))
-    user.time_zone = _time_zone(details.time_zone)
+    user.time_zone = clock.chosen_zone(details.time_zone)
     db.session.flush()
     return user
 
@@ -77,7 +77,7 @@ def edit_staff(actor: Actor, user: User, details: StaffDetails) -> User:
     ValidationFailed."""
     require(actor, Permission.MANAGE_USERS)
     email = accounts.normalised_email(details.email, keep=user)
-    language, zone = accounts.language_named(details.language), _time_zone(details.time_zone)
+    language, zone = accounts.language_named(details.language), clock.chosen_zone(details.time_zone)
     user.email, user.name, user.language, user.time_zone = email, _name(details), language, zone
     db.session.flush()
     return user
@@ -178,12 +178,3 @@ def _name(details: StaffDetails) -> str:
     return name or (details.email or "").strip().lower().split("@")[0][:NAME_MAX]
 
 
-def _time_zone(name: str | None) -> str | None:
-    """A known IANA zone name, None for the company's, or ValidationFailed."""
-    name = (name or "").strip()
-    if not name:
-        return None
-    if not clock.is_zone(name):
-        raise ValidationFailed(_l("Unknown time zone. Write one like Europe/Madrid, or leave it "
-                                  "empty for the company's."), field="time_zone")
-    return name
