@@ -50,14 +50,19 @@ def suggest_assignee() -> User:
     return min(staff, key=lambda user: (load.get(user.id, 0), user.name.lower(), user.id))
 
 
+def check_assign(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted or TicketClosed unless the actor may (un)assign the ticket now."""
+    require(actor, Permission.ASSIGN)
+    require_open(ticket)
+
+
 def assign(actor: Actor, ticket: Ticket, assignee_id: int | None) -> User | None:
     """Assign the ticket (or unassign it with None); the new assignee is notified in-app and by email.
 
     Raises NotPermitted, TicketClosed, ValidationFailed (inactive user or one who
     cannot work tickets).
     """
-    require(actor, Permission.ASSIGN)
-    require_open(ticket)
+    check_assign(actor, ticket)
     assignee = None
     if assignee_id:
         assignee = db.session.get(User, int(assignee_id))

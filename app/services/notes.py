@@ -47,18 +47,35 @@ def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
     return note
 
 
+def check_add_note(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted or TicketClosed unless the actor may add an internal note now."""
+    require(actor, Permission.NOTE)
+    require_open(ticket)
+
+
 def add_internal_note(actor: Actor, ticket: Ticket, text: str,
                       uploads: list[Upload] | None = None) -> Note:
     """Add a note only staff can see.
 
     Raises NotPermitted, TicketClosed, ValidationFailed (empty, too many files).
     """
-    require(actor, Permission.NOTE)
-    require_open(ticket)
+    check_add_note(actor, ticket)
     attachment_store.check_count(len(uploads or []))
     note = create_note(ticket, NoteKind.INTERNAL, _required_text(text), actor)
     attach(ticket, note, uploads)
     return note
+
+
+def check_reply(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted, TicketClosed or ValidationFailed (no requester) unless the actor may
+    reply to the ticket's requester now."""
+    require(actor, Permission.REPLY)
+    require_open(ticket)
+    if ticket.contact is None:
+        raise ValidationFailed(
+            _l("This ticket has no requester to reply to. Set the requester contact first."),
+            field="contact",
+        )
 
 
 def reply_publicly(actor: Actor, ticket: Ticket, text: str,
@@ -68,15 +85,9 @@ def reply_publicly(actor: Actor, ticket: Ticket, text: str,
     Raises NotPermitted, TicketClosed, ValidationFailed (empty text, no requester, too many
     files).
     """
-    require(actor, Permission.REPLY)
-    require_open(ticket)
+    check_reply(actor, ticket)
     attachment_store.check_count(len(uploads or []))
     text = _required_text(text)
-    if ticket.contact is None:
-        raise ValidationFailed(
-            _l("This ticket has no requester to reply to. Set the requester contact first."),
-            field="contact",
-        )
     note = create_note(ticket, NoteKind.PUBLIC_REPLY, text, actor)
     files = attach(ticket, note, uploads)
     db.session.flush()

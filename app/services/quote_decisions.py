@@ -26,19 +26,25 @@ from app.services.quotes import awaits_decision
 from app.services.workflow import QUOTE_APPROVED, QUOTE_REJECTED, move_to, require_open
 
 
+def check_record_decision(actor: Actor, ticket: Ticket) -> Quote:
+    """The quote awaiting a decision, or NotPermitted, TicketClosed or InvalidTransition (none
+    awaits) when the actor may not record the customer's approval or rejection now."""
+    require(actor, Permission.RECORD_APPROVAL)
+    require_open(ticket)
+    return _pending_quote(ticket)
+
+
 def record_decision(actor: Actor, ticket: Ticket, approve: bool, note_text: str) -> Quote:
     """A supervisor records the customer's approval or rejection received another way (phone, …).
 
     Raises NotPermitted, TicketClosed, ValidationFailed (no note), InvalidTransition
     (no quote awaiting a decision).
     """
-    require(actor, Permission.RECORD_APPROVAL)
-    require_open(ticket)
+    quote = check_record_decision(actor, ticket)
     note_text = (note_text or "").strip()
     if not note_text:
         raise ValidationFailed(
             _l("Write a note saying how and when the customer gave this decision."), field="note")
-    quote = _pending_quote(ticket)
     note = notes.create_note(ticket, NoteKind.INTERNAL, note_text, actor)
     _decide(quote, approve, DecisionChannel.RECORDED, actor, note_text, note=note)
     return quote
@@ -94,7 +100,7 @@ def _decide(quote: Quote, approve: bool, channel: DecisionChannel, actor: Actor 
     move_to(ticket, (QUOTE_APPROVED if approve else QUOTE_REJECTED)[ticket.status], actor, note,
             label=label)
     if approve:
-        basis.quote_approved(ticket, quote, actor, label)
+        basis.quote_approved(ticket, quote, actor, label, note=note)
     _notify_staff(ticket, quote)
     notes.mail_requester(ticket, "quote_decision", quote=quote)
     db.session.flush()

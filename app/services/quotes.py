@@ -38,12 +38,9 @@ class QuoteInput:
     message: str = ""
 
 
-def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
-    """Save a new quote version, mail it to the requester; the ticket becomes Quoted.
-
-    Raises NotPermitted, TicketClosed, InvalidTransition (status other than New or
-    Quoted, or a free ticket), ValidationFailed (price, hours, currency, no requester).
-    """
+def check_save_quote(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted, TicketClosed, InvalidTransition (free, or not New or Quoted) or
+    ValidationFailed (no requester to send it to) unless the actor may quote the ticket now."""
     require(actor, Permission.QUOTE)
     require_open(ticket)
     if is_free(ticket):
@@ -52,6 +49,19 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
         raise InvalidTransition(
             _l("A quote can be saved only while the ticket is New or Quoted (it is %(status)s).",
                status=ticket.status.label), field="status")
+    if ticket.contact is None:
+        raise ValidationFailed(
+            _l("Set the requester contact first: the quote is sent to them for approval."),
+            field="contact")
+
+
+def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
+    """Save a new quote version, mail it to the requester; the ticket becomes Quoted.
+
+    Raises NotPermitted, TicketClosed, InvalidTransition (status other than New or
+    Quoted, or a free ticket), ValidationFailed (price, hours, currency, no requester).
+    """
+    check_save_quote(actor, ticket)
     price = _amount(data.price, "price", MAX_PRICE,
                     _l("Enter the price as a positive amount with at most two decimals, "
                        "for example 150.00."))
@@ -62,10 +72,6 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
     if currency not in CURRENCIES:
         raise ValidationFailed(_l("Choose a currency by its ISO 4217 code, for example USD or EUR."),
                                field="currency")
-    if ticket.contact is None:
-        raise ValidationFailed(
-            _l("Set the requester contact first: the quote is sent to them for approval."),
-            field="contact")
     previous = ticket.current_quote
     if previous is not None and previous.status is QuoteStatus.QUOTED:
         previous.status = QuoteStatus.SUPERSEDED

@@ -19,16 +19,22 @@ S = TicketStatus
 CUSTOMER_NOTIFIED = frozenset({S.RESOLVED, S.CLOSED})
 
 
+def check_change_status(actor: Actor, ticket: Ticket, target: TicketStatus) -> None:
+    """Raise NotPermitted, TicketClosed, InvalidTransition or QuoteNotApproved unless the actor
+    may move this ticket to the target status now (with a note)."""
+    require(actor, Permission.WORK)
+    require_open(ticket)
+    check_manual_transition(ticket, target)
+
+
 def change_status(actor: Actor, ticket: Ticket, target: TicketStatus, note_text: str) -> Note:
     """Move the ticket to another status, explained by a note (SPEC §3 allowed moves only).
 
     Raises NotPermitted, TicketClosed, ValidationFailed (no note), InvalidTransition,
     QuoteNotApproved (starting work on a billed ticket before approval).
     """
-    require(actor, Permission.WORK)
-    require_open(ticket)
     target = TicketStatus(target)
-    check_manual_transition(ticket, target)
+    check_change_status(actor, ticket, target)
     note_text = _required_note(note_text)
     kind = NoteKind.PUBLIC_REPLY if target in CUSTOMER_NOTIFIED else NoteKind.INTERNAL
     note = notes.create_note(ticket, kind, note_text, actor)
@@ -38,14 +44,19 @@ def change_status(actor: Actor, ticket: Ticket, target: TicketStatus, note_text:
     return note
 
 
+def check_close(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted or TicketClosed unless the actor may close the ticket now."""
+    require(actor, Permission.CLOSE)
+    require_open(ticket)
+
+
 def close_ticket(actor: Actor, ticket: Ticket, resolution: str) -> Note:
     """Close an open ticket with a final resolution note; it becomes read-only and archived.
 
     The resolution is sent to the requester with the closing notice.
     Raises NotPermitted, TicketClosed, ValidationFailed (no resolution).
     """
-    require(actor, Permission.CLOSE)
-    require_open(ticket)
+    check_close(actor, ticket)
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationFailed(
@@ -58,14 +69,19 @@ def close_ticket(actor: Actor, ticket: Ticket, resolution: str) -> Note:
     return note
 
 
+def check_reopen(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted or InvalidTransition (not closed) unless the actor may reopen it."""
+    require(actor, Permission.REOPEN_CLOSED)
+    if not ticket.is_closed:
+        raise InvalidTransition(_l("Only a closed ticket can be reopened."))
+
+
 def reopen_ticket(actor: Actor, ticket: Ticket, note_text: str) -> Note:
     """Reopen a closed ticket (supervisors): back to work if allowed, else to New.
 
     Raises NotPermitted, InvalidTransition (not closed), ValidationFailed (no note).
     """
-    require(actor, Permission.REOPEN_CLOSED)
-    if not ticket.is_closed:
-        raise InvalidTransition(_l("Only a closed ticket can be reopened."))
+    check_reopen(actor, ticket)
     note_text = _required_note(note_text)
     note = notes.create_note(ticket, NoteKind.INTERNAL, note_text, actor)
     move_to(ticket, S.IN_PROGRESS if work_allowed(ticket) else S.NEW, actor, note)

@@ -1,36 +1,58 @@
-"""Which actions the ticket page offers a user now: computed from the same rules the services
-enforce, so a button is shown only when pressing it can succeed."""
+"""Which actions the ticket page offers a user now.
+
+A flag is a check that did not raise: each action's `check_…` function lives beside the action
+in its service (which calls it first), and a button is shown exactly when its check passes.
+"""
 from __future__ import annotations
 
-from app.models.enums import PaymentStatus
+from collections.abc import Callable
+
+from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
+from app.services import assignment, notes, quote_decisions, quotes, status_changes, tickets, \
+    worklog
 from app.services.assignment import assignable_staff, suggest_assignee
-from app.services.errors import NoStaffAvailable
-from app.services.permissions import Actor, Permission, can
-from app.services.quotes import awaits_decision
-from app.services.workflow import QUOTE_SAVED, allowed_manual_transitions, is_free, work_allowed
+from app.services.billing import basis, payment
+from app.services.errors import DomainError, NoStaffAvailable
+from app.services.permissions import Actor
+
+
+def passes(check: Callable, *args) -> bool:
+    """True when the check does not raise a DomainError."""
+    try:
+        check(*args)
+    except DomainError:
+        return False
+    return True
+
+
+def status_targets(actor: Actor, ticket: Ticket) -> list[TicketStatus]:
+    """The statuses "change status" would move this ticket to for this actor now."""
+    return [target for target in TicketStatus
+            if passes(status_changes.check_change_status, actor, ticket, target)]
 
 
 def available_actions(actor: Actor, ticket: Ticket) -> dict:
-    """Flags and choices for the ticket page."""
-    open_ = not ticket.is_closed
-    pending = awaits_decision(ticket.current_quote)
+    """Flags and choices for the ticket page, each from its action's check."""
+    transitions = status_targets(actor, ticket)
+    payment_allowed = passes(payment.check_set_payment, actor, ticket)
     actions = {
-        "assign": open_ and can(actor, Permission.ASSIGN),
-        "quote": open_ and can(actor, Permission.QUOTE) and ticket.status in QUOTE_SAVED
-        and not is_free(ticket),
-        "record_decision": open_ and pending and can(actor, Permission.RECORD_APPROVAL),
-        "mark_free": open_ and can(actor, Permission.SET_BILLING) and not pending,
-        # payment often comes after closing: offered on closed tickets too
-        "payment": can(actor, Permission.SET_BILLING) and not is_free(ticket),
-        "payment_choices": [PaymentStatus.UNPAID, PaymentStatus.PAID],
-        "log_time": open_ and can(actor, Permission.WORK) and work_allowed(ticket),
-        "change_status": open_ and can(actor, Permission.WORK),
-        "note": open_ and can(actor, Permission.NOTE),
-        "reply": open_ and can(actor, Permission.REPLY) and ticket.contact is not None,
-        "close": open_ and can(actor, Permission.CLOSE),
-        "reopen": ticket.is_closed and can(actor, Permission.REOPEN_CLOSED),
-        "transitions": allowed_manual_transitions(ticket) if open_ else [],
+        "edit": passes(tickets.check_edit, actor, ticket),
+        "assign": passes(assignment.check_assign, actor, ticket),
+        "quote": passes(quotes.check_save_quote, actor, ticket),
+        "record_decision": passes(quote_decisions.check_record_decision, actor, ticket),
+        # the billing form toggles: "Mark free" on a billed ticket, "Make it billed" on a free one
+        "mark_free": passes(basis.check_mark_free, actor, ticket, not ticket.is_free),
+        "reevaluate": passes(basis.check_reevaluate, actor, ticket),
+        "payment": payment_allowed,
+        "payment_choices": list(payment.PAYMENT_CHOICES) if payment_allowed else [],
+        "log_time": passes(worklog.check_log_time, actor, ticket),
+        "change_status": bool(transitions),
+        "transitions": transitions,
+        "note": passes(notes.check_add_note, actor, ticket),
+        "reply": passes(notes.check_reply, actor, ticket),
+        "close": passes(status_changes.check_close, actor, ticket),
+        "reopen": passes(status_changes.check_reopen, actor, ticket),
         "staff": [],
         "suggested": None,
     }

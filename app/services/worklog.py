@@ -6,6 +6,7 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.services import clock
 from app.models.user import User
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
@@ -38,6 +39,16 @@ def parse_duration(hours, minutes) -> int:
     return total
 
 
+def check_log_time(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted, TicketClosed or QuoteNotApproved unless the actor may log time on
+    the ticket now (staff with WORK, an open ticket whose billing basis authorises work)."""
+    require(actor, Permission.WORK)
+    if not isinstance(actor, User):
+        raise NotPermitted(_l("Only staff members can log time."))
+    require_open(ticket)
+    require_work_allowed(ticket)
+
+
 def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
              work_date: dt.date | None = None) -> TimeEntry:
     """Log work on the ticket and add it to the ticket's total.
@@ -45,14 +56,11 @@ def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
     Raises NotPermitted, TicketClosed, QuoteNotApproved (billed ticket without an
     approved quote), ValidationFailed (bad duration or a date in the future).
     """
-    require(actor, Permission.WORK)
-    if not isinstance(actor, User):
-        raise NotPermitted(_l("Only staff members can log time."))
-    require_open(ticket)
-    require_work_allowed(ticket)
+    check_log_time(actor, ticket)
     total = parse_duration(hours, minutes)
-    work_date = work_date or dt.date.today()
-    if work_date > dt.date.today() + dt.timedelta(days=1):
+    today = clock.today()
+    work_date = work_date or today
+    if work_date > today + dt.timedelta(days=1):
         raise ValidationFailed(_l("Work cannot be logged on a future date."), field="work_date")
     entry = TimeEntry(ticket=ticket, user_id=actor.id, minutes=total, work_date=work_date,
                       note=(note or "").strip())

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, OutboxMessage, Quote, QuoteStatus, TicketStatus
+from app.models.enums import BillingBasis
 from app.services import quote_decisions, quotes
 from app.services.errors import InvalidTransition, NotPermitted, TicketClosed, ValidationFailed
 from app.services.quotes import QuoteInput
@@ -98,7 +99,10 @@ def test_supervisor_records_an_approval_with_a_note(world):
     assert ticket.status is S.APPROVED
     assert quote.decision_channel.value == "RECORDED"
     assert quote.decided_by_user_id == world.supervisor.id
-    assert ticket.changes[-1].note.body_text == "Aprobó por teléfono el 3/11"
+    basis_change = [c for c in ticket.changes if c.field == "billing_basis"][-1]
+    assert ticket.billing_basis is BillingBasis.QUOTE and ticket.billing_quote_version == 1
+    assert basis_change.new_value == "QUOTE:1"
+    assert basis_change.note.body_text == "Aprobó por teléfono el 3/11"
 
 
 def test_recording_an_approval_needs_a_supervisor_and_a_note(world):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.models.enums import BillingBasis, NoteKind, PaymentStatus, TicketStatus
+from app.models.enums import BillingBasis, NoteKind, PaymentStatus, QuoteStatus, TicketStatus
 from app.models.quote import Quote
 from app.models.ticket import Ticket
 from app.services import clock, notes
@@ -42,16 +42,19 @@ def follow_contract_while_new(actor: Actor, ticket: Ticket) -> None:
         _set_basis(ticket, actor, covering_basis(ticket))
 
 
-def quote_approved(ticket: Ticket, quote: Quote, actor: Actor | None, label: str | None) -> None:
-    """The customer (or a supervisor for them) approved quote version N: billed under it."""
-    _set_basis(ticket, actor, B.QUOTE, quote_version=quote.version, label=label)
+def quote_approved(ticket: Ticket, quote: Quote, actor: Actor | None, label: str | None,
+                   note=None) -> None:
+    """The customer (or a supervisor for them) approved quote version N: billed under it (the
+    decision's note, if any, is the reason in the history)."""
+    _set_basis(ticket, actor, B.QUOTE, quote_version=quote.version, label=label, note=note)
 
 
-def mark_free(actor: Actor, ticket: Ticket, free: bool, note_text: str = "") -> None:
-    """Mark the ticket free (work may start without a quote) or billed again.
+def check_mark_free(actor: Actor, ticket: Ticket, free: bool) -> None:
+    """Raise NotPermitted, TicketClosed or InvalidTransition unless the actor may mark the
+    ticket free (free=True) or billed again (free=False) now.
 
-    Raises NotPermitted, TicketClosed, InvalidTransition (a quote awaits the
-    customer's decision; billing again after work started).
+    Not while a quote awaits the customer's decision; billed again only while the ticket is
+    New (before work starts).
     """
     require(actor, Permission.SET_BILLING)
     require_open(ticket)
@@ -63,28 +66,52 @@ def mark_free(actor: Actor, ticket: Ticket, free: bool, note_text: str = "") -> 
     if not free and ticket.status is not TicketStatus.NEW:
         raise InvalidTransition(
             _l("A ticket can be made billed again only while it is New, before work starts."))
+
+
+def mark_free(actor: Actor, ticket: Ticket, free: bool, note_text: str = "") -> None:
+    """Mark the ticket free (work may start without a quote) or billed again.
+
+    Raises NotPermitted, TicketClosed, InvalidTransition (a quote awaits the
+    customer's decision; billing again after work started).
+    """
+    check_mark_free(actor, ticket, free)
+    if free == ticket.is_free:
+        return
     note = _note(actor, ticket, note_text)
     _set_basis(ticket, actor, B.FREE if free else None, note=note)
 
 
-def reevaluate(actor: Actor, ticket: Ticket, note_text: str = "") -> None:
-    """A supervisor applies today's contract and quote to an open ticket: covered by its
-    contract, else billed under its approved current quote (a ticket marked free stays free).
+def check_reevaluate(actor: Actor, ticket: Ticket) -> BillingBasis | None:
+    """The basis re-evaluating the ticket would give it today (covered by its contract, else
+    billed under its approved current quote, else None: billed, waiting for a quote).
 
-    Raises NotPermitted, TicketClosed, InvalidTransition (work has started and nothing would
-    authorise it any more).
+    Raises NotPermitted, TicketClosed, InvalidTransition (a ticket marked free: make it billed
+    instead; work has started and nothing would authorise it any more).
     """
     require(actor, Permission.SET_BILLING)
     require_open(ticket)
     if ticket.billing_basis is B.FREE:
-        return
+        raise InvalidTransition(_l(
+            "This ticket was marked free: no contract or quote decides its billing. Make it "
+            "billed instead."))
     quote = ticket.current_quote
-    approved = quote is not None and quote.status.value == "APPROVED"
+    approved = quote is not None and quote.status is QuoteStatus.APPROVED
     new = covering_basis(ticket) or (B.QUOTE if approved else None)
     if new is None and ticket.status is not TicketStatus.NEW:
         raise InvalidTransition(_l(
             "Work on this ticket has started and neither a covering contract nor an approved "
             "quote would authorise it now. Keep its billing basis, or mark it free."))
+    return new
+
+
+def reevaluate(actor: Actor, ticket: Ticket, note_text: str = "") -> None:
+    """A supervisor applies today's contract and quote to an open ticket, recorded in the
+    history with the optional note (even when the basis stays the same).
+
+    Raises what check_reevaluate raises.
+    """
+    new = check_reevaluate(actor, ticket)
+    quote = ticket.current_quote
     _set_basis(ticket, actor, new, quote_version=quote.version if new is B.QUOTE else None,
                note=_note(actor, ticket, note_text), always_record=True)
 

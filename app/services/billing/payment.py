@@ -5,28 +5,39 @@ from flask_babel import lazy_gettext as _l
 
 from app.models.enums import PaymentStatus
 from app.models.ticket import Ticket
-from app.services.errors import ValidationFailed
+from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, require
 from app.services.workflow import is_free
 
 
-def set_payment_status(actor: Actor, ticket: Ticket, status: PaymentStatus | str) -> None:
-    """Record whether a billed ticket is paid; also allowed on closed tickets (payment comes late).
+PAYMENT_CHOICES = (PaymentStatus.UNPAID, PaymentStatus.PAID)
 
-    Raises NotPermitted, ValidationFailed (unknown status; Paid/Unpaid on a free ticket,
-    Not applicable on a billed one).
-    """
+
+def check_set_payment(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted or InvalidTransition (a free ticket: Not applicable, kept by its
+    billing basis) unless the actor may record whether the ticket is paid; closed tickets too."""
     require(actor, Permission.SET_BILLING)
+    if is_free(ticket):
+        raise InvalidTransition(
+            _l("A free ticket is not billed: its payment status is Not applicable."),
+            field="payment_status")
+
+
+def set_payment_status(actor: Actor, ticket: Ticket, status: PaymentStatus | str) -> None:
+    """Record whether a billed ticket is paid (one of PAYMENT_CHOICES); also allowed on closed
+    tickets (payment comes late). Not applicable follows from the billing basis alone.
+
+    Raises NotPermitted, InvalidTransition (a free ticket), ValidationFailed (unknown status,
+    Not applicable on a billed ticket).
+    """
+    check_set_payment(actor, ticket)
     try:
         status = PaymentStatus(status)
     except ValueError:
         raise ValidationFailed(_l("Choose a payment status: Unpaid, Paid or Not applicable."),
                                field="payment_status") from None
-    if is_free(ticket) and status is not PaymentStatus.NOT_APPLICABLE:
-        raise ValidationFailed(_l("A free ticket is not billed: its payment status is Not applicable."),
-                               field="payment_status")
-    if not is_free(ticket) and status is PaymentStatus.NOT_APPLICABLE:
+    if status not in PAYMENT_CHOICES:
         raise ValidationFailed(_l("A billed ticket is Unpaid or Paid. Mark it free instead."),
                                field="payment_status")
     if status is not ticket.payment_status:

@@ -40,6 +40,7 @@ ACTIONS = {
     "approve": lambda u, t, f: quote_decisions.record_decision(u, t, True, f.get("note", "")),
     "reject": lambda u, t, f: quote_decisions.record_decision(u, t, False, f.get("note", "")),
     "free": lambda u, t, f: basis.mark_free(u, t, f.get("free") == "1", f.get("note", "")),
+    "reevaluate": lambda u, t, f: basis.reevaluate(u, t, f.get("note", "")),
     "payment": lambda u, t, f: payment.set_payment_status(u, t, f.get("payment_status", "")),
     "time": lambda u, t, f: worklog.log_time(u, t, f.get("hours"), f.get("minutes"),
                                              f.get("note", "")),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.enums import LabeledEnum, PaymentStatus, QuoteStatus, TicketStatus, Urgency
+from app.models.client import Contract
 from app.models.ticket import TicketChange
 from app.models.user import User
 from app.services.history import customer_address
@@ -19,6 +20,7 @@ FIELD_LABELS = {
     "quote_status": _l("Quote"),
     "payment_status": _l("Payment"),
     "is_free": _l("Billing"),
+    "billing_basis": _l("Billing"),
     "time": _l("Time logged"),
     "urgency": _l("Urgency"),
     "client": _l("Client"),
@@ -73,6 +75,8 @@ def _value(field: str, value: str | None) -> str:
             return value  # a value from an older version of the enum: shown as stored
     if field == "is_free":
         return _("Free") if value == "True" else _("Billed")
+    if field == "billing_basis":
+        return basis_line(value)
     if field == "assignee":
         name = db.session.scalar(select(User.name).where(User.email == value))
         return name or value
@@ -80,3 +84,20 @@ def _value(field: str, value: str | None) -> str:
         minutes = int(value) if value.isdigit() else 0
         return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
     return value
+
+
+def basis_line(value: str) -> str:
+    """A stored billing basis (FREE, CONTRACT:<id>, QUOTE:<version>, BILLED) as a reader says it:
+    the contract by its name."""
+    kind, _sep, detail = value.partition(":")
+    if kind == "FREE":
+        return _("Free")
+    if kind == "CONTRACT":
+        name = db.session.scalar(select(Contract.name).where(Contract.id == int(detail))) \
+            if detail.isdigit() else None
+        return _("Covered by the contract %(name)s", name=name or detail)
+    if kind == "QUOTE":
+        return _("Billed under quote v%(version)s", version=detail)
+    if kind == "BILLED":
+        return _("Billed: waiting for an approved quote")
+    return value  # a value from an older version: shown as stored
