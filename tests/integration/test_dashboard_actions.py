@@ -88,3 +88,49 @@ def test_buttons_and_urls_follow_the_role(world, client, role, allowed):
         assert _fresh(ticket).assignee_id == world.agent.id
     else:
         assert messages[0][0] == "error" and _fresh(ticket).assignee_id is None
+
+
+def test_the_page_shows_the_billing_basis_and_a_supervisor_re_evaluates_it(world, client):
+    ticket = factories.new_ticket(world, contract_id=world.covering_contract.id)
+    world.covering_contract.active = False  # ended in admin after the ticket was created
+    db.session.commit()
+    _login(client, world.agent)
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert "Cubierto por el contrato Soporte anual" in page
+    assert 'id="action-reevaluate"' not in page
+    messages, _ = _act(client, ticket, "reevaluate", note="")
+    assert messages[0][0] == "error" and _fresh(ticket).is_free
+    client.post("/logout")
+    _login(client, world.supervisor)
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert 'id="action-reevaluate"' in page
+    messages, page = _act(client, ticket, "reevaluate", note="El contrato terminó en octubre")
+    assert messages[0][0] == "info"
+    assert _fresh(ticket).billing_basis is None
+    assert "Facturado: pendiente de cotización aprobada" in page
+    assert ("Facturación: Cubierto por el contrato Soporte anual → "
+            "Facturado: pendiente de cotización aprobada") in page
+    assert "El contrato terminó en octubre" in page
+
+
+def test_an_ended_contract_keeps_its_ticket_in_progress_free_on_the_page(world, client):
+    ticket = factories.ticket_in(world, TicketStatus.IN_PROGRESS, free=True)
+    world.covering_contract.active = False
+    db.session.commit()
+    _login(client, world.supervisor)
+    messages, page = _act(client, ticket, "time", hours="0", minutes="40")
+    assert messages[0][0] == "info" and _fresh(ticket).total_minutes == 40
+    assert 'id="action-time"' in page and 'id="action-payment"' not in page
+    assert 'id="action-free"' not in page  # made billed again only before work starts
+    newcomer = factories.new_ticket(world, contract_id=world.covering_contract.id)
+    page = client.get(f"/operacion/ticket/{newcomer.number}").get_data(as_text=True)
+    assert "Facturado: pendiente de cotización aprobada" in page
+    assert 'id="action-payment"' in page and 'id="action-time"' not in page
+
+
+def test_no_quote_button_without_a_requester_to_send_it_to(world, client):
+    ticket = factories.new_ticket(world, contact_id=None)
+    _login(client, world.agent)
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert 'id="action-quote"' not in page and 'id="action-reply"' not in page
+    assert 'id="action-note"' in page
