@@ -45,6 +45,8 @@ CASES = {
                    lambda t: t.current_quote.status is QuoteStatus.REJECTED, SUPERVISORS),
     "free": Case("free", TicketStatus.NEW, False, lambda w: {"free": "1", "note": "Garantía"},
                  lambda t: t.is_free, SUPERVISORS),
+    "reevaluate": Case("reevaluate", TicketStatus.NEW, False, lambda w: {"note": "Revisión"},
+                       lambda t: t.changes[-1].field == "billing_basis", SUPERVISORS),
     "payment": Case("payment", TicketStatus.CLOSED, False, lambda w: {"payment_status": "PAID"},
                     lambda t: t.payment_status is PaymentStatus.PAID, SUPERVISORS),
     "time": Case("time", TicketStatus.IN_PROGRESS, True,

@@ -28,6 +28,7 @@ ACTIONS = {
     "close": (S.IN_PROGRESS, lambda w, a, t: status_changes.close_ticket(a, t, "fin")),
     "reopen": (S.CLOSED, lambda w, a, t: status_changes.reopen_ticket(a, t, "reabro")),
     "mark_free": (S.NEW, lambda w, a, t: basis.mark_free(a, t, True, "cortesía")),
+    "reevaluate": (S.NEW, lambda w, a, t: basis.reevaluate(a, t, "revisión")),
     "payment": (S.IN_PROGRESS, lambda w, a, t: payment.set_payment_status(a, t, PaymentStatus.PAID)),
 }
 
