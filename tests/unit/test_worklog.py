@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import TicketStatus, TimeEntry
-from app.services import quote_decisions, worklog
+from app.services import clock, quote_decisions, worklog
 from app.services.billing import basis, payment
 from app.services.errors import NotPermitted, QuoteNotApproved, TicketClosed, ValidationFailed
 from tests import factories
@@ -55,7 +55,7 @@ def test_time_on_free_tickets(world):
 
 
 def test_an_expired_contract_does_not_make_a_ticket_free(world):
-    world.covering_contract.ends_on = dt.date.today() - dt.timedelta(days=1)
+    world.covering_contract.ends_on = clock.today() - dt.timedelta(days=1)
     ticket = factories.new_ticket(world, contract_id=world.covering_contract.id)
     with pytest.raises(QuoteNotApproved):
         worklog.log_time(world.agent, ticket, 1, 0)
@@ -82,9 +82,21 @@ def test_parse_duration_accepts_whole_minutes_up_to_a_day():
 def test_no_time_in_the_future_or_on_closed_tickets_or_by_viewers(world):
     ticket = factories.ticket_in(world, S.IN_PROGRESS)
     with pytest.raises(ValidationFailed):
-        worklog.log_time(world.agent, ticket, 1, 0, work_date=dt.date.today() + dt.timedelta(days=7))
+        worklog.log_time(world.agent, ticket, 1, 0, work_date=clock.today() + dt.timedelta(days=7))
     with pytest.raises(NotPermitted):
         worklog.log_time(world.viewer, ticket, 1, 0)
     closed = factories.ticket_in(world, S.CLOSED, free=True)
     with pytest.raises(TicketClosed):
         worklog.log_time(world.agent, closed, 1, 0)
+
+
+def test_work_is_dated_on_the_companys_day(app, world):
+    # 23:30 UTC on 31 December is already 1 January in Madrid (and still the 31st on a UTC server)
+    app.config["SOPORTE_TIMEZONE"] = "Europe/Madrid"
+    app.config["SOPORTE_FIXED_NOW"] = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.timezone.utc)
+    ticket = factories.ticket_in(world, S.IN_PROGRESS, free=True)
+    entry = worklog.log_time(world.agent, ticket, 0, 30)
+    assert entry.work_date == dt.date(2027, 1, 1)
+    worklog.log_time(world.agent, ticket, 0, 30, work_date=dt.date(2027, 1, 2))  # tomorrow: ok
+    with pytest.raises(ValidationFailed):
+        worklog.log_time(world.agent, ticket, 0, 30, work_date=dt.date(2027, 1, 3))
