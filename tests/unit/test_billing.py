@@ -164,3 +164,9 @@ def test_a_free_tickets_payment_is_not_set_at_all(world, value):
     with pytest.raises(InvalidTransition):
         payment.set_payment_status(world.supervisor, ticket, value)
     assert ticket.payment_status is PaymentStatus.NOT_APPLICABLE
+
+
+def test_not_re_evaluated_while_a_quote_awaits_the_customer(world):
+    ticket = factories.ticket_in(world, S.QUOTED)
+    with pytest.raises(InvalidTransition, match="Registre primero la decisión"):
+        basis.reevaluate(world.supervisor, ticket)

@@ -86,7 +86,8 @@ def check_reevaluate(actor: Actor, ticket: Ticket) -> BillingBasis | None:
     billed under its approved current quote, else None: billed, waiting for a quote).
 
     Raises NotPermitted, TicketClosed, InvalidTransition (a ticket marked free: make it billed
-    instead; work has started and nothing would authorise it any more).
+    instead; a quote awaits the customer's decision; work has started and nothing would
+    authorise it any more).
     """
     require(actor, Permission.SET_BILLING)
     require_open(ticket)
@@ -94,6 +95,9 @@ def check_reevaluate(actor: Actor, ticket: Ticket) -> BillingBasis | None:
         raise InvalidTransition(_l(
             "This ticket was marked free: no contract or quote decides its billing. Make it "
             "billed instead."))
+    if awaits_decision(ticket.current_quote):
+        raise InvalidTransition(
+            _l("A quote is waiting for the customer's decision. Record the decision first."))
     quote = ticket.current_quote
     approved = quote is not None and quote.status is QuoteStatus.APPROVED
     new = covering_basis(ticket) or (B.QUOTE if approved else None)
