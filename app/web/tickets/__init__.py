@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("tickets", __name__)
 
-from app.web.tickets import actions, new, routes  # noqa: E402,F401
+from app.web.tickets import actions, edit, new, routes  # noqa: E402,F401
