@@ -1,7 +1,7 @@
 """The rules of the ticket workflow (SPEC §3): allowed moves, the work gate, the read-only lock.
 
 Every rule about a ticket's status lives here. The actions that move a ticket
-(status.py, quotes.py, the mail poller's customer replies) check with these
+(status_changes.py, quotes.py, the mail poller's customer replies) check with these
 functions and record the move with `move_to`.
 """
 from __future__ import annotations
