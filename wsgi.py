@@ -1,4 +1,5 @@
-"""WSGI entry point: `gunicorn wsgi:app`, or `flask --app wsgi …`."""
-from app import create_app
+"""WSGI entry point: `gunicorn wsgi:app`, or `flask --app wsgi …`: the whole service, built by
+the composition root (assembly.build_app)."""
+from assembly import build_app
 
-app = create_app()
+app = build_app()

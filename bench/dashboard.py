@@ -106,10 +106,10 @@ def timed(client, url: str, runs: int) -> list[float]:
 def run(backend: str, url: str, tickets: int, notes: int, runs: int) -> list[dict]:
     from flask_migrate import upgrade
 
-    from app import create_app
+    from assembly import build_app
     from app.extensions import db
 
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    app = build_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         begin = time.perf_counter()

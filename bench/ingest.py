@@ -97,12 +97,12 @@ def poller(database_url: str, inbox_url: str, warm_url: str, workdir: Path
     has its modules imported and its templates compiled)."""
     from flask_migrate import upgrade
 
-    from app import create_app
+    from assembly import build_app
     from app.extensions import db
     from app.models import Client, ClientDomain
     from mail_ingest.poller import poll_once
 
-    app = create_app("testing", {
+    app = build_app("testing", {
         "SQLALCHEMY_DATABASE_URI": database_url, "SOPORTE_MAIL_DIR": str(workdir / "mail"),
         "SOPORTE_ATTACHMENT_DIR": str(workdir / "attachments"), "SOPORTE_INGEST_RATE_LIMIT": 10**9,
         "SOPORTE_SUPPORT_ADDRESS": "soporte@soporte.example"})

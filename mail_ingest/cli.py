@@ -88,17 +88,38 @@ def log_command(fmt: str, outcome: str | None) -> None:
 
 
 @click.command("retry")
-@click.option("--id", "record_id", type=int, default=None, help="Only this message.")
+@click.option("--id", "record_id", type=int, default=None,
+              help="Only this message (quarantined or waiting for triage).")
 def retry_command(record_id: int | None) -> None:
-    """Process the quarantined messages again from their stored source."""
-    from mail_ingest.ingest import retry
+    """Process the quarantined messages again from their stored source, one transaction each.
 
-    query = select(InboundMessage).where(InboundMessage.outcome == InboundOutcome.QUARANTINED)
+    Exits non-zero when a message cannot be retried (mail_triage.check_retryable) or failed
+    again (it stays quarantined with its new error)."""
+    from app.services.errors import DomainError
+    from app.services.mail_triage import process_again
+    from mail_ingest.ingest import reprocess
+
+    query = select(InboundMessage.id).where(InboundMessage.outcome == InboundOutcome.QUARANTINED)
     if record_id is not None:
-        query = select(InboundMessage).where(InboundMessage.id == record_id)
-    ids = list(db.session.scalars(query.with_only_columns(InboundMessage.id)))
+        query = select(InboundMessage.id).where(InboundMessage.id == record_id)
+    ids = list(db.session.scalars(query.order_by(InboundMessage.id)))
     db.session.commit()
+    if record_id is not None and not ids:
+        raise click.ClickException(f"no message with id {record_id}")
+    failed = False
     for message_id in ids:
-        record = retry(db.session.get(InboundMessage, message_id))
+        record = db.session.get(InboundMessage, message_id)
+        try:
+            error = process_again(record, reprocess)
+            db.session.commit()
+        except DomainError as refusal:
+            db.session.rollback()
+            click.echo(f"{message_id}: not retried: {refusal}", err=True)
+            failed = True
+            continue
+        failed = failed or error is not None
         click.echo(f"{record.id}: {record.outcome.value} {record.reason or ''}"
-                   f"{' ' + record.ticket.number if record.ticket else ''}")
+                   f"{' ' + record.ticket.number if record.ticket else ''}"
+                   f"{' ' + error if error else ''}")
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -6,6 +6,8 @@ quarantined with its error and can be retried: it is never dropped. Recording th
 quarantine does not depend on the parsed message: when even that fails, a minimal row
 (where the message is, its raw source's hash and size, the error) is recorded instead, and
 when that fails too the message is left unmarked on the server for the next run.
+`reprocess` processes a stored message again inside its caller's transaction, for staff's
+triage and retry (app.services.mail_triage), and never commits.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from dataclasses import dataclass
 
 import nh3
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -27,7 +28,6 @@ from app.models.mail import InboundMessage, OutboxMessage
 from app.models.ticket import Ticket
 from app.services import contacts, customer_mail, notes
 from app.services.customer_mail import CustomerEmail
-from app.services.errors import ValidationFailed
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
 from app.storage import BlobStore, StoredBlob
@@ -138,26 +138,20 @@ def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) 
     return outcome
 
 
-def retry(record: InboundMessage) -> InboundMessage:
-    """Process a quarantined (or triaged) message again from its stored raw source."""
-    if record.outcome not in (O.QUARANTINED, O.TRIAGE):
-        raise ValidationFailed(_l("Only quarantined or triage messages can be retried."))
-    if not record.raw_sha256:
-        raise ValidationFailed(_l("This message was never downloaded: raise the size limit "
-                                  "and poll again."))
+def reprocess(record: InboundMessage) -> Outcome:
+    """Process a stored message again from its raw source, inside the caller's transaction (it
+    never commits, so the caller's other changes and this outcome are kept or undone together):
+    the record gets its new outcome. Raises whatever processing raises (a missing raw source, a
+    storage or database fault); the caller decides what a failure leaves behind
+    (app.services.mail_triage.process_again). The rate limit is not applied: staff asked."""
     parsed = parse_stored(raw_store().path_for(record.raw_sha256))
-    record.attempts += 1
-    record.error = None
-    try:
-        _process(record, parsed, check_rate=False)
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        record = db.session.get(InboundMessage, record.id)
-        record.attempts += 1
-        record.outcome, record.reason, record.error = O.QUARANTINED, "error", repr(error)
-        db.session.commit()
-    return record
+    _process(record, parsed, check_rate=False)
+    db.session.flush()
+    outcome = _outcome_of(record)
+    log.info("reprocessed id=%s mailbox=%s uid=%s message-id=%s outcome=%s reason=%s ticket=%s",
+             record.id, record.mailbox, record.uid, parsed.message_id, outcome.outcome,
+             outcome.reason, outcome.ticket_number)
+    return outcome
 
 
 def _record_for(mailbox: str, uidvalidity: int, uid: str) -> InboundMessage | None:

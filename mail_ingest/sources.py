@@ -14,20 +14,19 @@ import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxFetchError
 from imap_tools.utils import check_command_status
 
+from app.services.mailbox_urls import (  # noqa: F401 - the poller's names for them
+    InboxURL, SourceError, mailbox_name, parse_inbox_url, same_server, split_password,
+    with_password)
+
 log = logging.getLogger(__name__)
 
 INGESTED_KEYWORD = "SoporteIngested"
 _FETCH_SIZE = re.compile(rb"UID (\d+).*RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*UID (\d+)")
-
-
-class SourceError(Exception):
-    """The mailbox cannot be configured or reached."""
 
 
 @dataclass(frozen=True)
@@ -36,94 +35,6 @@ class Pending:
 
     uid: str
     size: int
-
-
-@dataclass(frozen=True)
-class InboxURL:
-    """A parsed SOPORTE_INBOX_URL."""
-
-    scheme: str
-    host: str
-    port: int | None
-    user: str
-    password: str
-    folder: str
-    path: str
-    cafile: str | None
-
-    @property
-    def name(self) -> str:
-        """The mailbox's name in records and logs (never the password)."""
-        if self.scheme == "maildir":
-            return f"maildir:{self.path}"
-        return f"{self.scheme}://{self.user}@{self.host}:{self.port}/{self.folder}"
-
-
-def parse_inbox_url(url: str) -> InboxURL:
-    """Split an inbox URL into its parts; SourceError when it is not one we understand."""
-    parts = urlsplit(url or "")
-    scheme = parts.scheme.lower()
-    if scheme == "maildir":
-        path = unquote(parts.netloc + parts.path)
-        if not path:
-            raise SourceError("maildir URL needs a path: maildir:///var/mail/soporte")
-        return InboxURL("maildir", "", None, "", "", "", path, None)
-    if scheme not in ("imap", "imap+starttls", "imaps"):
-        raise SourceError(f"unknown inbox URL scheme {scheme!r}: use imap, imap+starttls, imaps "
-                          "or maildir")
-    if not parts.hostname:
-        raise SourceError("IMAP URL needs a host: imap://user:pass@host:143/INBOX")
-    query = parse_qs(parts.query)
-    return InboxURL(
-        scheme=scheme,
-        host=parts.hostname,
-        port=parts.port or (993 if scheme == "imaps" else 143),
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        folder=unquote(parts.path.lstrip("/")) or "INBOX",
-        path="",
-        cafile=(query.get("cafile") or [None])[0],
-    )
-
-
-def same_server(url: str, other: str) -> bool:
-    """Whether two inbox URLs reach the same account the same way (scheme, host, port, user):
-    a password kept for one may be sent to the other."""
-    try:
-        a, b = parse_inbox_url(url), parse_inbox_url(other)
-    except SourceError:
-        return False
-    return (a.scheme, a.host.lower(), a.port, a.user) == (b.scheme, b.host.lower(), b.port, b.user)
-
-
-def mailbox_name(url: str) -> str:
-    """The name of the mailbox at this URL, for records and logs (never its password)."""
-    try:
-        return parse_inbox_url(url).name
-    except SourceError:
-        return "(an inbox URL that cannot be read)"
-
-
-def split_password(url: str) -> tuple[str, str]:
-    """The URL without its password, and the password (decoded; "" when there is none), so that
-    the two can be stored apart (the password encrypted)."""
-    parts = urlsplit(url or "")
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    user, colon, password = userinfo.partition(":")
-    if not colon:
-        return url, ""
-    return urlunsplit(parts._replace(netloc=f"{user}{at}{hostport}")), unquote(password)
-
-
-def with_password(url: str, password: str) -> str:
-    """The URL to connect with: a stored URL with its (decrypted) password put back; the URL as
-    it is when there is no password to add."""
-    if not password:
-        return url
-    bare, _old = split_password(url)
-    parts = urlsplit(bare)
-    user, _at, hostport = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
 def open_source(url: str, timeout: float = 60):

@@ -91,15 +91,16 @@ def test_a_new_address_of_a_client_domain_becomes_its_contact(world, dovecot, im
 
 
 def test_unknown_senders_wait_in_triage_until_staff_pick_the_client(world, dovecot, imap_user):
-    from app.services.mail_triage import place_triaged
-    from mail_ingest.ingest import retry
+    from app.services.mail_triage import resolve_triage
+    from mail_ingest.ingest import reprocess
 
     dovecot.append(imap_user, corpus.simple(sender="alguien@gmail.example"))
     _poll(dovecot, imap_user)
     [record] = _records()
     assert (record.outcome, record.ticket_id) == (O.TRIAGE, None)
     assert db.session.scalars(select(OutboxMessage)).all() == []  # no acknowledgement yet
-    retry(place_triaged(world.agent, record.id, world.other_client.id))
+    resolve_triage(world.agent, record.id, reprocess, client_id=world.other_client.id)
+    db.session.commit()
     db.session.expire_all()
     record = db.session.get(InboundMessage, record.id)
     assert record.outcome is O.TICKET and record.ticket.client_id == world.other_client.id
