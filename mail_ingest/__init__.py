@@ -7,6 +7,7 @@ and the app never imports this package: `init_app` plugs the poller into an app 
 from __future__ import annotations
 
 from flask import Flask
+from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
@@ -17,8 +18,14 @@ def init_app(app: Flask) -> None:
     from mail_ingest.cli import register
     from mail_ingest.ingest import reprocess
 
-    group = app.cli.commands.get("mail")
-    if group is None:
+    shared = app.cli.commands.get("mail")
+    if shared is None:
         raise RuntimeError("the app has no `mail` command group to join (app.cli)")
+    # A group of this app's own (app.cli's is a module global shared by every app built), so
+    # an app built without the poller never offers its commands.
+    group = AppGroup(shared.name, help=shared.help)
+    for command in shared.commands.values():
+        group.add_command(command)
     register(group)
+    app.cli.add_command(group)
     app.extensions[PROCESSING_EXTENSION] = reprocess

@@ -53,7 +53,7 @@ def check_retryable(record: InboundMessage) -> None:
     """The rule for processing a message again: it is quarantined or waiting for triage, and its
     raw source was stored. Raises ValidationFailed saying why not."""
     if record.outcome not in RETRYABLE:
-        raise ValidationFailed(_l("Only quarantined or triage messages can be processed again."))
+        raise ValidationFailed(_l("Only quarantined or triage messages can be retried."))
     if not record.raw_sha256:
         raise ValidationFailed(_l("This message was never downloaded: raise the size limit "
                                   "and poll again."))
@@ -154,6 +154,6 @@ def _quarantine(record: InboundMessage, error: Exception) -> str:
 
 def _require_processing(process: Process | None) -> None:
     if process is None:
-        raise DomainError(_l("Mail processing is not available in this installation: start "
-                             "the application with its mail poller (wsgi.py) to process "
-                             "messages."))
+        raise DomainError(_l("Mail processing is not plugged into this installation, so "
+                             "messages cannot be processed here: ask an administrator to start "
+                             "the application from wsgi.py."))

@@ -23,6 +23,7 @@ def test_triage_turns_an_unknown_sender_into_a_ticket(world, client):
     done = client.post(f"/operacion/correo/{record.id}/cliente",
                        data={"client_id": world.other_client.id})
     assert done.status_code == 303
+    assert "Nuevo ticket TCK-000001." in client.get(done.headers["Location"]).get_data(as_text=True)
     ticket = db.session.scalars(select(Ticket)).one()
     assert ticket.client_id == world.other_client.id and ticket.contact.email == "alguien@gmail.example"
     assert "alguien@gmail.example" not in client.get("/operacion/correo/triage").get_data(as_text=True)

@@ -107,6 +107,41 @@ def test_unknown_senders_wait_in_triage_until_staff_pick_the_client(world, dovec
     assert record.attempts == 2
 
 
+def test_an_administrator_triages_polled_mail_into_a_new_client(world, dovecot, imap_user,
+                                                                client, app, tmp_path):
+    """From Dovecot to triage to a ticket, and a failure in between told as it is."""
+    from app.models import Client, Contact
+    from tests.factories import PASSWORD
+
+    dovecot.append(imap_user, corpus.with_attachment(sender="ana@ferreteria-sol.example"),
+                   corpus.with_attachment(sender="bea@gmail.example", subject="Otra cosa"))
+    assert _poll(dovecot, imap_user).outcomes == {"TRIAGE": 2}
+    first, second = _records()
+    client.post("/login", data={"email": world.admin.email, "password": PASSWORD})
+    done = client.post(f"/operacion/correo/{first.id}/cliente",
+                       data={"new_client_name": "Ferretería Sol"}, follow_redirects=True)
+    assert "Cliente Ferretería Sol creado. Nuevo ticket TCK-000001." in done.get_data(as_text=True)
+    db.session.expire_all()
+    first = db.session.get(InboundMessage, first.id)
+    assert first.ticket.client.name == "Ferretería Sol"
+    assert first.ticket.contact.email == "ana@ferreteria-sol.example"
+    assert [a.filename for a in first.ticket.attachments] == ["informe.pdf"]
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    app.config["SOPORTE_ATTACHMENT_DIR"] = str(blocker / "attachments")  # a real fault
+    failed = client.post(f"/operacion/correo/{second.id}/cliente",
+                         data={"new_client_name": "Bea Consultores"}, follow_redirects=True)
+    page = failed.get_data(as_text=True)
+    assert "Cliente Bea Consultores creado. No se pudo procesar el mensaje" in page
+    db.session.expire_all()
+    second = db.session.get(InboundMessage, second.id)
+    assert (second.outcome, second.ticket_id) == (O.QUARANTINED, None)
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+    assert db.session.scalars(select(Contact.client_id).where(
+        Contact.email == "bea@gmail.example")).one() == db.session.scalars(
+        select(Client.id).where(Client.name == "Bea Consultores")).one()
+
+
 def test_a_reply_reopens_a_resolved_ticket(world, dovecot, imap_user):
     ticket = factories.ticket_in(world, TicketStatus.RESOLVED, free=True)
     dovecot.append(imap_user, corpus.simple(subject=f"Re: [{ticket.number}] sigue fallando"))

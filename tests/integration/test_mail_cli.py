@@ -47,6 +47,50 @@ def test_retry_processes_the_quarantined(world, runner, app):
     assert outcomes == [InboundOutcome.TICKET, InboundOutcome.TICKET]
 
 
+def test_retry_of_a_message_that_fails_again_says_so_and_exits_non_zero(world, runner, app):
+    from mail_ingest.ingest import raw_store
+
+    app.config["SOPORTE_INGEST_RATE_LIMIT"] = 0
+    _deliver(app, corpus.simple(subject="a"))
+    runner.invoke(args=["mail", "poll", "--once"])
+    record = db.session.scalars(select(InboundMessage)).one()
+    raw_store().path_for(record.raw_sha256).unlink()
+    result = runner.invoke(args=["mail", "retry", "--id", str(record.id)])
+    assert result.exit_code == 1 and "QUARANTINED error FileNotFoundError" in result.output
+    db.session.expire_all()
+    record = db.session.get(InboundMessage, record.id)
+    assert record.outcome is InboundOutcome.QUARANTINED and record.attempts == 2
+    assert "FileNotFoundError" in record.error
+
+
+def test_retry_refuses_a_message_that_cannot_be_retried(world, runner, app):
+    _deliver(app, corpus.simple(subject="a"))
+    runner.invoke(args=["mail", "poll", "--once"])
+    record = db.session.scalars(select(InboundMessage)).one()
+    assert record.outcome is InboundOutcome.TICKET
+    result = runner.invoke(args=["mail", "retry", "--id", str(record.id)])
+    assert result.exit_code == 1 and "Solo se pueden reintentar" in result.output
+    missing = runner.invoke(args=["mail", "retry", "--id", "999"])
+    assert missing.exit_code == 1 and "no message with id 999" in missing.output
+
+
+def test_the_mail_commands_are_offered_by_wsgi(app):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, FLASK_APP="wsgi.py", SOPORTE_CONFIG="testing",
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    result = subprocess.run([sys.executable, "-m", "flask", "mail", "--help"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    commands = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines()
+                if line.strip()}
+    assert {"poll", "send", "log", "retry", "rotate-keys"} <= commands
+
+
 def test_unreachable_or_misconfigured_mailbox_exits_non_zero(runner, app):
     down = runner.invoke(args=["mail", "poll", "--once", "--url", "imap://u:p@127.0.0.1:1/INBOX"])
     assert down.exit_code != 0 and "cannot open" in down.output
