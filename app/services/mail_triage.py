@@ -30,8 +30,8 @@ from app.services.clients import create_client
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.services.permissions import Actor, Permission, require
 
-Process = Callable[[InboundMessage], None]
-"""Processes a stored message again inside the caller's transaction (no commit); raises on failure."""
+Process = Callable[[InboundMessage], object]
+"""Processes a stored message again in the caller's transaction (no commit); raises on failure."""
 
 PROCESSING_EXTENSION = "soporte.mail_processing"
 """Where a composition root plugs the processing into the app (app.extensions), for adapters."""

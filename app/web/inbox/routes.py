@@ -4,7 +4,6 @@ really became of the message (a new ticket, a note, still in triage or quarantin
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -99,6 +98,7 @@ def assign_client(record_id: int):
 @bp.post("/<id:record_id>/reintentar")
 @login_required
 def retry(record_id: int):
-    """Process a quarantined message again from its stored source (mail_triage.retry_quarantined)."""
+    """Process a quarantined message again from its stored source
+    (mail_triage.retry_quarantined)."""
     return _apply(lambda: mail_triage.retry_quarantined(current_user, record_id, _processing()),
                   "inbox.quarantine")
