@@ -222,7 +222,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tickets_cli)
     app.cli.add_command(seed_command)
-    from mail_ingest.cli import register as register_mail_ingest
-
-    register_mail_ingest(mail_cli)
+    # The poller's commands (poll, log, retry) join this group from outside the app package:
+    # mail_ingest.init_app, called by the composition root (assembly.build_app).
     app.cli.add_command(mail_cli)

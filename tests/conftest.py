@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from assembly import build_app
 from app.extensions import db
 from tests import factories
 
@@ -49,7 +49,7 @@ def make_test_app(database_url: str, tmp_dir, **overrides):
         "SOPORTE_SUPPORT_ADDRESS": "soporte@soporte.example",
     }
     config.update(overrides)
-    return create_app("testing", config)
+    return build_app("testing", config)
 
 
 @pytest.fixture(scope="session")

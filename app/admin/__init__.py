@@ -22,8 +22,8 @@ from app.admin.reference import ClientView, ContactView, ContractView, ProjectVi
 from app.admin.staff import UserView
 from app.extensions import db
 from app.models import Client, Contact, Contract, Mailbox, Project, TicketType, User
-from mail_ingest.sources import (SourceError, mailbox_name, parse_inbox_url, same_server,
-                                 split_password)
+from app.services.mailbox_urls import (SourceError, mailbox_name, parse_inbox_url, same_server,
+                                       split_password)
 
 
 def _valid_inbox_url(form, field) -> None:

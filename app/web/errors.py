@@ -9,6 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.services.errors import DomainError
@@ -44,6 +45,8 @@ def http_status(error: DomainError) -> int:
     return HTTP_STATUS[error.code]
 
 
+CHANGED_MEANWHILE = _l("Someone else changed this record at the same moment, and their change was "
+                       "kept. Reload the page and make your change again.")
 CSRF_MESSAGE = _l("The form expired or did not come from this site. Reload the page and send "
                   "it again.")
 
@@ -59,6 +62,15 @@ def register(app: Flask) -> None:
     def _domain(error: DomainError):
         # a refusal no view turned into a message of its own page (a read refused, …)
         return render_template("error.html", message=str(error)), http_status(error)
+
+    @app.errorhandler(StaleDataError)
+    def _changed_meanwhile(error: StaleDataError):
+        # the optimistic lock (Ticket.lock_version): another request saved the row between this
+        # one's read and its write; nothing of this request was saved
+        from app.extensions import db
+
+        db.session.rollback()
+        return render_template("error.html", message=CHANGED_MEANWHILE), 409
 
     @app.errorhandler(413)
     def _too_large(error):

@@ -19,10 +19,10 @@ def memory_kb(field: str) -> int:
 
 def main() -> None:
     database_url, inbox_url, workdir = sys.argv[1:4]
-    from app import create_app
+    from assembly import build_app
     from mail_ingest.poller import poll_once
 
-    app = create_app("testing", {
+    app = build_app("testing", {
         "SQLALCHEMY_DATABASE_URI": database_url, "SOPORTE_INBOX_URL": inbox_url,
         "SOPORTE_MAIL_DIR": str(Path(workdir) / "mail"),
         "SOPORTE_ATTACHMENT_DIR": str(Path(workdir) / "attachments"),

@@ -64,14 +64,16 @@ def test_every_nasty_message_gets_exactly_one_outcome(world, dovecot, imap_user)
 
 
 def test_quarantined_messages_can_be_retried(world, dovecot, imap_user, app):
-    from mail_ingest.ingest import retry
+    from app.services.mail_triage import retry_quarantined
+    from mail_ingest.ingest import reprocess
 
     app.config["SOPORTE_INGEST_RATE_LIMIT"] = 1
     dovecot.append(imap_user, corpus.simple(subject="uno"), corpus.simple(subject="dos"))
     poll_once(dovecot.url(imap_user))
     held = db.session.scalars(select(InboundMessage).where(
         InboundMessage.outcome == O.QUARANTINED)).one()
-    retried = retry(held)
+    retried = retry_quarantined(world.admin, held.id, reprocess).record
+    db.session.commit()
     assert retried.outcome is O.TICKET and retried.ticket.subject == "dos"
 
 

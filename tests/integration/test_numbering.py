@@ -11,7 +11,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from app import create_app
+from assembly import build_app
 from app.extensions import db
 from app.models import Ticket
 from app.services import tickets
@@ -23,8 +23,8 @@ PER_WORKER = 50
 
 
 def _app(database_url: str, attachment_dir: str):
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
-                                  "SOPORTE_ATTACHMENT_DIR": attachment_dir})
+    return build_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                 "SOPORTE_ATTACHMENT_DIR": attachment_dir})
 
 
 def _create_many(app, client_id: int, barrier) -> list[str]:

@@ -51,3 +51,17 @@ def test_an_unhandled_refusal_is_the_error_page_with_its_status(app, error_class
     response = app.test_client().get("/_raise_for_test", headers={"Accept-Language": "es"})
     assert response.status_code == HTTP_STATUS[error_class.code]
     assert "Solo un supervisor puede reabrir un ticket finalizado." in response.get_data(as_text=True)
+
+
+def test_a_save_that_lost_the_optimistic_lock_race_says_so_not_500(app):
+    """StaleDataError (Ticket.lock_version) at commit, from any view: a 409 that says to
+    reload, in the user's language."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    @app.post("/_stale_for_test")
+    def _stale():
+        raise StaleDataError("UPDATE statement on table 'ticket' expected to update 1 row(s)")
+
+    response = app.test_client().post("/_stale_for_test", headers={"Accept-Language": "es"})
+    assert response.status_code == 409
+    assert "Otra persona cambió este registro" in response.get_data(as_text=True)

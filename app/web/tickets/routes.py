@@ -9,12 +9,13 @@ from flask_login import current_user, login_required
 from app.received_mail import split_quoted, split_quoted_html
 from app.services import clock
 from app.services.attachment_downloads import attachment_for_download
+from app.services.billing.basis import describe_basis
 from app.services.ticket_actions import available_actions
 from app.services.ticket_list import list_choices, list_tickets
 from app.services.ticket_view import TimelineEvent, ticket_view
 from app.web.tickets import bp
 from app.web.tickets.filters import filters_from_args
-from app.web.tickets.history_lines import describe, who
+from app.web.tickets.history_lines import basis_line, describe, who
 
 
 @bp.get("/")
@@ -52,6 +53,7 @@ def ticket_page(number: str, typed: dict | None = None) -> str:
                            timeline=[_shown(event) for event in view.timeline],
                            loose_files=view.loose_files,
                            needs_new_assignee=view.needs_new_assignee,
+                           billing_basis=basis_line(describe_basis(view.ticket)),
                            actions=available_actions(current_user, view.ticket),
                            typed=typed or {})
 
