@@ -1,7 +1,7 @@
 """Creating and editing tickets: required fields, references that must belong to the client, numbering."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -80,8 +80,9 @@ def check_edit(actor: Actor, ticket: Ticket) -> None:
 
 def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields,
                 expected_version: int | None = None) -> list[str]:
-    """Change a ticket's data; each changed field is recorded in the history. A reference the
-    ticket already has may stay although it is inactive now; a new one must be active.
+    """Change a ticket's data (never its client); each changed field is recorded in the history.
+    A reference the ticket already has may stay although it is inactive now; a new one must be
+    active and belong to the ticket's client.
 
     `expected_version` is the ticket's lock_version when the editor read it: when the ticket
     changed since (or changes while this is saved), nothing is saved.
@@ -91,6 +92,11 @@ def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields,
     check_edit(actor, ticket)
     if expected_version is not None and expected_version != ticket.lock_version:
         raise Conflict(CHANGED_MEANWHILE)
+    if fields.client_id in (None, "") or str(fields.client_id) == str(ticket.client_id):
+        fields = replace(fields, client_id=ticket.client_id)
+    else:
+        raise ValidationFailed(_l("A ticket stays with its client. For work of another client, "
+                                  "create a new ticket for that client."), field="client_id")
     values = _validated(fields, current=ticket)
     changed = []
     for name, new in values.items():

@@ -104,12 +104,27 @@ def test_edit_records_each_changed_field(world):
     assert history["project"] == (None, "Red nueva")
 
 
-def test_moving_a_ticket_to_another_client_rechecks_its_references(world):
+def test_a_ticket_stays_with_its_client(world):
     ticket = factories.new_ticket(world, contract_id=world.contract.id)
     with pytest.raises(ValidationFailed) as error:
         tickets.edit_ticket(world.agent, ticket, TicketFields(
-            client_id=world.other_client.id, contract_id=world.contract.id, description="x"))
+            client_id=world.other_client.id, description="x"))
+    assert error.value.field == "client_id"
+    db.session.rollback()
+    assert ticket.client_id == world.client.id and not [
+        c for c in ticket.changes if c.field == "client"]
+
+
+def test_an_edit_without_a_client_keeps_the_tickets_and_checks_references_against_it(world):
+    ticket = factories.new_ticket(world)
+    with pytest.raises(ValidationFailed) as error:
+        tickets.edit_ticket(world.agent, ticket, TicketFields(
+            description=ticket.description, contract_id=world.other_contract.id))
     assert error.value.field == "contract_id"
+    db.session.rollback()
+    changed = tickets.edit_ticket(world.agent, ticket,
+                                  _as_it_is(ticket, client_id=None, urgency="HIGH"))
+    assert changed == ["urgency"] and ticket.client_id == world.client.id
 
 
 def test_a_closed_ticket_cannot_be_edited(world):
