@@ -24,8 +24,11 @@ def enum_column_type(enum_cls: type[enum.Enum]) -> Enum:
 
 
 def utcnow() -> dt.datetime:
-    """The current time, timezone-aware in UTC."""
-    return dt.datetime.now(dt.timezone.utc)
+    """The current moment, aware, in UTC, as the one clock tells it (app.services.clock.now):
+    rows are dated by the same clock that says "today", which tests can fix."""
+    from app.services.clock import now  # deferred: the clock reads the app's configuration
+
+    return now()
 
 
 class UTCDateTime(TypeDecorator):

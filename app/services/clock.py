@@ -12,7 +12,7 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from app.services.errors import ValidationFailed
@@ -20,7 +20,7 @@ from app.services.errors import ValidationFailed
 
 def now() -> dt.datetime:
     """The current moment, aware, in UTC (fixed in tests by SOPORTE_FIXED_NOW)."""
-    fixed = current_app.config.get("SOPORTE_FIXED_NOW")
+    fixed = current_app.config.get("SOPORTE_FIXED_NOW") if has_app_context() else None
     if fixed is not None:
         return fixed.astimezone(dt.timezone.utc)
     return dt.datetime.now(dt.timezone.utc)

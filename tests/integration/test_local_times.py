@@ -73,7 +73,9 @@ def test_a_user_in_another_zone_reads_their_own_time(fixed, world):
     page = _page(_signed_in(fixed, world.agent2), f"/operacion/ticket/{ticket.number}")
     assert page.count("24 oct 2026, 19:30") == 2  # created, summer note
     assert "24 oct 2026, 20:30" in page and "24 oct 2026, 21:30" in page
-    assert "25 oct 2026" not in page and "Horas en America/Bogota" in page
+    # no Madrid time; the history's lines are dated by the fixed clock: 15:00 UTC, 10:00 here
+    assert "25 oct 2026, 2:30" not in page and "25 oct 2026, 3:30" not in page
+    assert "25 oct 2026, 10:00" in page and "Horas en America/Bogota" in page
     # the colleague next to them still reads Madrid's time
     assert "25 oct 2026, 3:30" in _page(_signed_in(fixed, world.agent),
                                         f"/operacion/ticket/{ticket.number}")

@@ -100,3 +100,21 @@ def test_work_is_dated_on_the_companys_day(app, world):
     worklog.log_time(world.agent, ticket, 0, 30, work_date=dt.date(2027, 1, 2))  # tomorrow: ok
     with pytest.raises(ValidationFailed):
         worklog.log_time(world.agent, ticket, 0, 30, work_date=dt.date(2027, 1, 3))
+
+
+def test_rows_and_today_come_from_the_same_clock(app, world):
+    """One clock: under a fixed moment, a ticket's creation, its history and its time entry are
+    dated by it, and the work date is that moment's day in the company's zone."""
+    import datetime as dt
+
+    from app.services import clock
+
+    app.config["SOPORTE_TIMEZONE"] = "Europe/Madrid"
+    app.config["SOPORTE_FIXED_NOW"] = dt.datetime(2026, 10, 24, 22, 30, tzinfo=dt.timezone.utc)
+    ticket = factories.new_ticket(world)
+    basis.mark_free(world.supervisor, ticket, True)
+    entry = worklog.log_time(world.agent, ticket, 1, 0)
+    db.session.commit()
+    assert ticket.created_at == clock.now() == app.config["SOPORTE_FIXED_NOW"]
+    assert {change.created_at for change in ticket.changes} == {clock.now()}
+    assert entry.work_date == dt.date(2026, 10, 25)  # 00:30 in Madrid
