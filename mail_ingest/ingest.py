@@ -230,7 +230,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
         return _set(record, O.QUARANTINED, "rate-limited sender")
     contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
     if contact is None:
-        return _set(record, O.TRIAGE, "unknown sender")
+        return _set(record, O.TRIAGE, contacts.unplaced_reason(parsed.from_address))
     ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact) \
         or _ticket_by_conversation(record.thread_index, contact)
     result = customer_mail.receive(contact, _customer_email(parsed), ticket)

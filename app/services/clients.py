@@ -32,12 +32,18 @@ class ClientFields:
     domains: tuple[str, ...] = field(default_factory=tuple)
 
 
+def check_create_client(actor: Actor) -> None:
+    """Whether the actor may create a client (a role that manages reference data, e.g. naming a
+    new client while triaging). Raises NotPermitted."""
+    require(actor, Permission.MANAGE_REFERENCE)
+
+
 def create_client(actor: Actor, name: str) -> Client:
     """Create an active client with this name (flushed, so it has an id).
 
     Raises NotPermitted, ValidationFailed (no name; a client of that name exists).
     """
-    require(actor, Permission.MANAGE_REFERENCE)
+    check_create_client(actor)
     name = _tidy_name(name, "new_client_name", _l("Write the new client's name."))
     if _name_taken(name, None):
         raise ValidationFailed(_l("A client named %(name)s already exists: pick it from the list.",

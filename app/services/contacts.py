@@ -1,6 +1,8 @@
-"""Contacts: who wrote (a known contact by address, else a new contact of the client owning the
-domain), and an administrator's saves (save_contact: a contact belongs to its client; addresses
-follow the rules of staff accounts: normalised, valid, unique)."""
+"""Contacts: who wrote (a known active contact by address, else a new contact of the client
+owning the domain; an inactive contact's mail waits for staff), the contact staff place a sender
+under in triage (its own client reactivates it; another client is refused), and an
+administrator's saves (save_contact: a contact belongs to its client; addresses follow the rules
+of staff accounts: normalised, valid, unique)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,6 +19,10 @@ from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 
 NAME_MAX = 200
+UNKNOWN_SENDER = "unknown sender"
+"""The inbound reason of mail from an address that is no contact's and under no client's domain."""
+INACTIVE_CONTACT = "inactive contact"
+"""The inbound reason of mail from an inactive contact's address: staff decide (triage)."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,17 @@ def _check_move(contact: Contact, client: Client) -> None:
 def contact_by_address(address: str) -> Contact | None:
     """The active contact with this email address (case-insensitive: addresses are stored
     lower-case), if any."""
+    contact = contact_with_address(address)
+    return contact if contact is not None and contact.active else None
+
+
+def contact_with_address(address: str) -> Contact | None:
+    """The contact with this email address, active or not (an address is one contact's)."""
     address = (address or "").strip().lower()
     if not address:
         return None
     return db.session.execute(
-        select(Contact).where(Contact.email == address, Contact.active.is_(True))
+        select(Contact).where(func.lower(Contact.email) == address)
     ).scalar_one_or_none()
 
 
@@ -98,14 +110,51 @@ def client_by_domain(address: str) -> Client | None:
 
 
 def identify_sender(address: str, name: str = "") -> Contact | None:
-    """The sender's contact: known by address, or created for the client of its domain; else None."""
-    contact = contact_by_address(address)
+    """The sender's contact for the poller: the active contact of that address, or a new contact
+    of the client owning its domain; None when staff must decide (unplaced_reason says why): the
+    address is nobody's, or an inactive contact's (placing its mail is staff's call, see
+    contact_for_triage)."""
+    contact = contact_with_address(address)
     if contact is not None:
-        return contact
+        return contact if contact.active else None
     client = client_by_domain(address)
     if client is None:
         return None
     return add_contact(client, address, name)
+
+
+def unplaced_reason(address: str) -> str:
+    """Why identify_sender placed no contact, as the inbound record's reason: INACTIVE_CONTACT
+    or UNKNOWN_SENDER."""
+    contact = contact_with_address(address)
+    return INACTIVE_CONTACT if contact is not None and not contact.active else UNKNOWN_SENDER
+
+
+def contact_for_triage(client: Client, address: str) -> Contact:
+    """The sender's contact once staff picked its client (triage): a new contact of that
+    client, or its existing one there (reactivated: staff vouched for it). Raises
+    ValidationFailed (field client_id) when the address is another client's contact, naming
+    that client and saying what to do."""
+    contact = contact_with_address(address)
+    if contact is None:
+        return add_contact(client, address)
+    if contact.client_id != client.id:
+        raise ValidationFailed(_other_clients_contact(contact, client), field="client_id")
+    contact.active = True
+    db.session.flush()
+    return contact
+
+
+def _other_clients_contact(contact: Contact, chosen: Client):
+    """The refusal of placing another client's contact: pick its client, or move it first."""
+    if contact.active:
+        return _l("%(email)s is a contact of %(client)s: pick %(client)s, or ask an "
+                  "administrator to move the contact to %(chosen)s (Administration, Contacts) "
+                  "first.", email=contact.email, client=contact.client.name, chosen=chosen.name)
+    return _l("%(email)s is an inactive contact of %(client)s: pick %(client)s to reactivate "
+              "it, or ask an administrator to move the contact to %(chosen)s (Administration, "
+              "Contacts) first.", email=contact.email, client=contact.client.name,
+              chosen=chosen.name)
 
 
 def add_contact(client: Client, address: str, name: str = "") -> Contact:

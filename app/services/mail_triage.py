@@ -82,17 +82,18 @@ def check_retry(actor: Actor, record: InboundMessage | None) -> InboundMessage:
 
 def can_triage(actor: Actor, record: InboundMessage) -> bool:
     """The flag of the triage form: check_triage did not raise."""
-    return _passes(check_triage, actor, record)
+    return passes(check_triage, actor, record)
 
 
 def can_retry(actor: Actor, record: InboundMessage) -> bool:
     """The flag of the Retry button: check_retry did not raise."""
-    return _passes(check_retry, actor, record)
+    return passes(check_retry, actor, record)
 
 
-def _passes(check, actor: Actor, record: InboundMessage) -> bool:
+def passes(check: Callable, *args) -> bool:
+    """A flag: the check did not raise a DomainError."""
     try:
-        check(actor, record)
+        check(*args)
     except DomainError:
         return False
     return True
@@ -102,16 +103,17 @@ def resolve_triage(actor: Actor, record_id: int, process: Process | None,
                    client_id: int | None = None, new_client_name: str | None = None
                    ) -> Processing:
     """Staff pick the client of an unknown sender (or, administrators, name a new one): the
-    sender becomes its contact and the message is processed again (see the module doc for a
-    failure). Raises NotPermitted, NotFound, ValidationFailed, DomainError (no processing)."""
+    sender becomes its contact (contacts.contact_for_triage: an inactive contact of that client
+    is reactivated; another client's contact is refused) and the message is processed again
+    (see the module doc for a failure). Raises NotPermitted, NotFound, ValidationFailed,
+    DomainError (no processing)."""
     record = check_triage(actor, db.session.get(InboundMessage, record_id))
     _require_processing(process)
     new_client = create_client(actor, new_client_name) if new_client_name else None
     client = new_client or db.session.get(Client, int(client_id or 0))
     if client is None or not client.active:
         raise ValidationFailed(_l("Select an active client."), field="client_id")
-    if contacts.contact_by_address(record.from_address) is None:
-        contacts.add_contact(client, record.from_address)
+    contacts.contact_for_triage(client, record.from_address)
     return Processing(record, new_client, process_again(record, process))
 
 

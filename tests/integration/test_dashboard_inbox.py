@@ -36,7 +36,8 @@ def test_quarantine_shows_the_error_and_only_admins_retry(world, client, app):
     assert record.outcome is InboundOutcome.QUARANTINED
     _login(client, world.agent)
     page = client.get("/operacion/correo/cuarentena").get_data(as_text=True)
-    assert "retenido" in page and "rate-limited" in page and "Reintentar" not in page
+    assert "retenido" in page and "remitente por encima del límite de mensajes por hora" in page
+    assert "Reintentar" not in page
     client.post(f"/operacion/correo/{record.id}/reintentar")
     db.session.expire_all()
     assert db.session.get(InboundMessage, record.id).outcome is InboundOutcome.QUARANTINED

@@ -169,7 +169,7 @@ def test_a_message_never_downloaded_offers_no_retry_and_refuses_one(world, clien
     record = _record()
     _login(client, world.admin)
     page = client.get(QUARANTINE).get_data(as_text=True)
-    assert "too large" in page and "Reintentar" not in page
+    assert "demasiado grande para descargarlo: 99 MB" in page and "Reintentar" not in page
     page = _post(client, f"/operacion/correo/{record.id}/reintentar")
     assert "nunca se descargó" in page
     assert _record().attempts == 1  # not attempted

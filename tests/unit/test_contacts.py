@@ -77,3 +77,24 @@ def test_client_domains_are_normalised_kept_once_and_belong_to_one_client(world)
     with pytest.raises(ValidationFailed) as taken:
         save_client(world.admin, created, ClientFields("ACME s.a."))
     assert taken.value.field == "name"
+
+
+def test_triage_places_a_sender_under_its_own_client_only(world):
+    import pytest
+
+    from app.services.contacts import contact_for_triage, identify_sender
+    from app.services.errors import ValidationFailed
+
+    world.contact.active = False
+    assert identify_sender("carla@acme.example") is None  # staff decide, nothing is added
+    with pytest.raises(ValidationFailed) as refused:
+        contact_for_triage(world.other_client, "Carla@ACME.example")
+    assert "es un contacto inactivo de Acme S.A.: elija Acme S.A." in str(refused.value)
+    assert refused.value.field == "client_id" and not world.contact.active
+    assert contact_for_triage(world.client, "carla@acme.example") is world.contact
+    assert world.contact.active
+    with pytest.raises(ValidationFailed) as refused:
+        contact_for_triage(world.other_client, "carla@acme.example")
+    assert "es un contacto de Acme S.A.: elija Acme S.A." in str(refused.value)
+    new = contact_for_triage(world.other_client, "nueva@gmail.example")
+    assert new.client_id == world.other_client.id and new.active

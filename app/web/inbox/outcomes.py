@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from app.models.enums import InboundOutcome
 from app.services.mail_triage import Processing
+from app.web.inbox.reasons import reason_label
 
 O = InboundOutcome
 
@@ -25,7 +26,7 @@ def describe(result: Processing) -> tuple[str, bool]:
     if record.outcome is O.NOTE:
         return prefix + _("Added as a note on %(number)s.", number=number), True
     if record.outcome is O.IGNORED:
-        return prefix + _("Ignored: %(reason)s.", reason=record.reason or ""), False
+        return prefix + _("Ignored: %(reason)s.", reason=reason_label(record.reason)), False
     if record.outcome is O.TRIAGE:
-        return prefix + _("Still in triage: %(reason)s.", reason=record.reason or ""), False
-    return prefix + _("Still in quarantine: %(reason)s.", reason=record.reason or ""), False
+        return prefix + _("Still in triage: %(reason)s.", reason=reason_label(record.reason)), False
+    return prefix + _("Still in quarantine: %(reason)s.", reason=reason_label(record.reason)), False

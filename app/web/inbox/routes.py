@@ -1,65 +1,48 @@
 """Triage: pick (or create) the client of an unknown sender. Quarantine: see the error, retry
 (administrators). Each decision is one service call and one commit, and the page says what
-really became of the message (a new ticket, a note, still in triage or quarantine, and why)."""
+really became of the message (a new ticket, a note, still in triage or quarantine, and why).
+The pages are read by app.services.mail_queues, with their permission check and flags."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models.client import Client
-from app.models.enums import InboundOutcome
-from app.models.enums import OutboxStatus
-from app.models.mail import InboundMessage, OutboxMessage
-from app.services import mail_triage
+from app.services import mail_queues, mail_triage
 from app.services.errors import DomainError
-from app.services.permissions import Permission, can, require
 from app.web.inbox import bp
 from app.web.inbox.forms import TriageForm
 from app.web.inbox.outcomes import describe
+from app.web.inbox.reasons import reason_label
 from app.web.params import checked
-
-
-def _records(outcome: InboundOutcome):
-    return db.session.scalars(select(InboundMessage).where(InboundMessage.outcome == outcome)
-                              .order_by(InboundMessage.received_at.desc()).limit(200)).all()
 
 
 @bp.get("/triage")
 @login_required
 def triage():
     """Mail from unknown senders, waiting for staff to pick the client."""
-    require(current_user, Permission.VIEW)
-    clients = db.session.scalars(select(Client).where(Client.active.is_(True))
-                                 .order_by(Client.name)).all()
-    records = _records(InboundOutcome.TRIAGE)
-    return render_template("inbox/triage.html", records=records, clients=clients,
-                           can_resolve={r.id: mail_triage.can_triage(current_user, r)
-                                        for r in records},
-                           can_create_client=can(current_user, Permission.MANAGE_REFERENCE))
+    page = mail_queues.triage_page(current_user)
+    return render_template("inbox/triage.html", page=page, reasons=_reasons(page.records))
 
 
 @bp.get("/cuarentena")
 @login_required
 def quarantine():
     """Mail that could not be processed, with its error."""
-    require(current_user, Permission.VIEW)
-    records = _records(InboundOutcome.QUARANTINED)
-    return render_template("inbox/quarantine.html", records=records,
-                           can_retry={r.id: mail_triage.can_retry(current_user, r)
-                                      for r in records})
+    page = mail_queues.quarantine_page(current_user)
+    return render_template("inbox/quarantine.html", page=page, reasons=_reasons(page.records))
 
 
 @bp.get("/salida")
 @login_required
 def outbox():
     """Outgoing mail that could not be delivered (permanent failures) or is still retrying."""
-    require(current_user, Permission.VIEW)
-    rows = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]),
-        OutboxMessage.attempts > 0).order_by(OutboxMessage.id.desc()).limit(200)).all()
-    return render_template("inbox/outbox.html", rows=rows)
+    return render_template("inbox/outbox.html", rows=mail_queues.undelivered_mail(current_user))
+
+
+def _reasons(records) -> dict[int, str]:
+    """Each message's reason in the reader's language, by id."""
+    return {r.id: reason_label(r.reason) for r in records}
 
 
 def _processing():

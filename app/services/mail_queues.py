@@ -1,0 +1,71 @@
+"""The mail that needs a person, read the same by every adapter (dashboard, the coming API):
+messages waiting for triage, messages in quarantine, and outgoing mail that failed, each with
+the flags of what the reader may do to it (each flag is its action's check that did not raise).
+
+Every read requires Permission.VIEW (NotPermitted otherwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.client import Client
+from app.models.enums import InboundOutcome, OutboxStatus
+from app.models.mail import InboundMessage, OutboxMessage
+from app.services import clients, mail_triage
+from app.services.permissions import Actor, Permission, require
+
+LIMIT = 200  # rows per page, newest first
+
+
+@dataclass(frozen=True)
+class TriagePage:
+    """Messages of unknown senders; the active clients to pick from; whether the reader may
+    place each message (by id) and name a new client."""
+
+    records: list[InboundMessage]
+    clients: list[Client]
+    can_resolve: dict[int, bool]
+    can_create_client: bool
+
+
+@dataclass(frozen=True)
+class QuarantinePage:
+    """Messages that could not be processed, and whether the reader may retry each (by id)."""
+
+    records: list[InboundMessage]
+    can_retry: dict[int, bool]
+
+
+def triage_page(actor: Actor) -> TriagePage:
+    """The triage page for this reader. Raises NotPermitted."""
+    require(actor, Permission.VIEW)
+    records = _inbound(InboundOutcome.TRIAGE)
+    active = db.session.scalars(select(Client).where(Client.active.is_(True))
+                                .order_by(Client.name)).all()
+    return TriagePage(list(records), list(active),
+                      {r.id: mail_triage.can_triage(actor, r) for r in records},
+                      mail_triage.passes(clients.check_create_client, actor))
+
+
+def quarantine_page(actor: Actor) -> QuarantinePage:
+    """The quarantine page for this reader. Raises NotPermitted."""
+    require(actor, Permission.VIEW)
+    records = _inbound(InboundOutcome.QUARANTINED)
+    return QuarantinePage(list(records), {r.id: mail_triage.can_retry(actor, r) for r in records})
+
+
+def undelivered_mail(actor: Actor) -> list[OutboxMessage]:
+    """Outgoing mail that failed for good or is still being retried, newest first. Raises
+    NotPermitted."""
+    require(actor, Permission.VIEW)
+    return list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]),
+        OutboxMessage.attempts > 0).order_by(OutboxMessage.id.desc()).limit(LIMIT)))
+
+
+def _inbound(outcome: InboundOutcome) -> list[InboundMessage]:
+    return list(db.session.scalars(select(InboundMessage).where(InboundMessage.outcome == outcome)
+                                   .order_by(InboundMessage.received_at.desc()).limit(LIMIT)))
