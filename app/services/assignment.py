@@ -14,7 +14,7 @@ from app.services.errors import NoStaffAvailable, ValidationFailed
 from app.services.history import record_change
 from app.services.notifications import notify
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
-from app.services.permissions import Actor, Permission, ROLE_PERMISSIONS, can_work_tickets, require
+from app.services.permissions import Actor, Permission, can_work_tickets, require, working_roles
 from app.services.workflow import require_open
 
 # Work that still needs the agent: everything open but resolved.
@@ -23,9 +23,9 @@ ACTIVE_WORK = frozenset(OPEN_STATUSES - {TicketStatus.RESOLVED})
 
 def assignable_staff() -> list[User]:
     """Active users whose role lets them work tickets, by name."""
-    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Permission.WORK in perms]
     return list(db.session.execute(
-        select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
+        select(User).where(User.active.is_(True), User.role.in_(working_roles()))
+        .order_by(User.name)
     ).scalars())
 
 

@@ -116,6 +116,11 @@ def require(actor: Actor | None, permission: Permission) -> None:
         raise NotPermitted(_DENIED[permission])
 
 
+def working_roles() -> list[Role]:
+    """The roles whose holders may be assigned and work tickets (Permission.WORK)."""
+    return [role for role, granted in ROLE_PERMISSIONS.items() if Permission.WORK in granted]
+
+
 def can_work_tickets(user: User) -> bool:
     """True for active staff whose role lets them be assigned and work tickets."""
     return user.active and Permission.WORK in ROLE_PERMISSIONS[user.role]

@@ -20,7 +20,7 @@ from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.quote_links import link_for
-from app.services.workflow import QUOTE_SAVED, is_free, move_to, require_open
+from app.services.workflow import QUOTE_SAVED, move_to, require_open
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("9999999999.99")
@@ -43,7 +43,7 @@ def check_save_quote(actor: Actor, ticket: Ticket) -> None:
     ValidationFailed (no requester to send it to) unless the actor may quote the ticket now."""
     require(actor, Permission.QUOTE)
     require_open(ticket)
-    if is_free(ticket):
+    if ticket.is_free:
         raise InvalidTransition(_l("This ticket is free: it needs no quote. Start work instead."))
     if ticket.status not in QUOTE_SAVED:
         raise InvalidTransition(

@@ -36,19 +36,20 @@ def available_actions(actor: Actor, ticket: Ticket) -> dict:
     """Flags and choices for the ticket page, each from its action's check."""
     transitions = status_targets(actor, ticket)
     payment_allowed = passes(payment.check_set_payment, actor, ticket)
+    # the billing form toggles: "Mark free" on a billed ticket, "Make it billed" on a free one
+    mark_free_target = not ticket.is_free
     actions = {
         "edit": passes(tickets.check_edit, actor, ticket),
         "assign": passes(assignment.check_assign, actor, ticket),
         "quote": passes(quotes.check_save_quote, actor, ticket),
         "record_decision": passes(quote_decisions.check_record_decision, actor, ticket),
-        # the billing form toggles: "Mark free" on a billed ticket, "Make it billed" on a free one
-        "mark_free": passes(basis.check_mark_free, actor, ticket, not ticket.is_free),
+        "mark_free": passes(basis.check_mark_free, actor, ticket, mark_free_target),
+        "mark_free_target": mark_free_target,  # True: the form marks it free; False: billed
         "reevaluate": passes(basis.check_reevaluate, actor, ticket),
         "payment": payment_allowed,
         "payment_choices": list(payment.PAYMENT_CHOICES) if payment_allowed else [],
         "log_time": passes(worklog.check_log_time, actor, ticket),
-        "change_status": bool(transitions),
-        "transitions": transitions,
+        "transitions": transitions,  # "change status" is offered when there is one
         "note": passes(notes.check_add_note, actor, ticket),
         "reply": passes(notes.check_reply, actor, ticket),
         "close": passes(status_changes.check_close, actor, ticket),

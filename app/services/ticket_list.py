@@ -23,7 +23,7 @@ from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import clock
 from app.services.permissions import Actor, Permission, require
-from app.services.reassignment import assignee_cannot_work, needs_assignee_condition
+from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
@@ -62,8 +62,8 @@ class TicketPage:
     page: int
     pages: int
     counts: dict[TicketStatus, int]  # per status, under the other filters
-    # ids of the items still assigned to someone who can no longer work them
-    needing_new_assignee: frozenset[int] = frozenset()
+    # why each item that needs an assignee needs one (unassigned, or its assignee cannot work)
+    assignee_needs: dict[int, AssigneeNeed] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,7 +72,7 @@ class ListChoices:
 
     clients: list[Client]
     types: list[TicketType]
-    staff: list[User]  # active staff, for "assigned to"
+    staff: list[User]  # for "assigned to": active users, then inactive ones
     contracts: list[Contract]
     statuses: list[TicketStatus]
     urgencies: list[Urgency]
@@ -180,8 +180,8 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
                       selectinload(Ticket.contract))
         .order_by(*([order] if column is Ticket.id else [order, Ticket.id.desc()]))
         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    needing = frozenset(ticket.id for ticket in items if assignee_cannot_work(ticket))
-    return TicketPage(list(items), total, page, pages, counts, needing)
+    needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
+    return TicketPage(list(items), total, page, pages, counts, needs)
 
 
 def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:
@@ -194,14 +194,14 @@ def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, in
 
 
 def list_choices(actor: Actor) -> ListChoices:
-    """The values the list's filters offer, each sorted by name. Raises NotPermitted without
-    the view permission."""
+    """The values the list's filters offer, each sorted by name (users: the active ones first,
+    so a deactivated user's tickets can still be listed). Raises NotPermitted without the view
+    permission."""
     require(actor, Permission.VIEW)
     return ListChoices(
         clients=list(db.session.scalars(select(Client).order_by(Client.name))),
         types=list(db.session.scalars(select(TicketType).order_by(TicketType.name))),
-        staff=list(db.session.scalars(select(User).where(User.active.is_(True))
-                                      .order_by(User.name))),
+        staff=list(db.session.scalars(select(User).order_by(User.active.desc(), User.name))),
         contracts=list(db.session.scalars(select(Contract).order_by(Contract.name))),
         statuses=list(TicketStatus),
         urgencies=list(Urgency),

@@ -1,5 +1,5 @@
 """One ticket as every adapter shows it (the dashboard's ticket page, the API): the ticket, its
-timeline oldest first, its files outside any note, and whether it needs a new assignee.
+timeline oldest first, its files outside any note, and whether (and why) it needs an assignee.
 
 The timeline merges the ticket's notes (with their files), history changes, quote versions and
 time entries by when they happened; the history line of a customer's email is folded into the
@@ -21,7 +21,7 @@ from app.models.ticket import Attachment, Note, Ticket, TicketChange
 from app.models.worklog import TimeEntry
 from app.services.errors import NotFound
 from app.services.permissions import Actor, Permission, require
-from app.services.reassignment import assignee_cannot_work
+from app.services.reassignment import AssigneeNeed, assignee_need
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,12 @@ class TicketView:
     ticket: Ticket
     timeline: list[TimelineEvent]
     loose_files: list[Attachment]  # attached to the ticket, not to a note
-    needs_new_assignee: bool  # open, and its assignee can no longer work it
+    assignee_need: AssigneeNeed | None  # open, and nobody who can work it has it
+
+    @property
+    def needs_new_assignee(self) -> bool:
+        """Open and still assigned to someone who can no longer work it (the page's marker)."""
+        return self.assignee_need is AssigneeNeed.REASSIGN
 
 
 def ticket_view(actor: Actor, number: str) -> TicketView:
@@ -69,7 +74,7 @@ def ticket_view(actor: Actor, number: str) -> TicketView:
                           "number, or find the ticket in the list.", number=number),
                        field="number")
     loose = [attachment for attachment in ticket.attachments if attachment.note_id is None]
-    return TicketView(ticket, timeline(ticket), loose, assignee_cannot_work(ticket))
+    return TicketView(ticket, timeline(ticket), loose, assignee_need(ticket))
 
 
 def timeline(ticket: Ticket) -> list[TimelineEvent]:

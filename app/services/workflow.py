@@ -36,12 +36,6 @@ QUOTE_REJECTED = {S.QUOTED: S.NEW}
 CUSTOMER_REPLY = {S.RESOLVED: S.IN_PROGRESS}
 
 
-def is_free(ticket: Ticket) -> bool:
-    """A ticket is free when its kept billing basis says so (marked free, or covered by a
-    contract when work was authorised: app.services.billing.basis)."""
-    return ticket.is_free
-
-
 def work_allowed(ticket: Ticket) -> bool:
     """Work may start and time may be logged once a billing basis was decided: free, covered by
     a contract, or billed under an approved quote."""

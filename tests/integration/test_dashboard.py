@@ -236,6 +236,14 @@ def test_a_deactivated_users_open_tickets_are_marked_and_found_by_the_filter(sta
             for number in _numbers(row)}
     assert "necesita nuevo asignado" in rows[left.number]
     assert "necesita nuevo asignado" not in rows[kept.number] + rows[unassigned.number]
+    # the filter lists both kinds, and each row's marker says which it is
+    assert "Sin asignar o necesita nuevo asignado" in page
+    assert "sin asignar" in rows[unassigned.number] and "sin asignar" not in rows[kept.number]
+    # right after the deactivation, the "assigned to" filter still offers them, marked
+    assert f'<option value="{staff.agent2.id}" >{staff.agent2.name} (inactivo)</option>' in page
+    by_assignee = client.get(f"/operacion/ticket?assignee={staff.agent2.id}").get_data(
+        as_text=True)
+    assert set(_numbers(by_assignee)) == {left.number}
     needing = client.get("/operacion/ticket?needs_assignee=1").get_data(as_text=True)
     assert set(_numbers(needing)) == {left.number, unassigned.number}
     shown = client.get(f"/operacion/ticket/{left.number}").get_data(as_text=True)

@@ -115,13 +115,36 @@ def test_reevaluating_applies_todays_contract_and_is_recorded(world):
                                 "Facturado: pendiente de cotización aprobada")
 
 
-def test_reevaluating_without_change_is_still_recorded(world):
-    ticket = factories.ticket_in(world, S.IN_PROGRESS)
-    before = len(_basis_changes(ticket))
-    basis.reevaluate(world.supervisor, ticket)
+@pytest.mark.parametrize("status", [S.NEW, S.IN_PROGRESS])
+def test_reevaluating_what_would_not_change_is_refused_and_not_offered(world, status):
+    ticket = factories.ticket_in(world, status)  # billed: awaiting a quote, or under quote 1
+    before = (ticket.billing_basis, len(_basis_changes(ticket)))
+    assert not available_actions(world.supervisor, ticket)["reevaluate"]
+    with pytest.raises(InvalidTransition, match="Nada que reevaluar"):
+        basis.reevaluate(world.supervisor, ticket)
+    assert (ticket.billing_basis, len(_basis_changes(ticket))) == before
+
+
+def test_a_paid_ticket_keeps_its_basis_when_its_contract_now_covers_it(world):
+    ticket = factories.ticket_in(world, S.IN_PROGRESS)  # billed under quote 1
+    payment.set_payment_status(world.supervisor, ticket, PaymentStatus.PAID)
+    ticket.contract_id = world.covering_contract.id  # a covering contract added later
     db.session.commit()
-    assert ticket.billing_basis is B.QUOTE
-    assert len(_basis_changes(ticket)) == before + 1
+    db.session.refresh(ticket)
+    assert not available_actions(world.supervisor, ticket)["reevaluate"]
+    with pytest.raises(InvalidTransition, match="ya está pagado"):
+        basis.reevaluate(world.supervisor, ticket)
+    assert ticket.billing_basis is B.QUOTE and ticket.payment_status is PaymentStatus.PAID
+
+
+def test_an_unpaid_ticket_billed_under_a_quote_may_be_re_evaluated_as_covered(world):
+    ticket = factories.ticket_in(world, S.IN_PROGRESS)
+    ticket.contract_id = world.covering_contract.id
+    db.session.commit()
+    db.session.refresh(ticket)
+    basis.reevaluate(world.supervisor, ticket)
+    assert ticket.billing_basis is B.CONTRACT
+    assert ticket.payment_status is PaymentStatus.NOT_APPLICABLE
 
 
 def test_reevaluating_refuses_to_take_away_the_basis_of_started_work(world):

@@ -15,6 +15,7 @@ from app.services.attachment_downloads import attachment_for_download
 from app.services.customer_mail import CustomerEmail, receive
 from app.services.errors import NotFound, NotPermitted
 from app.services.notes import Upload
+from app.services.reassignment import AssigneeNeed
 from app.services.ticket_list import TicketFilters, list_choices, list_tickets
 from app.services.ticket_view import ticket_view
 from tests import factories
@@ -156,7 +157,7 @@ def test_files_outside_any_note_are_the_loose_files(world):
 
 # --- the filters' choices -----------------------------------------------------------------------
 
-def test_the_choices_are_sorted_by_name_and_offer_only_active_staff(world):
+def test_the_choices_are_sorted_by_name_with_inactive_users_last(world):
     db.session.add_all([Client(name="Zeta Ltd."), Client(name="Beta SL"),
                         TicketType(name="Consulta")])
     db.session.commit()
@@ -164,8 +165,10 @@ def test_the_choices_are_sorted_by_name_and_offer_only_active_staff(world):
     assert [c.name for c in choices.clients] == ["Acme S.A.", "Beta SL", "Otra Empresa",
                                                  "Zeta Ltd."]
     assert [t.name for t in choices.types] == ["Consulta", "Incidente"]
-    assert [u.name for u in choices.staff] == ["Admin", "Agente Dos", "Agente Uno", "Supervisor",
-                                               "Viewer"]
+    # a deactivated user's tickets can still be listed: they are offered after the active ones
+    assert [(u.name, u.active) for u in choices.staff] == [
+        ("Admin", True), ("Agente Dos", True), ("Agente Uno", True), ("Supervisor", True),
+        ("Viewer", True), (world.inactive.name, False)]
     assert [c.name for c in choices.contracts] == ["Contrato ajeno", "Licencias",
                                                    "Soporte anual"]
     assert choices.statuses == list(TicketStatus) and len(choices.urgencies) == 4
@@ -193,11 +196,17 @@ def test_open_tickets_without_someone_who_can_work_them_need_a_new_assignee(worl
     page = list_tickets(world.viewer, TicketFilters(needs_assignee=True, archived=True))
     assert _numbers(page) == {unassigned.number, left.number, demoted.number}
     assert page.total == 3 and page.counts == {TicketStatus.NEW: 3}
-    # the marker: still assigned to someone who can no longer work it (not merely unassigned)
-    assert page.needing_new_assignee == {left.id, demoted.id}
+    # the marker says why each one is listed: never assigned, or assigned to someone who left
+    assert page.assignee_needs == {unassigned.id: AssigneeNeed.UNASSIGNED,
+                                   left.id: AssigneeNeed.REASSIGN,
+                                   demoted.id: AssigneeNeed.REASSIGN}
     everything = list_tickets(world.viewer, TicketFilters(archived=True))
     assert _numbers(everything) >= {working.number, closed_unassigned.number}
-    assert everything.needing_new_assignee == {left.id, demoted.id}
+    assert {i: n for i, n in everything.assignee_needs.items()
+            if i in {t.id for t in (working, unassigned, left, demoted, closed_unassigned)}} \
+        == page.assignee_needs
+    assert ticket_view(world.viewer, unassigned.number).assignee_need is AssigneeNeed.UNASSIGNED
+    assert ticket_view(world.viewer, working.number).assignee_need is None
     assert ticket_view(world.viewer, left.number).needs_new_assignee
     assert ticket_view(world.viewer, demoted.number).needs_new_assignee
     assert not ticket_view(world.viewer, working.number).needs_new_assignee

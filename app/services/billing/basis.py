@@ -87,7 +87,8 @@ def check_reevaluate(actor: Actor, ticket: Ticket) -> BillingBasis | None:
 
     Raises NotPermitted, TicketClosed, InvalidTransition (a ticket marked free: make it billed
     instead; a quote awaits the customer's decision; work has started and nothing would
-    authorise it any more).
+    authorise it any more; nothing would change; a paid ticket would become free, losing its
+    payment record).
     """
     require(actor, Permission.SET_BILLING)
     require_open(ticket)
@@ -105,19 +106,28 @@ def check_reevaluate(actor: Actor, ticket: Ticket) -> BillingBasis | None:
         raise InvalidTransition(_l(
             "Work on this ticket has started and neither a covering contract nor an approved "
             "quote would authorise it now. Keep its billing basis, or mark it free."))
+    if _describe(new, ticket.contract_id, quote.version if quote else None) \
+            == describe_basis(ticket):
+        raise InvalidTransition(_l(
+            "Nothing to re-evaluate: today's contract and quote give this ticket the billing "
+            "basis it already has."))
+    if new is B.CONTRACT and ticket.payment_status is PaymentStatus.PAID:
+        raise InvalidTransition(_l(
+            "This ticket is already paid: its billing basis is kept (re-evaluating it as covered "
+            "by its contract would erase the payment record)."))
     return new
 
 
 def reevaluate(actor: Actor, ticket: Ticket, note_text: str = "") -> None:
     """A supervisor applies today's contract and quote to an open ticket, recorded in the
-    history with the optional note (even when the basis stays the same).
+    history with the optional note.
 
     Raises what check_reevaluate raises.
     """
     new = check_reevaluate(actor, ticket)
     quote = ticket.current_quote
     _set_basis(ticket, actor, new, quote_version=quote.version if new is B.QUOTE else None,
-               note=_note(actor, ticket, note_text), always_record=True)
+               note=_note(actor, ticket, note_text))
 
 
 def _note(actor: Actor, ticket: Ticket, note_text: str):
@@ -127,7 +137,7 @@ def _note(actor: Actor, ticket: Ticket, note_text: str):
 
 def _set_basis(ticket: Ticket, actor: Actor | None, basis: BillingBasis | None, *,
                quote_version: int | None = None, note=None, label: str | None = None,
-               record: bool = True, always_record: bool = False) -> None:
+               record: bool = True) -> None:
     """Store the basis (with its contract or quote version) and the payment status it implies;
     record the change in the history."""
     old = describe_basis(ticket)
@@ -136,7 +146,7 @@ def _set_basis(ticket: Ticket, actor: Actor | None, basis: BillingBasis | None, 
     ticket.billing_contract = ticket.contract if basis is B.CONTRACT else None
     ticket.billing_quote_version = quote_version if basis is B.QUOTE else None
     new = describe_basis(ticket)
-    if record and (old != new or always_record):
+    if record and old != new:
         record_change(ticket, actor, "billing_basis", old, new, note=note, label=label)
     payment = PaymentStatus.NOT_APPLICABLE if ticket.is_free else (
         ticket.payment_status if ticket.payment_status is PaymentStatus.PAID
@@ -150,9 +160,14 @@ def _set_basis(ticket: Ticket, actor: Actor | None, basis: BillingBasis | None, 
 
 def describe_basis(ticket: Ticket) -> str:
     """The basis as stored in the history: FREE, CONTRACT:<id>, QUOTE:<version> or BILLED."""
-    basis = ticket.billing_basis
+    return _describe(ticket.billing_basis, ticket.billing_contract_id or ticket.contract_id,
+                     ticket.billing_quote_version)
+
+
+def _describe(basis: BillingBasis | None, contract_id: int | None,
+              quote_version: int | None) -> str:
     if basis is B.CONTRACT:
-        return f"CONTRACT:{ticket.billing_contract_id or ticket.contract_id}"
+        return f"CONTRACT:{contract_id}"
     if basis is B.QUOTE:
-        return f"QUOTE:{ticket.billing_quote_version}"
+        return f"QUOTE:{quote_version}"
     return basis.value if basis is not None else "BILLED"

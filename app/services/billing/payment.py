@@ -8,7 +8,6 @@ from app.models.ticket import Ticket
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, require
-from app.services.workflow import is_free
 
 
 PAYMENT_CHOICES = (PaymentStatus.UNPAID, PaymentStatus.PAID)
@@ -18,7 +17,7 @@ def check_set_payment(actor: Actor, ticket: Ticket) -> None:
     """Raise NotPermitted or InvalidTransition (a free ticket: Not applicable, kept by its
     billing basis) unless the actor may record whether the ticket is paid; closed tickets too."""
     require(actor, Permission.SET_BILLING)
-    if is_free(ticket):
+    if ticket.is_free:
         raise InvalidTransition(
             _l("A free ticket is not billed: its payment status is Not applicable."),
             field="payment_status")
