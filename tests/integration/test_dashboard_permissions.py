@@ -1,5 +1,6 @@
 """Each role on each action of the ticket page: the button is shown exactly when the role may
 press it, and the URL, posted directly, changes the ticket exactly when the role may."""
+import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,6 +27,13 @@ class Case:
     data: Callable[[object], dict]
     happened: Callable[[object], bool]
     allowed: set[str]
+    prepare: Callable[[object, object], None] | None = None  # (world, ticket), after ticket_in
+
+
+def _contract_ended(world, ticket) -> None:
+    """The covering contract the ticket was created under has ended since."""
+    world.covering_contract.ends_on = dt.date(2020, 1, 1)
+    db.session.commit()
 
 
 def _notes(ticket) -> int:
@@ -45,8 +53,8 @@ CASES = {
                    lambda t: t.current_quote.status is QuoteStatus.REJECTED, SUPERVISORS),
     "free": Case("free", TicketStatus.NEW, False, lambda w: {"free": "1", "note": "Garantía"},
                  lambda t: t.is_free, SUPERVISORS),
-    "reevaluate": Case("reevaluate", TicketStatus.NEW, False, lambda w: {"note": "Revisión"},
-                       lambda t: t.changes[-1].field == "billing_basis", SUPERVISORS),
+    "reevaluate": Case("reevaluate", TicketStatus.NEW, True, lambda w: {"note": "Revisión"},
+                       lambda t: t.billing_basis is None, SUPERVISORS, _contract_ended),
     "payment": Case("payment", TicketStatus.CLOSED, False, lambda w: {"payment_status": "PAID"},
                     lambda t: t.payment_status is PaymentStatus.PAID, SUPERVISORS),
     "time": Case("time", TicketStatus.IN_PROGRESS, True,
@@ -75,6 +83,8 @@ def _login(client, user) -> None:
 def test_the_button_and_the_url_follow_the_role(world, client, action, role):
     case = CASES[action]
     ticket = factories.ticket_in(world, case.state, free=case.free)
+    if case.prepare:
+        case.prepare(world, ticket)
     _login(client, getattr(world, role))
     page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
     allowed = role in case.allowed
