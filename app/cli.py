@@ -22,19 +22,37 @@ tickets_cli = AppGroup("tickets", help="Ticket data.")
 mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
 
 
+PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
+
+
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role], case_sensitive=False))
+@click.option("--role", required=True,
+              type=click.Choice([r.value for r in Role], case_sensitive=False))
 @click.option("--name", default="")
 @click.option("--language", default="es", type=click.Choice(["es", "en"]))
-def create_user_command(email: str, password: str, role: str, name: str, language: str) -> None:
-    """Create a staff user with a role."""
+@click.option("--password-stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
+def create_user_command(email: str, role: str, name: str, language: str,
+                        password_stdin: bool) -> None:
+    """Create a staff user with a role.
+
+    The password (at least 8 characters) is asked for twice without echo, or read from standard
+    input with --password-stdin; never taken as an argument (see _new_password).
+    """
     from app.services import staff
 
     details = staff.StaffDetails(email, name, language)
+    password = _new_password(password_stdin, "Password")
     user = _run_staff(lambda: staff.create_staff(CONSOLE, details, password, role))
     click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+def _new_password(from_stdin: bool, prompt: str) -> str:
+    """A password read from the first line of standard input, or typed twice without echo: an
+    argument would stay in the shell history and show in the process list."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 def _run_staff(change):
@@ -110,8 +128,7 @@ def reactivate_command(email: str) -> None:
 
 @users_cli.command("reset-password")
 @click.option("--email", required=True)
-@click.option("--password-stdin", is_flag=True,
-              help="Read the new password from the first line of standard input (for scripts).")
+@click.option("--password-stdin", is_flag=True, help=PASSWORD_STDIN_HELP)
 def reset_password_command(email: str, password_stdin: bool) -> None:
     """Set a new password for a user and end every session of theirs.
 
@@ -121,10 +138,7 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
     """
     from app.services import staff
 
-    if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin, "New password")
     user = _run_staff(lambda: staff.reset_password(
         CONSOLE, staff.user_by_email(CONSOLE, email), password))
     click.echo(f"New password set for {user.email}; their sessions are ended.")

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, url_for
 from flask_admin import expose
+from flask_admin.form.widgets import Select2Widget
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
 from app.admin import user_sessions
 from app.admin.base import ServiceView
 from app.extensions import db
-from app.services import staff
+from app.services import preferences, staff
 from app.services.permissions import Permission
 
 
@@ -28,10 +29,19 @@ class UserView(ServiceView):
     column_searchable_list = ("name", "email")
     column_extra_row_actions = [user_sessions.SignOutEverywhereAction()]
     form_columns = ("email", "name", "role", "language", "time_zone", "active", "new_password")
-    form_extra_fields = {"new_password": PasswordField(_l("New password"),
-                                                       validators=[Optional()])}
-    form_args = {"time_zone": {"description": _l("Empty: the company's zone.")}}
+    form_extra_fields = {
+        "new_password": PasswordField(_l("New password"), validators=[Optional()]),
+        # The account page's list (preferences.zone_options), set per form; the service decides
+        # which zones are valid, not a second copy of the rule in the form.
+        "time_zone": SelectField(_l("Time zone"), choices=[], validate_choice=False,
+                                 coerce=lambda name: name or "", widget=Select2Widget())}
     error_fields = {"password": "new_password"}
+
+    def create_form(self, obj=None):
+        return _with_zone_choices(super().create_form(obj), None)
+
+    def edit_form(self, obj=None):
+        return _with_zone_choices(super().edit_form(obj), obj)
 
     def save(self, actor, row, form):
         details = staff.StaffDetails(form.email.data, form.name.data, form.language.data,
@@ -65,6 +75,12 @@ class UserView(ServiceView):
         flash(gettext("%(email)s is now signed out in every browser.", email=user.email),
               "success")
         return redirect(url_for(".index_view"))
+
+
+def _with_zone_choices(form, user):
+    """The form with the zones to choose from: the account page's, keeping the user's own."""
+    form.time_zone.choices = preferences.zone_options(user.time_zone if user else None)
+    return form
 
 
 def flash_needing_assignee(report: staff.StaffReport | None) -> None:

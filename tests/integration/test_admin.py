@@ -298,3 +298,63 @@ def test_a_taken_name_is_refused_once_by_the_service_whatever_its_case(world, cl
     page = _errors(exact)
     assert "Ya existe un contacto con ese correo: edite ese." in page
     assert "Ya existe.<" not in page and "Ya existe.\\n" not in page  # no second, vaguer copy
+
+
+def _zone_select(page: str) -> tuple[list[str], list[str]]:
+    """The values of the time zone select of a page, and those selected."""
+    select = re.search(r'<select[^>]*name="time_zone"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "no time zone select on the page"
+    options = re.findall(r"<option([^>]*)>", select.group(1))
+    values = [re.search(r'value="([^"]*)"', option).group(1) for option in options]
+    return values, [value for value, option in zip(values, options) if "selected" in option]
+
+
+def test_the_users_admin_offers_the_account_pages_zones_keeping_one_not_in_the_list(world,
+                                                                                   client):
+    world.agent.time_zone = "US/Eastern"  # a legacy alias, typed in the older free-text field
+    db.session.commit()
+    _login(client, world.admin)
+    admin_page = _errors(client.get(f"/admin/user/edit/?id={world.agent.id}"))
+    admin_zones, admin_chosen = _zone_select(admin_page)
+    assert "La de la empresa (Europe/Madrid)" in admin_page
+    new_zones, new_chosen = _zone_select(_errors(client.get("/admin/user/new/")))
+    client.post("/logout")
+    _login(client, world.agent)
+    account_zones, account_chosen = _zone_select(_errors(client.get("/preferencias/zona-horaria")))
+    assert admin_zones == account_zones and admin_chosen == account_chosen == ["US/Eastern"]
+    assert admin_zones[0] == "" and "America/Bogota" in admin_zones
+    assert new_zones == [zone for zone in admin_zones if zone != "US/Eastern"]
+    assert new_chosen in ([], [""])  # the company's zone
+    client.post("/logout")
+    _login(client, world.admin)
+    kept = client.post(f"/admin/user/edit/?id={world.agent.id}", data=_user_form(world.agent))
+    assert kept.status_code == 302
+    db.session.expire_all()
+    assert world.agent.time_zone == "US/Eastern"
+    unknown = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                          data=_user_form(world.agent, time_zone="Marte/Olimpo"))
+    assert unknown.status_code == 200 and "Elija una zona horaria de la lista" in _errors(unknown)
+    for chosen, stored in (("America/Bogota", "America/Bogota"), ("", None)):
+        saved = client.post(f"/admin/user/edit/?id={world.agent.id}",
+                            data=_user_form(world.agent, time_zone=chosen))
+        assert saved.status_code == 302
+        db.session.expire_all()
+        assert world.agent.time_zone == stored
+
+
+def test_a_refused_mailbox_comes_back_without_the_password_typed_in_its_url(world, client):
+    from app.models import Mailbox
+
+    _login(client, world.admin)
+    client.post("/admin/mailbox/new/", data={
+        "name": "Ventas", "url": "maildir:///var/mail/ventas", "active": "y"})
+    again = client.post("/admin/mailbox/new/", data={
+        "name": " VENTAS ", "url": "imaps://ventas:clave-secreta@mail.example:993/INBOX",
+        "active": "y"})
+    page = _errors(again)
+    assert again.status_code == 200 and "Ya existe un buzón llamado VENTAS" in page
+    assert "clave-secreta" not in page and "imaps://ventas@mail.example:993/INBOX" in page
+    wrong = _errors(client.post("/admin/mailbox/new/", data={
+        "name": "Otro", "url": "pop3://otro:clave-secreta@mail.example/INBOX", "active": "y"}))
+    assert "no es una URL de buzón" in wrong and "clave-secreta" not in wrong
+    assert db.session.scalars(select(Mailbox.name)).all() == ["Ventas"]

@@ -7,30 +7,50 @@ from app.extensions import db
 from app.models import Quote, Role, Ticket, TicketStatus, User
 
 
-def test_users_create(runner):
+def test_users_create_asks_for_the_password_twice_without_echo(runner):
+    mismatch = runner.invoke(args=["users", "create", "--email", "nueva@soporte.example",
+                                   "--role", "AGENT"], input="una clave larga\notra clave\n")
+    assert mismatch.exit_code != 0 and not db.session.scalars(select(User)).all()
     result = runner.invoke(args=["users", "create", "--email", "Nueva@Soporte.example",
-                                 "--password", "una clave larga", "--role", "supervisor"])
+                                 "--role", "supervisor"],
+                           input="una clave larga\nuna clave larga\n")
     assert result.exit_code == 0, result.output
+    assert "una clave larga" not in result.output  # typed without echo
     user = db.session.scalars(select(User)).one()
     assert (user.email, user.role) == ("nueva@soporte.example", Role.SUPERVISOR)
     assert user.check_password("una clave larga") and not user.check_password("otra")
     assert user.password_hash.startswith("scrypt:")
 
 
+def test_users_create_reads_the_password_from_stdin_and_never_from_an_argument(runner):
+    argument = runner.invoke(args=["users", "create", "--email", "a@b.example", "--role", "AGENT",
+                                   "--password", "una clave larga"])
+    assert argument.exit_code != 0 and "--password" in argument.output
+    assert not db.session.scalars(select(User)).all()
+    piped = runner.invoke(args=["users", "create", "--email", "a@b.example", "--role", "AGENT",
+                                "--password-stdin"], input="una clave larga\r\nlo que sigue\n")
+    assert piped.exit_code == 0, piped.output
+    assert db.session.scalars(select(User)).one().check_password("una clave larga")
+
+
+def _create(runner, email: str, password: str, role: str = "AGENT"):
+    """`flask users create` with the password piped in, as a script does."""
+    return runner.invoke(args=["users", "create", "--email", email, "--role", role,
+                               "--password-stdin"], input=f"{password}\n")
+
+
 def test_users_create_refuses_bad_input_clearly(runner):
-    short = runner.invoke(args=["users", "create", "--email", "a@b.example", "--password", "corta",
-                                "--role", "AGENT"])
+    short = _create(runner, "a@b.example", "corta")
     assert short.exit_code != 0 and "8" in short.output
-    bad_email = runner.invoke(args=["users", "create", "--email", "no-es-correo",
-                                    "--password", "suficientemente", "--role", "AGENT"])
+    bad_email = _create(runner, "no-es-correo", "suficientemente")
     assert bad_email.exit_code != 0 and "correo" in bad_email.output
-    bad_role = runner.invoke(args=["users", "create", "--email", "a@b.example",
-                                   "--password", "suficientemente", "--role", "JEFE"])
+    bad_role = _create(runner, "a@b.example", "suficientemente", "JEFE")
     assert bad_role.exit_code != 0
-    runner.invoke(args=["users", "create", "--email", "a@b.example", "--password", "suficientemente",
-                        "--role", "AGENT"])
-    again = runner.invoke(args=["users", "create", "--email", "A@B.example",
-                                "--password", "suficientemente", "--role", "AGENT"])
+    empty = runner.invoke(args=["users", "create", "--email", "a@b.example", "--role", "AGENT",
+                                "--password-stdin"], input="")
+    assert empty.exit_code != 0 and "8" in empty.output
+    _create(runner, "a@b.example", "suficientemente")
+    again = _create(runner, "A@B.example", "suficientemente")
     assert again.exit_code != 0 and "existe" in again.output
     assert len(db.session.scalars(select(User)).all()) == 1
 

@@ -181,6 +181,26 @@ def test_only_the_user_sets_their_own_zone(fixed, world):
     assert "America/Bogota" in preferences.zone_choices() and "Etc/GMT+5" not in preferences.zone_choices()
 
 
+def test_a_zone_set_elsewhere_and_not_in_the_list_stays_chosen_on_the_account_page(fixed,
+                                                                                   world):
+    world.agent.time_zone = "US/Eastern"  # a legacy alias, as an older admin form allowed
+    db.session.commit()
+    reader = _signed_in(fixed, world.agent)
+    form = _page(reader, "/preferencias/zona-horaria")
+    assert '<option value="US/Eastern" selected>US/Eastern</option>' in form
+    assert '<option value="" >La de la empresa (Europe/Madrid)</option>' in form
+    assert reader.post("/preferencias/zona-horaria",
+                       data={"time_zone": "US/Eastern"}).status_code == 303  # saved unchanged
+    db.session.expire_all()
+    assert db.session.get(User, world.agent.id).time_zone == "US/Eastern"
+    refused = reader.post("/preferencias/zona-horaria", data={"time_zone": "Marte/Olimpo"})
+    assert refused.status_code == 422  # the form comes back with the zone kept chosen
+    assert '<option value="US/Eastern" selected>' in refused.get_data(as_text=True)
+    assert "US/Eastern" not in preferences.zone_choices()
+    assert preferences.zone_choices("US/Eastern") == sorted([*preferences.zone_choices(),
+                                                             "US/Eastern"])
+
+
 def test_the_customers_page_keeps_the_companys_zone(fixed, world):
     ticket = factories.ticket_in(world, TicketStatus.QUOTED)
     ticket.current_quote.created_at = CEST

@@ -2,7 +2,7 @@
 GET|POST /preferencias/zona-horaria."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
@@ -62,13 +62,14 @@ def language():
 @login_required
 def time_zone():
     """The form to choose the zone this user reads times in."""
-    return _time_zone_page(current_user.time_zone or "")
+    return _time_zone_page()
 
 
 @bp.post("/preferencias/zona-horaria")
 @login_required
 def set_time_zone():
-    """Keep the chosen zone (empty: the company's); a wrong one is shown again with a message."""
+    """Keep the chosen zone (empty: the company's); a wrong one is refused with a message and the
+    form shows the zone kept."""
     choice = request.form.get("time_zone", "")
     try:
         preferences.set_time_zone(current_user, current_user, choice)
@@ -76,14 +77,15 @@ def set_time_zone():
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return _time_zone_page(choice, status=http_status(error))
+        return _time_zone_page(status=http_status(error))
     refresh()  # forget the zone this request already chose
     flash(_("Times are now shown in %(zone)s.", zone=reader_zone_name()), "info")
     return redirect(url_for("account.time_zone"), 303)
 
 
-def _time_zone_page(chosen: str, status: int = 200):
-    """The time zone form with the given choice selected."""
+def _time_zone_page(status: int = 200):
+    """The time zone form with the user's zone selected (kept in the list even when it is not
+    one of the listed ones, so saving the page never changes it unasked)."""
+    chosen = current_user.time_zone or ""
     return render_template("account/time_zone.html", chosen=chosen,
-                           zones=preferences.zone_choices(),
-                           company_zone_name=current_app.config["SOPORTE_TIMEZONE"]), status
+                           zones=preferences.zone_options(chosen)), status
