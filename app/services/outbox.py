@@ -9,6 +9,7 @@ so the customer's mail program shows one conversation.
 from __future__ import annotations
 
 import base64
+import secrets
 from dataclasses import dataclass
 from email.utils import make_msgid
 
@@ -46,9 +47,12 @@ class Conversation:
 
 
 def new_message_id() -> str:
-    """A fresh Message-ID in the support address's domain."""
+    """A fresh Message-ID in the support address's domain. Unique by a random part from the
+    operating system (secrets): make_msgid's own comes from the `random` module, whose state a
+    seeded or forked process can share with another (two replies got the same id)."""
     address = current_app.config["SOPORTE_SUPPORT_ADDRESS"]
-    return make_msgid(domain=address.rpartition("@")[2] or "localhost")
+    domain = address.rpartition("@")[2] or "localhost"
+    return make_msgid(idstring=secrets.token_hex(12), domain=domain)
 
 
 def conversation(ticket: Ticket, address: str,

@@ -101,3 +101,19 @@ def test_attachment_size_limit(world, app):
     assert error.value.field == "attachments"
     stored = Path(app.config["SOPORTE_ATTACHMENT_DIR"]).rglob("*")
     assert [p for p in stored if p.is_file()] == []  # the partial file was removed
+
+
+def test_message_ids_stay_unique_when_the_random_module_repeats_itself(app):
+    """Two mails queued within the same instant by processes whose `random` state is the same
+    (a seeded test, a forked worker) still get different Message-IDs: the walker of hostile
+    values once saw two replies collide on outbox_message.message_id."""
+    import random
+
+    from app.services.outbox import new_message_id
+
+    with app.app_context():
+        random.seed(7)
+        first = new_message_id()
+        random.seed(7)
+        second = new_message_id()
+    assert first != second and first.endswith("@soporte.example>")
