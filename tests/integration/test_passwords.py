@@ -59,7 +59,7 @@ def test_the_service_refuses_common_passwords_when_creating_and_changing(world, 
 
 def test_the_cli_refuses_a_common_password_saying_what_to_do(runner, app):
     refused = runner.invoke(args=["users", "create", "--email", "a@soporte.example",
-                                  "--password", "iloveyou", "--role", "AGENT"])
+                                  "--role", "AGENT", "--password-stdin"], input="iloveyou\n")
     assert refused.exit_code != 0 and "comunes" in refused.output
     assert not db.session.scalars(select(User)).all()
 
