@@ -26,6 +26,16 @@ class DomainError(Exception):
         return {"code": self.code, "message": str(self), "field": self.field}
 
 
+def passes(check, *args) -> bool:
+    """A flag is a check that did not raise: True when `check(*args)` raises no DomainError
+    (the ticket page's buttons, triage's, any adapter's)."""
+    try:
+        check(*args)
+    except DomainError:
+        return False
+    return True
+
+
 class ValidationFailed(DomainError):
     """An input value is missing or malformed (its field says which)."""
 

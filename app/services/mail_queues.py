@@ -15,6 +15,7 @@ from app.models.client import Client
 from app.models.enums import InboundOutcome, OutboxStatus
 from app.models.mail import InboundMessage, OutboxMessage
 from app.services import clients, mail_triage
+from app.services.errors import passes
 from app.services.permissions import Actor, Permission, require
 
 LIMIT = 200  # rows per page, newest first
@@ -47,7 +48,7 @@ def triage_page(actor: Actor) -> TriagePage:
                                 .order_by(Client.name)).all()
     return TriagePage(list(records), list(active),
                       {r.id: mail_triage.can_triage(actor, r) for r in records},
-                      mail_triage.passes(clients.check_create_client, actor))
+                      passes(clients.check_create_client, actor))
 
 
 def quarantine_page(actor: Actor) -> QuarantinePage:

@@ -27,7 +27,7 @@ from app.models.enums import InboundOutcome
 from app.models.mail import InboundMessage
 from app.services import contacts
 from app.services.clients import create_client
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.errors import DomainError, NotFound, ValidationFailed, passes
 from app.services.permissions import Actor, Permission, require
 
 Process = Callable[[InboundMessage], object]
@@ -88,15 +88,6 @@ def can_triage(actor: Actor, record: InboundMessage) -> bool:
 def can_retry(actor: Actor, record: InboundMessage) -> bool:
     """The flag of the Retry button: check_retry did not raise."""
     return passes(check_retry, actor, record)
-
-
-def passes(check: Callable, *args) -> bool:
-    """A flag: the check did not raise a DomainError."""
-    try:
-        check(*args)
-    except DomainError:
-        return False
-    return True
 
 
 def resolve_triage(actor: Actor, record_id: int, process: Process | None,

@@ -5,25 +5,14 @@ in its service (which calls it first), and a button is shown exactly when its ch
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, tickets, \
     worklog
 from app.services.assignment import assignable_staff, suggest_assignee
 from app.services.billing import basis, payment
-from app.services.errors import DomainError, NoStaffAvailable
+from app.services.errors import NoStaffAvailable, passes
 from app.services.permissions import Actor
-
-
-def passes(check: Callable, *args) -> bool:
-    """True when the check does not raise a DomainError."""
-    try:
-        check(*args)
-    except DomainError:
-        return False
-    return True
 
 
 def status_targets(actor: Actor, ticket: Ticket) -> list[TicketStatus]:
