@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from email.utils import make_msgid
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -47,12 +46,12 @@ class Conversation:
 
 
 def new_message_id() -> str:
-    """A fresh Message-ID in the support address's domain. Unique by a random part from the
-    operating system (secrets): make_msgid's own comes from the `random` module, whose state a
-    seeded or forked process can share with another (two replies got the same id)."""
+    """A fresh Message-ID in the support address's domain: 128 random bits from the operating
+    system (secrets). Not make_msgid's: its random part comes from the `random` module, whose
+    state a seeded or forked process shares with another (two replies got the same id), and
+    its length (over 78 characters) gets a bare id folded by mail programs that quote it."""
     address = current_app.config["SOPORTE_SUPPORT_ADDRESS"]
-    domain = address.rpartition("@")[2] or "localhost"
-    return make_msgid(idstring=secrets.token_hex(12), domain=domain)
+    return f"<{secrets.token_hex(16)}@{address.rpartition('@')[2] or 'localhost'}>"
 
 
 def conversation(ticket: Ticket, address: str,

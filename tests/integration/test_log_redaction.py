@@ -61,7 +61,7 @@ def test_the_development_server_logs_the_request_without_its_token(app, world, c
 
 
 def test_an_error_logged_while_serving_a_link_hides_its_token(app, caplog):
-    # A logger of its own: Alembic's fileConfig disabled the loggers that existed before it.
+    # A logger of its own, as any module has (migrations no longer disable existing loggers).
     logger = logging.getLogger("app.web.redaction_probe")
     with caplog.at_level(logging.ERROR):
         logger.error("Exception on %s [GET]",

@@ -12,6 +12,12 @@ from tests import factories
 
 S = TicketStatus
 
+def _reevaluate_under_a_covering_contract(world, actor, ticket):
+    """Re-evaluate a billed ticket whose contract covers support now (so it would change)."""
+    ticket.contract = world.covering_contract
+    return basis.reevaluate(actor, ticket, "revisión")
+
+
 # action: (status the ticket starts in, callable(world, actor, ticket))
 ACTIONS = {
     "create": (S.NEW, lambda w, a, t: tickets.create_ticket(
@@ -28,7 +34,7 @@ ACTIONS = {
     "close": (S.IN_PROGRESS, lambda w, a, t: status_changes.close_ticket(a, t, "fin")),
     "reopen": (S.CLOSED, lambda w, a, t: status_changes.reopen_ticket(a, t, "reabro")),
     "mark_free": (S.NEW, lambda w, a, t: basis.mark_free(a, t, True, "cortesía")),
-    "reevaluate": (S.NEW, lambda w, a, t: basis.reevaluate(a, t, "revisión")),
+    "reevaluate": (S.NEW, _reevaluate_under_a_covering_contract),
     "payment": (S.IN_PROGRESS, lambda w, a, t: payment.set_payment_status(a, t, PaymentStatus.PAID)),
 }
 
