@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, false, func, literal_column, select, text, true, \
-    union
+from sqlalchemy import ColumnElement, Select, false, func, literal_column, or_, select, text, \
+    true, union
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -85,7 +85,7 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if with_status and filters.statuses:
         query = query.where(Ticket.status.in_(filters.statuses))
     elif not filters.archived:
-        query = query.where(Ticket.status != TicketStatus.CLOSED)
+        query = query.where(_not_archived(filters.q))
     if filters.type_id:
         query = query.where(Ticket.type_id == filters.type_id)
     if filters.urgency:
@@ -105,6 +105,26 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if text_query:
         query = query.where(_search(text_query))
     return query
+
+
+def _searched_sequence(text_query: str | None) -> int | None:
+    """The ticket sequence a search names when it is a ticket number in any spelling
+    (`TCK-000007`, `tck-7`, `000007`, `7`), else None."""
+    from flask import current_app
+
+    prefix = re.escape(current_app.config["SOPORTE_TICKET_PREFIX"].upper())
+    number = re.fullmatch(rf"(?:{prefix})?0*([0-9]{{1,10}})", (text_query or "").strip().upper())
+    if number and 1 <= int(number.group(1)) <= INTEGER_MAX:
+        return int(number.group(1))
+    return None
+
+
+def _not_archived(text_query: str | None) -> ColumnElement[bool]:
+    """What the list shows when closed tickets are not asked for: every open ticket, and the
+    ticket a number search names in any state (a person who types its number wants it)."""
+    open_ = Ticket.status != TicketStatus.CLOSED
+    sequence = _searched_sequence(text_query)
+    return open_ if sequence is None else or_(open_, Ticket.sequence == sequence)
 
 
 def _created_from(day: dt.date, zone: ZoneInfo) -> ColumnElement[bool]:
@@ -131,14 +151,11 @@ def _search(text_query: str):
     """Tickets whose number is the query, whose client's name contains it, or whose text or
     notes match it: a tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix) on SQLite.
     Each part is an indexed id lookup; their union is one IN (…)."""
-    from flask import current_app
-
     parts = [select(Ticket.id).where(Ticket.client_id.in_(
         select(Client.id).where(func.lower(Client.name).like(f"%{text_query.lower()}%"))))]
-    number = re.fullmatch(rf"(?:{re.escape(current_app.config['SOPORTE_TICKET_PREFIX'])})?0*(\d+)",
-                          text_query.strip().upper())
-    if number and int(number.group(1)) <= INTEGER_MAX:
-        parts.append(select(Ticket.id).where(Ticket.sequence == int(number.group(1))))
+    sequence = _searched_sequence(text_query)
+    if sequence is not None:
+        parts.append(select(Ticket.id).where(Ticket.sequence == sequence))
     words = re.findall(r"\w+", text_query)
     if words and db.session.get_bind().dialect.name == "postgresql":
         tsquery = func.websearch_to_tsquery("spanish", text_query)
@@ -165,6 +182,10 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
     shown = filters.statuses or [s for s in TicketStatus
                                  if filters.archived or s is not TicketStatus.CLOSED]
     total = sum(counts.get(status, 0) for status in set(shown))
+    if not filters.statuses and not filters.archived and _searched_sequence(filters.q) is not None:
+        # a closed ticket named by its number is shown although closed ones are not counted
+        total += db.session.scalar(select(func.count()).select_from(
+            query.where(Ticket.status == TicketStatus.CLOSED).subquery()))
     key = filters.sort.lstrip("-")
     column = SORTS.get(key, Ticket.created_at)
     if column is Ticket.created_at and db.session.get_bind().dialect.name == "sqlite":

@@ -265,3 +265,18 @@ def test_the_lists_dates_are_days_in_the_readers_zone(staff, client, zone, found
                               .get_data(as_text=True))
     assert on(found_on) == [ticket.number]
     assert on("2026-10-24" if found_on == "2026-10-25" else "2026-10-25") == []
+
+
+def test_a_number_search_finds_the_ticket_closed_or_open_and_keeps_the_other_filters(staff,
+                                                                                    client):
+    for _ in range(6):
+        factories.new_ticket(staff, description="Otro asunto")
+    closed = factories.ticket_in(staff, TicketStatus.CLOSED)  # the seventh
+    search = lambda **q: _numbers(client.get("/operacion/ticket", query_string=q)  # noqa: E731
+                                  .get_data(as_text=True))
+    for query in ("TCK-000007", "000007", "7", "tck-7"):
+        assert search(q=query) == [closed.number], query
+    assert search(q="6") == ["TCK-000006"]  # an open one, too
+    assert search(q="7", client=staff.other_client.id) == []
+    assert search(q="7", status="NEW") == []
+    assert search(q="Otro asunto") and closed.number not in search(q="Servidor")

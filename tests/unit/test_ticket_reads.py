@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Client, Role, TicketStatus, TicketType, User
-from app.services import assignment, attachments, notes, worklog
+from app.services import assignment, attachments, notes, status_changes, worklog
 from app.services.attachment_downloads import attachment_for_download
 from app.services.customer_mail import CustomerEmail, receive
 from app.services.errors import NotFound, NotPermitted
@@ -266,3 +266,32 @@ def test_the_days_at_the_ends_of_the_calendar_are_before_and_after_every_ticket(
                                                             zone=tokyo))) == {ticket.number}
     assert list_tickets(world.agent, TicketFilters(date_from=last, zone=tokyo)).items == []
     assert list_tickets(world.agent, TicketFilters(date_to=first, zone=tokyo)).items == []
+
+
+# --- a number search finds its ticket in any state --------------------------------------------
+
+@pytest.mark.parametrize("query", ["TCK-000007", "000007", "7", "tck-7", " Tck-000007 "])
+def test_a_number_search_finds_its_ticket_even_closed(world, query):
+    for _ in range(6):
+        factories.new_ticket(world, description="Otro asunto")
+    seventh = factories.ticket_in(world, TicketStatus.CLOSED)
+    assert seventh.number == "TCK-000007"
+    page = list_tickets(world.agent, TicketFilters(q=query))
+    assert _numbers(page) == {seventh.number} and page.total == 1
+    # the other filters still apply
+    assert list_tickets(world.agent, TicketFilters(q=query, client_id=world.other_client.id)) \
+        .items == []
+    assert list_tickets(world.agent, TicketFilters(q=query, statuses=[TicketStatus.NEW])) \
+        .items == []
+    assert _numbers(list_tickets(world.agent, TicketFilters(q=query, archived=True))) \
+        == {seventh.number}
+
+
+def test_a_number_search_shows_no_other_closed_ticket(world):
+    closed = factories.ticket_in(world, TicketStatus.CLOSED)  # TCK-000001, closed
+    mentioning = factories.new_ticket(world, description="Falla la impresora 1")
+    closed_mentioning = factories.new_ticket(world, description="Falla el router 1")
+    status_changes.close_ticket(world.agent, closed_mentioning, "Cerrado")
+    db.session.commit()
+    page = list_tickets(world.agent, TicketFilters(q="1"))
+    assert _numbers(page) == {closed.number, mentioning.number} and page.total == 2
