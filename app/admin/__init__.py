@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
@@ -33,4 +34,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(TicketTypeView(TicketType, session, name=_l("Ticket types")))
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))
+    admin.add_link(MenuLink(name=_l("Back to the tickets"), endpoint="tickets.list_view"))
     return admin

@@ -2,17 +2,21 @@
 permission, bounded ids and pages, and ServiceView, whose saves go through a service."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
 from flask_admin.contrib.sqla.validators import Unique
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from wtforms import Field
 
+from app.admin.translation import admin_gettext, admin_ngettext
 from app.extensions import db
 from app.services.errors import DomainError
 from app.services.permissions import Permission, can
@@ -43,13 +47,53 @@ class AdminOnly:
             return redirect(url_for("auth.login", next=request.path))
         abort(403)
 
+    def render(self, template, **kwargs):
+        # Flask-Admin's templates in our words (app/admin/translation.py); its render() sets
+        # _gettext itself, then applies these per-request template arguments over it.
+        self._template_args.update(_gettext=admin_gettext, _ngettext=admin_ngettext)
+        translate_pending_flashes()
+        return super().render(template, **kwargs)
+
+
+# Every column and form field of the admin views, labelled through our catalog (Flask-Admin
+# would otherwise show the attribute's name in English: "Covers Support").
+COLUMN_LABELS = {
+    "name": _l("Name"), "active": _l("Active"), "client": _l("Client"), "email": _l("Email"),
+    "language": _l("Language"), "role": _l("Role"), "notes": _l("Notes"),
+    "domains": _l("Domains"), "domain": _l("Domain"), "covers_support": _l("Covers support"),
+    "starts_on": _l("Starts on"), "ends_on": _l("Ends on"), "url": _l("Inbox URL"),
+    "created_at": _l("Created"), "time_zone": _l("Time zone"),
+}
+
+
+def enum_label(view, context, model, name):
+    """A list cell showing an enum member's label (Administrador), not its code (ADMIN)."""
+    value = getattr(model, name)
+    return getattr(value, "label", value)
+
+
+# What each admin section is for, shown on the admin home beside its link (by endpoint).
+SECTION_PURPOSES = {
+    "client": _l("The companies you support, and the email domains that identify them."),
+    "contact": _l("The people of each client who write to support, and their language."),
+    "contract": _l("Support contracts: a contract that covers support makes new tickets free."),
+    "project": _l("Each client's projects, to file tickets under."),
+    "tickettype": _l("The kinds of ticket (incident, question, …) staff choose from."),
+    "user": _l("Staff accounts: role, language, time zone, password, sign out everywhere."),
+    "mailbox": _l("The mailboxes the mail poller reads new tickets and replies from."),
+}
+
 
 class IndexView(AdminOnly, AdminIndexView):
-    """The admin home."""
+    """The admin home: what each section is for, with a link to it, and the way back."""
 
     @expose("/")
     def index(self):
-        return super().index()
+        sections = [(view.name, url_for(f"{view.endpoint}.index_view"),
+                     SECTION_PURPOSES.get(view.endpoint, ""))
+                    for view in self.admin._views
+                    if view is not self and view.is_accessible()]
+        return self.render("admin/soporte_index.html", sections=sections)
 
 
 class ReferenceView(AdminOnly, ModelView):
@@ -57,6 +101,8 @@ class ReferenceView(AdminOnly, ModelView):
 
     can_delete = False  # deactivate instead: tickets refer to these rows
     page_size = 50
+    column_labels = COLUMN_LABELS
+    column_formatters = {"role": enum_label, "language": enum_label}
 
     def _get_list_extra_args(self):
         # ?page= reaches the database as an OFFSET: bounded, like every request parameter
@@ -80,6 +126,15 @@ class ServiceFormConverter(AdminModelConverter):
     """Flask-Admin's form builder without its Unique validator: whether a name or address is
     taken is the service's rule (case-insensitive, with a message saying what to do), not a
     second, case-sensitive copy of it in the form."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column, field_args, **extra):
+        """Flask-Admin's enum select, its options showing the members' labels."""
+        field = super().convert_enum(column, field_args, **extra)
+        enum_class = getattr(column.type, "enum_class", None)
+        if enum_class is not None and hasattr(enum_class, "label"):
+            field.kwargs["choices"] = [(member.name, member.label) for member in enum_class]
+        return field
 
     def convert(self, *args, **kwargs):
         field = super().convert(*args, **kwargs)
@@ -127,6 +182,15 @@ class ServiceView(ReferenceView):
             return False
         self.after_model_change(form, saved, row is None)
         return saved
+
+
+def translate_pending_flashes() -> None:
+    """Re-read the messages Flask-Admin flashed through our words: its Spanish catalog lacks some
+    ("Failed to save record." stays English), ours has them. Our own (Markup) ones are kept."""
+    pending = session.get("_flashes")
+    if pending:
+        session["_flashes"] = [(category, message if isinstance(message, Markup)
+                                else admin_gettext(message)) for category, message in pending]
 
 
 def show_domain_error(form, error: DomainError, renamed: dict[str, str] | None = None) -> None:

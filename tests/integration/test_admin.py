@@ -358,3 +358,44 @@ def test_a_refused_mailbox_comes_back_without_the_password_typed_in_its_url(worl
         "name": "Otro", "url": "pop3://otro:clave-secreta@mail.example/INBOX", "active": "y"}))
     assert "no es una URL de buzón" in wrong and "clave-secreta" not in wrong
     assert db.session.scalars(select(Mailbox.name)).all() == ["Ventas"]
+
+
+ADMIN_PAGES = ("/admin/", "/admin/client/", "/admin/client/new/", "/admin/contact/",
+               "/admin/contact/new/", "/admin/contract/", "/admin/contract/new/",
+               "/admin/project/new/", "/admin/tickettype/new/", "/admin/user/",
+               "/admin/user/new/", "/admin/mailbox/new/")
+# Words Flask-Admin or the models would show in English (labels, its "Salvar", codes).
+ENGLISH = ("Name", "Active", "Client", "Email", "Language", "Role", "Notes", "Domains",
+           "Covers Support", "Covers support", "Starts On", "Ends On", "Save", "Salvar",
+           "Failed to save record", "Back to the tickets", "ADMIN", "VIEWER")
+
+
+def _visible_text(page: str) -> str:
+    """The page's text as a reader sees it: no scripts, no tags, no attribute values."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+def test_a_spanish_administrator_sees_no_english_in_admin(world, client):
+    _login(client, world.admin)
+    for url in ADMIN_PAGES:
+        text = _visible_text(client.get(url).get_data(as_text=True))
+        for word in ENGLISH:
+            assert not re.search(rf"\b{re.escape(word)}\b", text), (url, word)
+    form = client.get("/admin/tickettype/new/").get_data(as_text=True)
+    assert 'value="Guardar"' in form
+    refused = client.post(f"/admin/tickettype/edit/?id={world.ticket_type.id}", data={"name": ""})
+    refused_text = _visible_text(refused.get_data(as_text=True))
+    assert "No se pudo guardar" in refused_text and "Failed" not in refused_text
+
+
+def test_the_admin_home_says_what_each_section_is_for_and_leads_back_to_the_tickets(
+        world, client):
+    _login(client, world.admin)
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/contract/"' in home
+    assert "un contrato que cubre soporte hace gratuitos los tickets nuevos" in home
+    assert 'href="/admin/mailbox/"' in home and "Los buzones" in home
+    for url in ("/admin/", "/admin/client/", "/admin/user/new/"):
+        page = client.get(url).get_data(as_text=True)
+        assert re.search(r'<a [^>]*href="/operacion/ticket"[^>]*>\s*Volver a los tickets', page), url
