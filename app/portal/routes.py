@@ -1,13 +1,16 @@
 """GET shows the quote and the buttons; only the POST from that page decides."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import force_locale
+from itsdangerous import URLSafeTimedSerializer
 
 from app.extensions import db
 from app.portal import bp
+from app.models.quote import Quote
 from app.services.errors import DomainError, LinkProblem
 from app.services.quote_decisions import decide_from_link, quote_for_link
+from app.services.quote_links import SALT
 
 REASON_MAX = 2000
 
@@ -17,10 +20,27 @@ def _language(quote) -> str:
     return contact.language.value if contact else "es"
 
 
-def _problem(error: LinkProblem):
-    """The page for a link that cannot be used (in the browser's language: we do not know whose)."""
+def _signed_quote(token: str) -> Quote | None:
+    """The quote a link genuinely signed by us names, however old (only to pick the language of
+    the page saying it cannot be used); None for a link we did not sign."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    genuine, data = serializer.loads_unsafe(token)  # checks the signature, not the age
+    if not genuine or not isinstance(data, dict) or not isinstance(data.get("q"), int):
+        return None
+    return db.session.get(Quote, data["q"])
+
+
+def _problem(error: LinkProblem, token: str):
+    """The page for a link that cannot be used: in the customer's language when the link is
+    ours (expired, used, superseded), in the browser's when it was tampered with (whose is it?)."""
     status = 410 if error.kind in ("expired", "used", "superseded") else 404
-    return render_template("portal/link_problem.html", error=error), status
+    quote = _signed_quote(token) if error.kind != "tampered" else None
+    language = _language(quote) if quote is not None else None
+    db.session.rollback()
+    if language is None:
+        return render_template("portal/link_problem.html", error=error), status
+    with force_locale(language):
+        return render_template("portal/link_problem.html", error=error), status
 
 
 @bp.get("/cotizacion/<token>")
@@ -30,7 +50,7 @@ def show_quote(token: str):
         quote = quote_for_link(token)
     except LinkProblem as error:
         db.session.rollback()
-        return _problem(error)
+        return _problem(error, token)
     decision = request.args.get("decision")
     with force_locale(_language(quote)):
         response = render_template("portal/quote.html", quote=quote, ticket=quote.ticket,
@@ -49,9 +69,9 @@ def decide(token: str, action: str):
         db.session.commit()
     except LinkProblem as error:
         db.session.rollback()
-        return _problem(error)
+        return _problem(error, token)
     except DomainError as error:  # lost the race: the other decision won
         db.session.rollback()
-        return _problem(LinkProblem("used", error.message))
+        return _problem(LinkProblem("used", error.message), token)
     with force_locale(language):
         return render_template("portal/decided.html", quote=quote, ticket=quote.ticket)

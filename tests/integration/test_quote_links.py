@@ -7,7 +7,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Notification, OutboxMessage, QuoteStatus, TicketStatus
+from app.models import Language, Notification, OutboxMessage, QuoteStatus, TicketStatus
 from app.services.quote_links import SALT, make_token
 from tests import factories
 
@@ -164,3 +164,47 @@ def test_make_token_binds_the_content(world):
     before = make_token(quote)
     quote.message = "otro mensaje"
     assert make_token(quote) != before
+
+
+# A dead link's page in the customer's language: the contact's, whatever the browser asks,
+# except a tampered link (whose customer cannot be known: the browser's).
+DEAD_LINK_TITLE = {"es": "Este enlace no se puede usar", "en": "This link cannot be used"}
+OTHER = {"es": "en", "en": "es"}
+
+
+def _dead_link(kind: str, world, client, app) -> str:
+    """A link of the given kind for a quoted ticket of world's contact."""
+    ticket = _quoted(world)
+    token = _token(_links(ticket)["approve"])
+    if kind == "used":
+        client.post(f"/cotizacion/{token}/aprobar")
+    elif kind == "superseded":
+        factories.quote(world, ticket, price="80.00")
+        db.session.commit()
+    elif kind == "expired":
+        app.config["SOPORTE_QUOTE_LINK_DAYS"] = -1
+    elif kind == "tampered":
+        token = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    return token
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+@pytest.mark.parametrize("kind", ["expired", "superseded", "used"])
+def test_a_dead_link_answers_in_the_customers_language(world, client, app, kind, language):
+    ticket = _quoted(world)
+    ticket.contact.language = Language(language)
+    db.session.commit()
+    token = _dead_link(kind, world, client, app)
+    page = client.get(f"/cotizacion/{token}", headers={"Accept-Language": OTHER[language]})
+    assert page.status_code == 410
+    assert DEAD_LINK_TITLE[language] in page.get_data(as_text=True), (kind, language)
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_tampered_link_answers_in_the_browsers_language(world, client, app, language):
+    _quoted(world).contact.language = Language(OTHER[language])
+    db.session.commit()
+    token = _dead_link("tampered", world, client, app)
+    page = client.get(f"/cotizacion/{token}", headers={"Accept-Language": language})
+    assert page.status_code == 404
+    assert DEAD_LINK_TITLE[language] in page.get_data(as_text=True)
