@@ -1,5 +1,7 @@
 """GET/POST /operacion/ticket/nuevo: the new-ticket form. The client comes first; the form then
-offers only that client's contacts, contracts and projects (a reload with ?client=, no script)."""
+offers only that client's contacts, contracts and projects. The client's select is part of the
+form that saves, so a save always sends the client shown; "Continue" posts the same form to show
+that client's lists (no script), keeping what was typed."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -35,11 +37,17 @@ def _choices(client_id: int | None) -> dict:
     }
 
 
+# A save refused for one of these: a record of another client than the one submitted (the
+# client was changed and its lists not shown again with Continue).
+_CLIENT_RECORDS = ("contact_id", "contract_id", "project_id")
+
+
 @bp.route("/operacion/ticket/nuevo", methods=["GET", "POST"])
 @login_required
 def new():
-    """Create a ticket; a refused form (a field, a choice out of range, too many files) comes
-    back filled in, with the message."""
+    """Create a ticket under the client the form submits; a refused form (a field, a record of
+    another client, a choice out of range, too many files) comes back filled in, with the
+    message. "Continue" (or a GET with ?client_id=) only shows the chosen client's lists."""
     require(current_user, Permission.CREATE)
     values = request.form if request.method == "POST" else request.args
     form = NewTicketForm(values)
@@ -49,6 +57,11 @@ def new():
         values.pop("client_id", None)
         return _page(values, form, "client_id", 422 if request.method == "POST" else 400)
     if request.method == "GET":
+        return _page(values, form, None, 200)
+    if "continue" in values:
+        if form.client_id.data is None:
+            flash(_("Select the client: it is required."), "error")
+            return _page(values, form, "client_id", 422)
         return _page(values, form, None, 200)
     try:
         checked(form)
@@ -62,13 +75,20 @@ def new():
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
+        if error.field in _CLIENT_RECORDS:
+            flash(_("After changing the client, press Continue to see its lists: the requester, "
+                    "contract and project below are now those of the client chosen; choose them "
+                    "again and save."), "error")
         return _page(values, form, error.field, 422)
     flash(_("Ticket %(number)s created.", number=ticket.number), "info")
     return redirect(url_for("tickets.detail", number=ticket.number), 303)
 
 
 def _page(values, form: NewTicketForm, error_field: str | None, status: int):
-    """The form with what was typed (the ids as read, so a refused one is simply unselected)."""
+    """The form with what was typed, with the lists of the client submitted (the ids as read,
+    so one that is not in those lists is simply unselected)."""
     client_id = form.client_id.data if error_field != "client_id" else None
-    return render_template("tickets/new.html", values=values, form=form,
-                           error_field=error_field, **_choices(client_id)), status
+    choices = _choices(client_id)
+    chosen = next((c for c in choices["clients"] if c.id == client_id), None)
+    return render_template("tickets/new.html", values=values, form=form, chosen=chosen,
+                           error_field=error_field, **choices), status
