@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
+from app import mail_preview
 from app.extensions import db
 from app.models.client import Client
 from app.models.enums import InboundOutcome, OutboxStatus
@@ -23,13 +25,15 @@ LIMIT = 200  # rows per page, newest first
 
 @dataclass(frozen=True)
 class TriagePage:
-    """Messages of unknown senders; the active clients to pick from; whether the reader may
-    place each message (by id) and name a new client."""
+    """Messages of unknown senders, each with what it says (by id: app.mail_preview); the active
+    clients to pick from; whether the reader may place each message (by id) and name a new
+    client."""
 
     records: list[InboundMessage]
     clients: list[Client]
     can_resolve: dict[int, bool]
     can_create_client: bool
+    previews: dict[int, mail_preview.MessagePreview]
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,17 @@ def triage_page(actor: Actor) -> TriagePage:
                                 .order_by(Client.name)).all()
     return TriagePage(list(records), list(active),
                       {r.id: mail_triage.can_triage(actor, r) for r in records},
-                      passes(clients.check_create_client, actor))
+                      passes(clients.check_create_client, actor),
+                      {r.id: message_preview(r) for r in records})
+
+
+def message_preview(record: InboundMessage) -> mail_preview.MessagePreview:
+    """What a stored message says, read from the raw source the poller kept (never raises)."""
+    try:
+        path = mail_preview.raw_path(current_app.config["SOPORTE_MAIL_DIR"], record.raw_sha256)
+    except ValueError as error:  # not a digest: nothing to read
+        return mail_preview.MessagePreview(error=str(error))
+    return mail_preview.preview(path)
 
 
 def quarantine_page(actor: Actor) -> QuarantinePage:

@@ -89,3 +89,22 @@ def test_an_administrator_creates_the_client_while_triaging(world, client):
     client.post(f"/operacion/correo/{record.id}/cliente", data={"new_client_name": "Ferretería Sol"})
     ticket = db.session.scalars(select(Ticket)).one()
     assert ticket.client.name == "Ferretería Sol" and ticket.contact.email == "ana@ferreteria-sol.example"
+
+
+def test_triage_shows_the_message_so_staff_pick_the_client_knowingly(world, client, app):
+    from app import mail_preview
+
+    ingest("test", 0, "1", corpus.with_attachment(sender="luis@desconocido.example",
+                                                  filename="factura.pdf", data=b"x" * 2048))
+    ingest("test", 0, "2", corpus.simple(sender="ana@ferreteria-sol.example",
+                                         body="Soy Ana <script>alert(1)</script>"))
+    _login(client, world.agent)
+    page = client.get("/operacion/correo/triage").get_data(as_text=True)
+    assert "Va el adjunto." in page and "factura.pdf" in page and "2 KB" in page
+    assert "Soy Ana &lt;script&gt;" in page and "<script>alert(1)" not in page
+    lost = db.session.scalars(select(InboundMessage).where(
+        InboundMessage.from_address == "ana@ferreteria-sol.example")).one()
+    mail_preview.raw_path(app.config["SOPORTE_MAIL_DIR"], lost.raw_sha256).unlink()
+    shown = client.get("/operacion/correo/triage")
+    assert shown.status_code == 200
+    assert "Este mensaje no se puede mostrar: FileNotFoundError" in shown.get_data(as_text=True)

@@ -45,3 +45,30 @@ def test_quarantine_rows_say_who_may_retry(world, app):
     record = db.session.scalars(select(InboundMessage)).one()
     assert mail_queues.quarantine_page(world.admin).can_retry == {record.id: True}
     assert mail_queues.quarantine_page(world.agent).can_retry == {record.id: False}
+
+
+def test_triage_shows_what_each_message_says_and_its_attachments(world):
+    ingest("test", 0, "1", corpus.simple(sender="ana@ferreteria-sol.example",
+                                         body="Soy Ana, de Ferretería Sol: <b>no</b> imprime."))
+    ingest("test", 0, "2", corpus.with_attachment(sender="luis@desconocido.example",
+                                                  filename="factura.pdf", data=b"x" * 2048))
+    ingest("test", 0, "3", corpus.html_only(sender="eva@html-only.example"))
+    page = mail_queues.triage_page(world.agent)
+    by_sender = {r.from_address: page.previews[r.id] for r in page.records}
+    ana = by_sender["ana@ferreteria-sol.example"]
+    assert "Soy Ana, de Ferretería Sol: <b>no</b> imprime." in ana.text and ana.error is None
+    luis = by_sender["luis@desconocido.example"]
+    assert "Va el adjunto." in luis.text
+    assert [(a.name, a.size) for a in luis.attachments] == [("factura.pdf", 2048)]
+    eva = by_sender["eva@html-only.example"]
+    assert "Hola &amp; buen día" in eva.html and "onerror" not in eva.html  # sanitized
+
+
+def test_a_message_that_cannot_be_read_says_why_instead_of_failing(world, app):
+    from app import mail_preview
+
+    ingest("test", 0, "1", corpus.simple(sender="ana@ferreteria-sol.example"))
+    record = db.session.scalars(select(InboundMessage)).one()
+    mail_preview.raw_path(app.config["SOPORTE_MAIL_DIR"], record.raw_sha256).unlink()
+    preview = mail_queues.triage_page(world.agent).previews[record.id]
+    assert preview.error and "FileNotFoundError" in preview.error
