@@ -234,3 +234,30 @@ def test_an_administrator_deactivates_reactivates_and_resets_a_user_in_the_brows
     refused = _save_user(page, live_server, agent_id, password="corta")
     assert "al menos 8 caracteres" in refused
     assert _violations(page) == [] and seen["errors"] == []
+
+
+# Words Flask-Admin or the models would show in English (its "Salvar" too).
+ENGLISH_WORDS = ("Name", "Active", "Client", "Email", "Language", "Role", "Domains",
+                 "Covers Support", "Starts On", "Ends On", "Save", "Salvar")
+
+
+def test_a_spanish_administrator_reads_the_admin_in_spanish_and_finds_the_way_back(
+        live_server, world, page, backend):
+    import re
+
+    seen = _signed_in_admin(page, live_server, world,
+                            Mailbox(name="Local", url="maildir:///var/mail/soporte"))
+    db.session.commit()
+    for path in ("/admin/", "/admin/contract/", "/admin/contract/new/", "/admin/user/new/"):
+        page.goto(live_server + path)
+        text = page.inner_text("body") + " " + " ".join(
+            page.eval_on_selector_all("input[type=submit]", "els => els.map(e => e.value)"))
+        english = [w for w in ENGLISH_WORDS if re.search(rf"\b{w}\b", text)]
+        assert english == [], (path, english)
+    page.goto(live_server + "/admin/")
+    assert "hace gratuitos los tickets nuevos" in page.inner_text("body")
+    shot(page, f"admin-home-{backend}")
+    with page.expect_navigation():
+        page.click("nav >> text=Volver a los tickets")
+    assert page.url.endswith("/operacion/ticket")
+    assert _violations(page) == [] and seen["errors"] == []
