@@ -5,7 +5,10 @@ rules of what that email does to the ticket live here.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from flask import current_app
 
 from app.models.client import Contact
 from app.models.enums import NoteKind, TicketSource
@@ -17,6 +20,27 @@ from app.services.outbox import AUTO_REPLIED, CustomerMessage
 from app.services.permissions import SYSTEM
 from app.services.tickets import TicketFields
 from app.services.workflow import CUSTOMER_REPLY, move_to
+
+
+# The markers mail programs put before the subject of a reply or a forward, in any letter case:
+# Re, Fwd/Fw, RV (Spanish Outlook), Rif (Italian), AW and WG (German), SV (Nordic); with a count
+# as in "Re[2]:" or "Re^2:", a space or none before the colon. The colon is required, so words
+# that merely start with them ("Resumen", "Reenvío", "Awards") stay.
+_REPLY_MARKER = re.compile(r"(?:re|fwd?|rv|rif|aw|wg|sv)\s*(?:\[\d+\]|\^\d+)?\s*[:：]\s*", re.I)
+
+
+def ticket_subject(subject: str) -> str:
+    """The title of a ticket opened by an email: its subject without our ticket tokens
+    (`[TCK-000123]`, written as the poller reads them: any case and spacing, fullwidth
+    brackets) and without the reply and forward markers before it, however many. Empty when
+    nothing else is left (the ticket then takes the start of its description)."""
+    prefix = current_app.config["SOPORTE_TICKET_PREFIX"]
+    letters = re.escape(prefix.rstrip("-_ "))
+    token = re.compile(r"[\[［【]\s*" + letters + r"\s*[-_]?\s*\d{1,18}\s*[\]］】]", re.I)
+    text = " ".join(token.sub(" ", subject or "").split())
+    while marker := _REPLY_MARKER.match(text):
+        text = text[marker.end():]
+    return text
 
 
 @dataclass(frozen=True)
@@ -55,11 +79,12 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
         if ticket.status in CUSTOMER_REPLY:
             move_to(ticket, CUSTOMER_REPLY[ticket.status], SYSTEM, note, label=label)
         return IntakeResult(ticket, note, created=False)
+    subject = ticket_subject(mail.subject)
     new = tickets.create_ticket(
         SYSTEM,
         TicketFields(client_id=contact.client_id, contact_id=contact.id,
-                     description=mail.text.strip() or mail.subject or "-",
-                     subject=mail.subject,
+                     description=mail.text.strip() or subject or "-",
+                     subject=subject,
                      contract_id=ticket.contract_id if ticket is not None else None,
                      project_id=ticket.project_id if ticket is not None else None),
         source=TicketSource.EMAIL,

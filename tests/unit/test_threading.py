@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import InboundMessage, InboundOutcome, Note, OutboxMessage, Ticket
-from app.services import notes
+from app.services import notes, status_changes
 from mail_ingest.ingest import ingest
 from mail_ingest.parse import parse_bytes
 from mail_ingest.message_ids import message_ids
@@ -188,6 +188,38 @@ def test_an_outlook_reply_with_only_thread_index_is_a_note_but_not_for_a_strange
     texts = [n.body_text for n in db.session.scalars(
         select(Note).where(Note.ticket_id == ticket.id))]
     assert any("Sigue igual." in t for t in texts)
+
+
+# ---- the subject of a ticket opened by mail -------------------------------------------------
+
+@pytest.mark.parametrize("subject", [
+    "Re: [TCK-000001] No arranca el servidor", "RE:[TCK-000001] No arranca el servidor",
+    "Fwd: Re: RV:[tck-000001] No arranca el servidor",
+    "FW: AW: SV: Rif: [TCK-000001] No arranca el servidor",
+    "[TCK-000001] Re: RE : No arranca el servidor", "re: re: [ TCK 1 ] No arranca el servidor",
+    "Fw:[TCK-000001]No arranca el servidor", "Re[2]: No arranca el servidor  [TCK-000001]"])
+def test_a_reply_to_a_closed_ticket_opens_one_titled_without_prefixes_or_our_token(world,
+                                                                                    subject):
+    first = _ingest(corpus.simple(subject="No arranca el servidor"))
+    status_changes.close_ticket(world.agent, db.session.scalars(select(Ticket)).one(), "Hecho")
+    db.session.commit()
+    reply = _ingest(corpus.simple(subject=subject, body="Vuelve a fallar."))
+    assert reply.outcome == "TICKET" and reply.ticket_number != first.ticket_number
+    ticket = db.session.scalars(select(Ticket).where(Ticket.number == reply.ticket_number)).one()
+    assert ticket.subject == "No arranca el servidor"
+    assert ticket.related_ticket_id is not None
+
+
+@pytest.mark.parametrize("subject, title", [
+    ("Revisión del servidor", "Revisión del servidor"), ("Re: Resumen de marzo", "Resumen de marzo"),
+    ("Reenvío de facturas", "Reenvío de facturas"), ("Sv-1 caído", "Sv-1 caído"),
+    ("Awards: Fwd", "Awards: Fwd"), ("[OTRO-000001] Re: x", "[OTRO-000001] Re: x"),
+    ("Re: [TCK-000099]", "Hola, no arranca."),  # nothing left: the description's start
+])
+def test_a_new_mail_keeps_its_words_only_prefixes_and_our_token_go(world, subject, title):
+    outcome = _ingest(corpus.simple(subject=subject))
+    ticket = db.session.scalars(select(Ticket).where(Ticket.number == outcome.ticket_number)).one()
+    assert ticket.subject == title
 
 
 # ---- our mail names the customer's message --------------------------------------------------
