@@ -52,6 +52,10 @@ class Config:
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
+    # A ticket arriving by email unassigned is always in the supervisors' dashboard; with this
+    # on ("1", "true", "yes", "on"), each active supervisor is emailed as well.
+    SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL = os.environ.get(
+        "SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL", "").strip().lower() in ("1", "true", "yes", "on")
     # Fernet keys for secrets at rest, comma-separated, newest first (see app/encryption.py).
     # Without them: refuse to start (production), or use instance/encryption_key (see below).
     SOPORTE_ENCRYPTION_KEYS = os.environ.get("SOPORTE_ENCRYPTION_KEYS", "")

@@ -16,6 +16,7 @@ from app.models.ticket import Note, Ticket
 from app.services import notes, tickets
 from app.services.history import customer_label, record_change
 from app.services.notes import Upload
+from app.services.notifications import announce_unassigned
 from app.services.outbox import AUTO_REPLIED, CustomerMessage
 from app.services.permissions import SYSTEM
 from app.services.tickets import TicketFields
@@ -70,7 +71,8 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
 
     A reply to a resolved ticket reopens it; a reply to a closed ticket opens a
     new ticket linked to the closed one. A new ticket is acknowledged by email, in reply to the
-    customer's message, unless the sender asked for no automatic reply.
+    customer's message, unless the sender asked for no automatic reply; it arrives unassigned,
+    so the supervisors are told (notifications.announce_unassigned).
     """
     label = customer_label(contact.email)
     if ticket is not None and not ticket.is_closed:
@@ -91,6 +93,7 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
         related_ticket=ticket,
     )
     note = _email_note(new, contact, mail)
+    announce_unassigned(new)
     if mail.acknowledge:
         notes.mail_requester(new, "acknowledgement", auto_submitted=AUTO_REPLIED,
                              answering=CustomerMessage(mail.message_id, mail.conversation_key))
