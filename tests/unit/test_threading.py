@@ -211,7 +211,8 @@ def test_a_reply_to_a_closed_ticket_opens_one_titled_without_prefixes_or_our_tok
 
 
 @pytest.mark.parametrize("subject, title", [
-    ("Revisión del servidor", "Revisión del servidor"), ("Re: Resumen de marzo", "Resumen de marzo"),
+    ("Revisión del servidor", "Revisión del servidor"),
+    ("Re: Resumen de marzo", "Resumen de marzo"),
     ("Reenvío de facturas", "Reenvío de facturas"), ("Sv-1 caído", "Sv-1 caído"),
     ("Awards: Fwd", "Awards: Fwd"), ("[OTRO-000001] Re: x", "[OTRO-000001] Re: x"),
     ("Re: [TCK-000099]", "Hola, no arranca."),  # nothing left: the description's start
