@@ -1,7 +1,7 @@
 """A stored inbound message read for display (the triage page): its text, sanitized like a
 ticket's notes (app.received_mail), and its attachments by name and size.
 
-The raw source is the file the mail poller kept (mail_ingest.ingest.raw_store: SOPORTE_MAIL_DIR/raw,
+The raw source is the file the mail poller kept (app.storage.raw_mail_store: SOPORTE_MAIL_DIR/raw,
 by SHA-256); the app does not import the poller, so it reads that file itself with the stdlib
 `email` package. Reading is bounded (at most READ_MAX bytes of the source, TEXT_MAX characters
 of text, ATTACHMENTS_MAX names) and never raises: a message that cannot be read comes back with
@@ -18,7 +18,7 @@ from flask_babel import gettext
 from markupsafe import Markup
 
 from app.received_mail import safe_html
-from app.storage import BlobStore
+from app.storage import raw_mail_store
 
 READ_MAX = 256 * 1024  # bytes of the raw source read per message (the page lists up to 200)
 TEXT_MAX = 5000  # characters of text shown
@@ -46,11 +46,11 @@ class MessagePreview:
     error: str | None = None
 
 
-def raw_path(mail_dir: str, sha256: str | None) -> Path | None:
+def raw_path(sha256: str | None) -> Path | None:
     """Where the poller kept a message's raw source (None when it kept none)."""
     if not sha256:
         return None
-    return BlobStore(f"{mail_dir}/raw").path_for(sha256)
+    return raw_mail_store().path_for(sha256)
 
 
 def preview(path: Path | None) -> MessagePreview:

@@ -81,3 +81,11 @@ class BlobStore:
     def open(self, sha256: str) -> BinaryIO:
         """Open stored bytes for reading."""
         return self.path_for(sha256).open("rb")
+
+
+def raw_mail_store() -> BlobStore:
+    """Where the raw source of every inbound email is kept (SOPORTE_MAIL_DIR/raw): written by the
+    poller, read again by triage's preview and retries."""
+    from flask import current_app
+
+    return BlobStore(f"{current_app.config['SOPORTE_MAIL_DIR']}/raw")

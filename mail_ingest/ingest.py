@@ -30,7 +30,7 @@ from app.services import contacts, customer_mail, notes
 from app.services.customer_mail import CustomerEmail
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
-from app.storage import BlobStore, StoredBlob
+from app.storage import BlobStore, StoredBlob, raw_mail_store
 from mail_ingest.classify import BOUNCE, classify, suppresses_auto_reply
 from mail_ingest.parse import ParsedEmail, parse_stored
 from mail_ingest.thread import conversation_key, spellings, ticket_numbers
@@ -42,8 +42,8 @@ SUBJECT_MAX = 998
 
 
 def raw_store() -> BlobStore:
-    """Where raw messages are kept (SOPORTE_MAIL_DIR/raw)."""
-    return BlobStore(f"{current_app.config['SOPORTE_MAIL_DIR']}/raw")
+    """Where raw messages are kept (app.storage.raw_mail_store: SOPORTE_MAIL_DIR/raw)."""
+    return raw_mail_store()
 
 
 def own_addresses() -> set[str]:

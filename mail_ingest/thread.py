@@ -14,7 +14,7 @@ import base64
 import binascii
 import re
 
-from app.services.numbering import format_ticket_number
+from app.services.numbering import format_ticket_number, subject_token_pattern
 from mail_ingest.parse import ParsedEmail
 
 CONVERSATION_BYTES = 22
@@ -48,10 +48,8 @@ def ticket_numbers(subject: str, prefix: str) -> list[str]:
     case, spaces inside the brackets, a space or no hyphen after the prefix, fewer zeros."""
     letters = prefix.rstrip("-_ ")
     separator = prefix[len(letters):]
-    pattern = re.compile(
-        r"[\[［【]\s*" + re.escape(letters) + r"\s*[-_]?\s*(\d{1,18})\s*[\]］】]", re.I)
     numbers = []
-    for digits in pattern.findall(subject or ""):
+    for digits in subject_token_pattern(prefix).findall(subject or ""):
         number = format_ticket_number(letters + separator, int(digits))
         if number not in numbers:
             numbers.append(number)

@@ -17,6 +17,7 @@ from app.services import notes, tickets
 from app.services.history import customer_label, record_change
 from app.services.notes import Upload
 from app.services.notifications import announce_unassigned
+from app.services.numbering import subject_token_pattern
 from app.services.outbox import AUTO_REPLIED, CustomerMessage
 from app.services.permissions import SYSTEM
 from app.services.tickets import TicketFields
@@ -35,9 +36,7 @@ def ticket_subject(subject: str) -> str:
     (`[TCK-000123]`, written as the poller reads them: any case and spacing, fullwidth
     brackets) and without the reply and forward markers before it, however many. Empty when
     nothing else is left (the ticket then takes the start of its description)."""
-    prefix = current_app.config["SOPORTE_TICKET_PREFIX"]
-    letters = re.escape(prefix.rstrip("-_ "))
-    token = re.compile(r"[\[［【]\s*" + letters + r"\s*[-_]?\s*\d{1,18}\s*[\]］】]", re.I)
+    token = subject_token_pattern(current_app.config["SOPORTE_TICKET_PREFIX"])
     text = " ".join(token.sub(" ", subject or "").split())
     while marker := _REPLY_MARKER.match(text):
         text = text[marker.end():]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from app import mail_preview
@@ -59,7 +58,7 @@ def triage_page(actor: Actor) -> TriagePage:
 def message_preview(record: InboundMessage) -> mail_preview.MessagePreview:
     """What a stored message says, read from the raw source the poller kept (never raises)."""
     try:
-        path = mail_preview.raw_path(current_app.config["SOPORTE_MAIL_DIR"], record.raw_sha256)
+        path = mail_preview.raw_path(record.raw_sha256)
     except ValueError as error:  # not a digest: nothing to read
         return mail_preview.MessagePreview(error=str(error))
     return mail_preview.preview(path)

@@ -8,6 +8,8 @@ lost.
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -44,3 +46,11 @@ def _create_counter() -> None:
 def format_ticket_number(prefix: str, sequence: int) -> str:
     """`TCK-` and 123 give `TCK-000123`; longer numbers keep all their digits."""
     return f"{prefix}{sequence:0{NUMBER_DIGITS}d}"
+
+
+def subject_token_pattern(prefix: str) -> re.Pattern:
+    """Our ticket token in a subject, as mail programs leave it: `[TCK-000123]` in any letter
+    case, spaces inside the brackets, a space or no hyphen after the prefix, fewer zeros,
+    fullwidth brackets; the digits are its one group. The one reading for threading and titles."""
+    letters = re.escape(prefix.rstrip("-_ "))
+    return re.compile(r"[\[［【]\s*" + letters + r"\s*[-_]?\s*(\d{1,18})\s*[\]］】]", re.I)

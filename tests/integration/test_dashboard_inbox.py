@@ -104,7 +104,7 @@ def test_triage_shows_the_message_so_staff_pick_the_client_knowingly(world, clie
     assert "Soy Ana &lt;script&gt;" in page and "<script>alert(1)" not in page
     lost = db.session.scalars(select(InboundMessage).where(
         InboundMessage.from_address == "ana@ferreteria-sol.example")).one()
-    mail_preview.raw_path(app.config["SOPORTE_MAIL_DIR"], lost.raw_sha256).unlink()
+    mail_preview.raw_path(lost.raw_sha256).unlink()
     shown = client.get("/operacion/correo/triage")
     assert shown.status_code == 200
     assert "Este mensaje no se puede mostrar: FileNotFoundError" in shown.get_data(as_text=True)

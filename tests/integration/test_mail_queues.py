@@ -69,6 +69,6 @@ def test_a_message_that_cannot_be_read_says_why_instead_of_failing(world, app):
 
     ingest("test", 0, "1", corpus.simple(sender="ana@ferreteria-sol.example"))
     record = db.session.scalars(select(InboundMessage)).one()
-    mail_preview.raw_path(app.config["SOPORTE_MAIL_DIR"], record.raw_sha256).unlink()
+    mail_preview.raw_path(record.raw_sha256).unlink()
     preview = mail_queues.triage_page(world.agent).previews[record.id]
     assert preview.error and "FileNotFoundError" in preview.error
