@@ -11,7 +11,8 @@ from app.models.ticket import Note, Ticket
 from app.services import notes
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.permissions import Actor, Permission, require
-from app.services.workflow import check_manual_transition, move_to, require_open, work_allowed
+from app.services.workflow import check_manual_transition, move_to, require_a_manual_move, \
+    require_open, work_allowed
 
 S = TicketStatus
 
@@ -25,6 +26,14 @@ def check_change_status(actor: Actor, ticket: Ticket, target: TicketStatus) -> N
     require(actor, Permission.WORK)
     require_open(ticket)
     check_manual_transition(ticket, target)
+
+
+def check_status_choice(actor: Actor, ticket: Ticket) -> None:
+    """Raise NotPermitted, TicketClosed or InvalidTransition (saying what would allow a move)
+    unless "change status" has at least one status to offer this actor now."""
+    require(actor, Permission.WORK)
+    require_open(ticket)
+    require_a_manual_move(ticket)
 
 
 def change_status(actor: Actor, ticket: Ticket, target: TicketStatus, note_text: str) -> Note:

@@ -11,7 +11,8 @@ from app.services import assignment, notes, quote_decisions, quotes, status_chan
     worklog
 from app.services.assignment import assignable_staff, suggest_assignee
 from app.services.billing import basis, payment
-from app.services.errors import NoStaffAvailable, passes
+from app.services.errors import DomainError, NoStaffAvailable, NotPermitted, TicketClosed, \
+    passes
 from app.services.permissions import Actor
 
 
@@ -19,6 +20,18 @@ def status_targets(actor: Actor, ticket: Ticket) -> list[TicketStatus]:
     """The statuses "change status" would move this ticket to for this actor now."""
     return [target for target in TicketStatus
             if passes(status_changes.check_change_status, actor, ticket, target)]
+
+
+def refusal(check, *args) -> str | None:
+    """Why a form is not offered, when the ticket's state (not the user's role, not a closed
+    ticket) refuses it: the check's message in the current language, else None."""
+    try:
+        check(*args)
+    except (NotPermitted, TicketClosed):
+        return None
+    except DomainError as error:
+        return str(error)
+    return None
 
 
 def available_actions(actor: Actor, ticket: Ticket) -> dict:
@@ -38,7 +51,12 @@ def available_actions(actor: Actor, ticket: Ticket) -> dict:
         "payment": payment_allowed,
         "payment_choices": list(payment.PAYMENT_CHOICES) if payment_allowed else [],
         "log_time": passes(worklog.check_log_time, actor, ticket),
+        "log_time_refused": refusal(worklog.check_log_time, actor, ticket),
         "transitions": transitions,  # "change status" is offered when there is one
+        # the targets whose note is mailed to the customer (the form says so before sending)
+        "customer_notified": [t for t in transitions if t in status_changes.CUSTOMER_NOTIFIED],
+        "status_refused": None if transitions else refusal(
+            status_changes.check_status_choice, actor, ticket),
         "note": passes(notes.check_add_note, actor, ticket),
         "reply": passes(notes.check_reply, actor, ticket),
         "close": passes(status_changes.check_close, actor, ticket),

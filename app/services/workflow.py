@@ -74,6 +74,8 @@ def move_to(
 ) -> None:
     """Set the status and record it in the history (callers have checked the move is allowed)."""
     old = ticket.status
+    if old is target:
+        return  # a move that changes nothing (a new quote version while Quoted) is no history
     ticket.status = target
     ticket.closed_at = utcnow() if target is S.CLOSED else None
     record_change(ticket, actor, "status", old, target, note=note, label=label)
@@ -96,8 +98,32 @@ def check_manual_transition(ticket: Ticket, target: TicketStatus) -> None:
     if target in hints and target is not current:
         raise InvalidTransition(hints[target], field="status")
     allowed = ", ".join(str(s.label) for s in allowed_manual_transitions(ticket))
+    if not allowed:
+        raise InvalidTransition(
+            _l("A ticket cannot go from %(current)s to %(target)s. %(unlock)s",
+               current=current.label, target=target.label, unlock=_what_allows_a_move(ticket)),
+            field="status",
+        )
     raise InvalidTransition(
         _l("A ticket cannot go from %(current)s to %(target)s. Allowed from here: %(allowed)s.",
-           current=current.label, target=target.label, allowed=allowed or "—"),
+           current=current.label, target=target.label, allowed=allowed),
         field="status",
     )
+
+
+def require_a_manual_move(ticket: Ticket) -> None:
+    """Raise InvalidTransition saying what would allow one when "change status" has no target
+    from the ticket's status (New and billed, Quoted, Closed)."""
+    if not allowed_manual_transitions(ticket):
+        raise InvalidTransition(_what_allows_a_move(ticket), field="status")
+
+
+def _what_allows_a_move(ticket: Ticket):
+    """What the user can do so that a status can be chosen by hand again."""
+    if ticket.status is S.QUOTED:
+        return _l("No status can be chosen while the quote awaits the customer: wait for the "
+                  "customer's approval, or record an approval received another way.")
+    if ticket.status is S.CLOSED:
+        return _l("No status can be chosen on a closed ticket: a supervisor can reopen it.")
+    return _l("No status can be chosen yet: save a quote and wait for the customer's approval "
+              "(or record it), or mark the ticket free.")

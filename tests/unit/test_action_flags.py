@@ -167,3 +167,15 @@ def test_a_flag_is_true_exactly_when_its_action_succeeds(world, recipe):
                      f"{ticket.status.value}, basis {ticket.billing_basis}, "
                      f"requester {ticket.contact_id is not None}, recipe {recipe}")
             assert flag == _succeeds(action), f"flag {flag} but the action disagrees: {state}"
+
+
+def test_the_page_is_told_why_time_and_status_are_not_offered(world):
+    from tests import factories
+    new = factories.new_ticket(world)
+    flags = available_actions(world.agent, new)
+    assert not flags["log_time"] and "cotización" in flags["log_time_refused"]
+    assert not flags["transitions"] and "gratuito" in flags["status_refused"]
+    working = factories.ticket_in(world, S.IN_PROGRESS)
+    flags = available_actions(world.agent, working)
+    assert flags["log_time_refused"] is None and flags["customer_notified"] == [S.RESOLVED]
+    assert available_actions(world.viewer, new)["log_time_refused"] is None  # a role, not a state

@@ -149,3 +149,19 @@ def test_resolving_and_closing_mail_the_requester(world):
     closing = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == "closed")).one()
     assert "Confirmado por el cliente." in closing.body_text
+
+
+@pytest.mark.parametrize("source, says", [
+    (S.NEW, "cotización"), (S.QUOTED, "aprobación")], ids=["new", "quoted"])
+def test_with_no_manual_move_the_refusal_says_what_would_allow_one(world, source, says):
+    ticket = factories.ticket_in(world, source)
+    with pytest.raises(InvalidTransition) as refused:
+        status_changes.change_status(world.agent, ticket, S.RESOLVED, "porque sí")
+    assert says in str(refused.value) and "—" not in str(refused.value)
+
+
+def test_a_new_quote_version_while_quoted_records_no_status_change(world):
+    ticket = factories.ticket_in(world, S.QUOTED)
+    factories.quote(world, ticket, price="120")
+    moves = [(c.old_value, c.new_value) for c in ticket.changes if c.field == "status"]
+    assert ("QUOTED", "QUOTED") not in moves and ticket.status is S.QUOTED

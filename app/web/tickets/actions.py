@@ -13,7 +13,7 @@ from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
 from app.services.billing import basis, payment
-from app.services.errors import DomainError, ValidationFailed
+from app.services.errors import DomainError, NotPermitted, ValidationFailed
 from app.services.quotes import QuoteInput
 from app.web.params import checked
 from app.web.tickets import bp
@@ -53,8 +53,30 @@ ACTIONS = {
     "reopen": lambda u, t, f: status_changes.reopen_ticket(u, t, f.get("note", "")),
 }
 
-# Actions whose form carries a text worth keeping when the service refuses the form's values.
-KEEPS_TEXT = frozenset({"note", "reply"})
+
+def _duration(minutes: int) -> str:
+    return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
+
+
+# What each success says, from the ticket after the action and the action's result.
+DONE = {
+    "assign": lambda t, r: _("Assigned to %(name)s", name=r.name) if r else _("Unassigned"),
+    "quote": lambda t, r: _("Quote v%(version)s sent to %(address)s", version=r.version,
+                            address=t.contact.email if t.contact else "—"),
+    "approve": lambda t, r: _("Approval of quote v%(version)s recorded", version=r.version),
+    "reject": lambda t, r: _("Rejection of quote v%(version)s recorded", version=r.version),
+    "free": lambda t, r: _("Marked free") if t.is_free else _("Marked billed"),
+    "reevaluate": lambda t, r: _("Billing re-evaluated"),
+    "payment": lambda t, r: _("Payment: %(status)s", status=t.payment_status.label),
+    "time": lambda t, r: _("Logged %(duration)s", duration=_duration(r.minutes)),
+    "status": lambda t, r: _("Status: %(status)s", status=t.status.label),
+    "note": lambda t, r: _("Note added"),
+    "reply": lambda t, r: _("Reply sent"),
+    "close": lambda t, r: _("Ticket closed"),
+    "reopen": lambda t, r: _("Ticket reopened: %(status)s", status=t.status.label),
+}
+# The form an action's button belongs to ("Rejected" is a button of the decision form).
+FORM_OF = {"reject": "approve"}
 
 
 @bp.post("/operacion/ticket/<number>/<action>")
@@ -67,14 +89,16 @@ def act(number: str, action: str):
     if ticket is None:
         abort(404)
     try:
-        ACTIONS[action](current_user, ticket, request.form)
+        result = ACTIONS[action](current_user, ticket, request.form)
+        done = DONE[action](ticket, result)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")
-        if action in KEEPS_TEXT and isinstance(error, ValidationFailed):
-            # the page again with the text as typed (a browser cannot be handed back the files)
-            return ticket_page(number, typed={action: request.form.get("text", "")}), 422
-        return redirect(url_for("tickets.detail", number=number)), 303
-    flash(_("Saved."), "info")
+        if isinstance(error, NotPermitted):
+            return redirect(url_for("tickets.detail", number=number)), 303
+        # the page again with the form's values as typed (a browser cannot be handed back files)
+        typed = {FORM_OF.get(action, action): request.form.to_dict()}
+        return ticket_page(number, typed=typed), 422
+    flash(done, "info")
     return redirect(url_for("tickets.detail", number=number)), 303

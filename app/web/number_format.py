@@ -1,0 +1,51 @@
+"""Numbers shown to a person, formatted by Babel in the reader's language: amounts with their
+currency ("150,50 US$" in Spanish, "$150.50" in English), hours ("2,5 h") and file sizes
+("98 bytes", "1,2 MB").
+
+The language is Flask-Babel's current locale: the signed-in user's on the dashboard, the
+customer's on the quote portal and in mail (both render inside `force_locale`). Every template
+shows a price, hours or a size through the filters registered here (`money`, `hours`,
+`filesize`).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_currency, format_decimal, ngettext
+
+SIZE_UNITS = ("KB", "MB", "GB", "TB")
+
+
+def money(amount: Decimal | float | None, currency: str) -> str:
+    """An amount in its currency, in the reader's language: "150,50 US$"; "" for none."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency)
+
+
+def hours(value: Decimal | float | None) -> str:
+    """A number of hours in the reader's language with its unit: "2,5 h"; "" for none."""
+    if value is None:
+        return ""
+    return f"{format_decimal(value, format='#,##0.##')} h"
+
+
+def filesize(size: int | None) -> str:
+    """A size in bytes as a person reads it: "98 bytes", "1,2 MB" (powers of 1024)."""
+    size = size or 0
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    value, unit = float(size), SIZE_UNITS[0]
+    for unit in SIZE_UNITS:
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{format_decimal(value, format='#,##0.#')} {unit}"
+
+
+def register(app: Flask) -> None:
+    """Put the filters on the app's templates."""
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["hours"] = hours
+    app.jinja_env.filters["filesize"] = filesize
