@@ -75,6 +75,9 @@ def _init_extensions(app: Flask) -> None:
 
     app.jinja_env.globals["get_locale"] = get_locale
     local_time.register(app)  # the templates' local_datetime / local_date filters
+    from app.web import number_format
+
+    number_format.register(app)  # the templates' money / hours / filesize filters
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -82,6 +85,10 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine)
 
     login_manager.login_view = "auth.login"
+    from app.web.auth import SIGN_IN_REQUIRED
+
+    login_manager.login_message = SIGN_IN_REQUIRED
+    login_manager.localize_callback = str  # the lazy message, in the visitor's language
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader

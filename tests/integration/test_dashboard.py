@@ -151,7 +151,7 @@ def test_the_ticket_page_shows_fields_timeline_and_safe_html(staff, client, app)
     shown = client.get(image)
     assert shown.status_code == 200 and shown.mimetype == "image/png"
     page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
-    assert "En proceso" in page and "100.00 USD" in page and "Paso a IN_PROGRESS" in page
+    assert "En proceso" in page and "100,00\xa0US$" in page and "Paso a IN_PROGRESS" in page
 
 
 def test_a_gmail_reply_shows_its_quoted_history_folded(staff, client):

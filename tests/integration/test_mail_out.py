@@ -40,7 +40,7 @@ def test_a_quote_request_arrives_with_our_headers(world, smtp_server):
     assert mail["X-Auto-Response-Suppress"] == "All"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "100.00 USD" in text and "/cotizacion/" in text and "/cotizacion/" in html
+    assert "100,00\xa0US$" in text and "/cotizacion/" in text and "/cotizacion/" in html
     assert "Cotización" in mail["Subject"]  # the contact's language: Spanish
     assert row.status is OutboxStatus.SENT and row.sent_at is not None
 

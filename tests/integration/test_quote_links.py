@@ -38,7 +38,7 @@ def test_opening_the_link_shows_the_quote_and_decides_nothing(world, client):
     page = client.get(_links(ticket)["approve"])
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert ticket.number in html and "100.00 USD" in html and "Aprobar la cotización" in html
+    assert ticket.number in html and "100,00\xa0US$" in html and "Aprobar la cotización" in html
     db.session.expire_all()
     assert ticket.status is TicketStatus.QUOTED  # GET changed nothing (mail scanners)
     assert ticket.current_quote.status is QuoteStatus.QUOTED

@@ -29,7 +29,7 @@ def test_saving_a_quote_moves_new_to_quoted_and_mails_the_requester(world):
     assert quote.estimated_hours == Decimal("2.50")
     [mail] = _outbox("quote_request")
     assert mail.to_address == world.contact.email
-    assert "150.50 USD" in mail.body_text and "150.50 USD" in mail.body_html
+    assert "150,50\xa0US$" in mail.body_text and "150,50\xa0US$" in mail.body_html
     assert mail.subject.startswith(f"[{ticket.number}] ")
 
 
