@@ -32,7 +32,7 @@ def test_customer_email_to_quote_approval_to_resolution_and_reply(world, dovecot
     db.session.commit()
     send_once()
     quote_mail = smtp_server.messages[-1]
-    assert "250.00 USD" in _body(quote_mail)
+    assert "250,00\xa0US$" in _body(quote_mail)  # the customer's (Spanish) formats
     approve_url = re.search(r"(https?://\S+/cotizacion/\S+)\?decision=approve",
                             _body(quote_mail)).group(1)
     # 4. the customer follows the link and approves from the page
