@@ -3,9 +3,10 @@ timeline oldest first, its files outside any note, and whether (and why) it need
 
 The timeline merges the ticket's notes (with their files), history changes, quote versions and
 time entries by when they happened; the history line of a customer's email is folded into the
-note that email became, a "time" line into its time entry. A quote version shows what was sent
-(its decision is a history line of its own, at its own time). Presentation (sanitising a note's HTML, URLs) is the
-adapter's. Requires Permission.VIEW.
+note that email became, a "time" line into its time entry, a "quote" line into the quote
+version it saved. A quote version shows what was sent (its decision is a history line of its
+own, at its own time). Presentation (sanitising a note's HTML, URLs) is the adapter's.
+Requires Permission.VIEW.
 """
 from __future__ import annotations
 
@@ -95,8 +96,8 @@ def timeline(ticket: Ticket) -> list[TimelineEvent]:
 
 
 def _folded_into_note(change: TicketChange) -> bool:
-    """A customer's email is shown by its note, logged time by its time entry: their history
-    lines would say it twice."""
-    if change.field == "time":
+    """A customer's email is shown by its note, logged time by its time entry, a saved quote by
+    its version: their history lines would say it twice."""
+    if change.field in ("time", "quote"):
         return True
     return change.note_id is not None and change.field == "customer_email"

@@ -120,11 +120,21 @@ def test_the_timeline_is_oldest_first_whatever_the_order_things_were_saved(world
     assert [event.at for event in events] == sorted(event.at for event in events)
     assert (events[0].kind, events[0].note) == ("note", note)
     assert (events[1].kind, events[1].quote) == ("quote", ticket.quotes[0])
-    shown = [change for change in ticket.changes if change.field != "time"]  # its entry says it
+    # the time entry and the quote version say these themselves
+    shown = [change for change in ticket.changes if change.field not in ("time", "quote")]
     changes = len(shown)
     assert [event.change for event in events[2:2 + changes]] == shown
     assert [event.note for event in events[2 + changes:-1]] == list(reversed(others))
     assert (events[-1].kind, events[-1].entry) == ("time", entry)
+
+
+def test_a_saved_quote_is_one_line_its_version_not_a_second_history_line(world):
+    ticket = factories.ticket_in(world, TicketStatus.QUOTED)
+    events = ticket_view(world.agent, ticket.number).timeline
+    assert [event.quote for event in events if event.kind == "quote"] == ticket.quotes
+    assert "quote" in {change.field for change in ticket.changes}  # still in the history
+    assert not [event for event in events if event.kind == "change"
+                and event.change.field == "quote"]
 
 
 def test_a_customer_email_is_one_note_with_its_files_not_a_second_history_line(world):
