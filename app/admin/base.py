@@ -154,10 +154,13 @@ class ServiceView(ReferenceView):
     # A service's field name → the form's, where they differ.
     error_fields: dict[str, str] = {}
 
-    def save(self, actor, row, form):
-        """Create (row None) or change the row from the form's values through a service;
-        return the row. Subclasses implement it."""
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs):
+        # Each view names its service: `save(self, actor, row, form)` creates (row None) or
+        # changes the row from the form's values through it and returns the row. A view
+        # without one would fall back to nothing at all, so it is refused when defined.
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "save", None)):
+            raise TypeError(f"{cls.__name__} must define save(actor, row, form)")
 
     def create_model(self, form):
         return self._save(form, None)

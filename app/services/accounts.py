@@ -12,12 +12,13 @@ from functools import cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 
 from app.extensions import db
 from app.models.enums import Language, Role
 from app.models.user import User
 from app.services.errors import ValidationFailed
+from app.services.uniqueness import taken_by_another
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -62,10 +63,7 @@ def normalised_email(value: str, keep: User | None = None) -> str:
     """A staff user's address: valid (valid_email) and no other user's (ValidationFailed); `keep`
     is the user being edited, who may keep their own."""
     email = valid_email(value)
-    query = select(User.id).where(func.lower(User.email) == email)
-    if keep is not None and keep.id is not None:
-        query = query.where(User.id != keep.id)
-    if db.session.execute(query).first():
+    if taken_by_another(User.email, email, keep):
         raise ValidationFailed(_l("A user with that email already exists."), field="email")
     return email
 

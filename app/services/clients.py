@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models.client import Client, ClientDomain
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
+from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 200
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
@@ -95,10 +96,7 @@ def _tidy_name(value: str, field_name: str, missing) -> str:
 
 def _name_taken(name: str, client: Client | None) -> bool:
     """Whether another client has this name, whatever its case."""
-    query = select(Client.id).where(func.lower(Client.name) == name.lower())
-    if client is not None and client.id is not None:
-        query = query.where(Client.id != client.id)
-    return db.session.scalar(query) is not None
+    return taken_by_another(Client.name, name, client)
 
 
 def _free_domains(values, client: Client | None) -> list[str]:

@@ -17,6 +17,7 @@ from app.models.ticket import Ticket
 from app.services.accounts import language_named, valid_email
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
+from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 200
 UNKNOWN_SENDER = "unknown sender"
@@ -59,10 +60,7 @@ def save_contact(actor: Actor, contact: Contact | None, fields: ContactFields) -
 def _free_address(value: str, contact: Contact | None) -> str:
     """A valid address no other contact has (ValidationFailed, field "email")."""
     email = valid_email(value)
-    query = select(Contact.id).where(func.lower(Contact.email) == email)
-    if contact is not None and contact.id is not None:
-        query = query.where(Contact.id != contact.id)
-    if db.session.execute(query).first():
+    if taken_by_another(Contact.email, email, contact):
         raise ValidationFailed(_l("A contact with that email already exists: edit that one."),
                                field="email")
     return email

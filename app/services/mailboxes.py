@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.mail import Mailbox
@@ -20,6 +19,7 @@ from app.services.errors import ValidationFailed
 from app.services.mailbox_urls import (InboxURL, SourceError, parse_inbox_url, same_server,
                                        split_password)
 from app.services.permissions import Actor, Permission, require
+from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 100
 URL_MAX = 1000
@@ -69,10 +69,7 @@ def _free_name(value: str, mailbox: Mailbox | None) -> str:
     name = " ".join((value or "").split())[:NAME_MAX]
     if not name:
         raise ValidationFailed(_l("Write a name."), field="name")
-    query = select(Mailbox.id).where(func.lower(Mailbox.name) == name.lower())
-    if mailbox is not None and mailbox.id is not None:
-        query = query.where(Mailbox.id != mailbox.id)
-    if db.session.scalar(query) is not None:
+    if taken_by_another(Mailbox.name, name, mailbox):
         raise ValidationFailed(_l("A mailbox named %(name)s already exists: edit that one.",
                                   name=name), field="name")
     return name

@@ -17,6 +17,7 @@ from app.models.client import Client, Contract, Project, TicketType
 from app.models.ticket import Ticket
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
+from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 200
 TYPE_NAME_MAX = 100
@@ -85,10 +86,7 @@ def save_ticket_type(actor: Actor, ticket_type: TicketType | None, name: str,
     (no name; another type has it)."""
     require(actor, Permission.MANAGE_REFERENCE)
     name = _name(name, TYPE_NAME_MAX)
-    query = select(TicketType.id).where(func.lower(TicketType.name) == name.lower())
-    if ticket_type is not None and ticket_type.id is not None:
-        query = query.where(TicketType.id != ticket_type.id)
-    if db.session.scalar(query) is not None:
+    if taken_by_another(TicketType.name, name, ticket_type):
         raise ValidationFailed(_l("A ticket type named %(name)s already exists: edit that one.",
                                   name=name), field="name")
     if ticket_type is None:

@@ -1,6 +1,7 @@
 """Flask-Admin at /admin: administrators only; reference data and users; no tickets there."""
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -399,3 +400,13 @@ def test_the_admin_home_says_what_each_section_is_for_and_leads_back_to_the_tick
     for url in ("/admin/", "/admin/client/", "/admin/user/new/"):
         page = client.get(url).get_data(as_text=True)
         assert re.search(r'<a [^>]*href="/operacion/ticket"[^>]*>\s*Volver a los tickets', page), url
+
+
+def test_an_admin_view_without_a_service_cannot_be_defined():
+    """ServiceView saves only through a service: a view that names none is refused when the
+    class is written, not when an administrator first presses Save."""
+    from app.admin.base import ServiceView
+
+    with pytest.raises(TypeError, match="save"):
+        class _Writes(ServiceView):  # noqa: F841 - defining it is the test
+            pass
