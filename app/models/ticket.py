@@ -62,6 +62,10 @@ class Ticket(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
                                                     index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Who spoke last, kept by app.services.notes.create_note (and ticket creation from mail):
+    # the list marks a ticket whose customer wrote after staff last answered.
+    last_customer_message_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_staff_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: two staff saving the same ticket at once cannot both win silently.
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -103,6 +107,13 @@ class Ticket(db.Model):
     def is_free(self) -> bool:
         """No quote is needed: marked free, or covered by a contract when work was authorised."""
         return self.billing_basis in (BillingBasis.FREE, BillingBasis.CONTRACT)
+
+    @property
+    def customer_waiting(self) -> bool:
+        """The customer wrote last: no public reply since their latest message."""
+        return self.last_customer_message_at is not None and (
+            self.last_staff_reply_at is None
+            or self.last_staff_reply_at < self.last_customer_message_at)
 
     @property
     def is_closed(self) -> bool:

@@ -12,6 +12,7 @@ from app.models.mail import OutboxMessage
 from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import attachments as attachment_store
+from app.services import clock
 from app.services.errors import ValidationFailed
 from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
@@ -35,14 +36,20 @@ class Upload:
 
 def create_note(ticket: Ticket, kind: NoteKind, text: str, actor: Actor | None,
                 html: str | None = None) -> Note:
-    """Add a note to the ticket's timeline (no checks: callers enforce their own rules)."""
+    """Add a note to the ticket's timeline (no checks: callers enforce their own rules), and
+    mark who spoke last: a customer's message or a public reply."""
     note = Note(
         ticket=ticket,
         kind=kind,
         body_text=text,
         body_html=html,
         author_user_id=actor_user_id(actor),
+        created_at=clock.now(),
     )
+    if kind is NoteKind.CUSTOMER_EMAIL:
+        ticket.last_customer_message_at = note.created_at
+    elif kind is NoteKind.PUBLIC_REPLY:
+        ticket.last_staff_reply_at = note.created_at
     db.session.add(note)
     return note
 

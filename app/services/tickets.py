@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project, TicketType
 from app.models.enums import PaymentStatus, TicketSource, TicketStatus, Urgency
 from app.models.ticket import Ticket
-from app.services import attachments, notes
+from app.services import attachments, clock, notes
 from app.services.errors import Conflict, ValidationFailed
 from app.services.history import record_change
 from app.services.notes import Upload
@@ -64,6 +64,8 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
         related_ticket_id=related_ticket.id if related_ticket is not None else None,
         **values,
     )
+    if ticket.source is TicketSource.EMAIL:  # the description is the customer's first message
+        ticket.last_customer_message_at = clock.now()
     ticket.payment_status = PaymentStatus.UNPAID
     basis.decide_at_creation(ticket)
     db.session.add(ticket)

@@ -3,4 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("tickets", __name__)
 
-from app.web.tickets import actions, edit, new, routes  # noqa: E402,F401
+from app.web.tickets import (  # noqa: E402,F401
+    actions, bulk, canned_replies, edit, new, presence, routes, saved_views,
+)
