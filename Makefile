@@ -33,6 +33,7 @@ run: seed  ## the embedded default: SQLite, demo data, poller, outbox worker, we
 bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0.1:5432)
 	$(BIN)/python bench/ingest.py --messages 500
 	$(BIN)/python bench/dashboard.py --tickets 100000 --notes 500000
+	$(BIN)/python bench/page_weight.py
 
 test: setup  ## the whole suite, on SQLite and on PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
