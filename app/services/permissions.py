@@ -28,6 +28,7 @@ class Permission(str, enum.Enum):
     REPORTS = "REPORTS"
     MANAGE_REFERENCE = "MANAGE_REFERENCE"
     MANAGE_USERS = "MANAGE_USERS"
+    MANAGE_CANNED_REPLIES = "MANAGE_CANNED_REPLIES"  # the team's reply snippets
 
 
 _AGENT = frozenset({
@@ -36,7 +37,7 @@ _AGENT = frozenset({
 })
 _SUPERVISOR = _AGENT | {
     Permission.ASSIGN, Permission.RECORD_APPROVAL, Permission.SET_BILLING,
-    Permission.REOPEN_CLOSED, Permission.REPORTS,
+    Permission.REOPEN_CLOSED, Permission.REPORTS, Permission.MANAGE_CANNED_REPLIES,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -93,6 +94,7 @@ _DENIED = {
     Permission.REPORTS: _l("You do not have permission to see reports."),
     Permission.MANAGE_REFERENCE: _l("Only an administrator can manage reference data."),
     Permission.MANAGE_USERS: _l("Only an administrator can manage users."),
+    Permission.MANAGE_CANNED_REPLIES: _l("Only a supervisor can manage canned replies."),
 }
 
 
