@@ -24,3 +24,19 @@ def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("#sign-in")
     page.wait_for_url("**/operacion/ticket")
+
+
+def open_user_menu(page) -> None:
+    """Open the navbar's user menu (language, time zone, sign out); on a phone the collapsed
+    menu first."""
+    toggler = page.locator("nav .navbar-toggler")
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+    if page.get_attribute("#user-menu", "aria-expanded") != "true":
+        page.click("#user-menu")
+
+
+def sign_out(page) -> None:
+    open_user_menu(page)
+    page.click("nav form[action$='/logout'] button")
+    page.wait_for_url("**/login")

@@ -5,6 +5,7 @@ from app.extensions import db
 from app.models import TicketStatus
 from tests import factories
 from tests.e2e.browsing import shot as _shot
+from tests.e2e.browsing import sign_out
 from tests.factories import PASSWORD
 
 
@@ -33,8 +34,7 @@ def test_sign_in_find_quote_and_refusal(live_server, page, world, backend):
     # billed and not approved yet: no time form, no "start work" among the status choices
     assert page.query_selector("#action-time") is None
     assert page.query_selector("#action-status") is None
-    page.click("text=Cerrar sesión")
-    page.wait_for_url("**/login")
+    sign_out(page)
     db.session.expire_all()
     assert ticket.status is TicketStatus.QUOTED
     db.session.commit()

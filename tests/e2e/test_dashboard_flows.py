@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxMessage, PaymentStatus, Ticket, TicketStatus
 from tests import factories
-from tests.e2e.browsing import PHONE, shot, sign_in
+from tests.e2e.browsing import PHONE, open_user_menu, shot, sign_in, sign_out
 
 
 def _saved(page) -> None:
@@ -151,13 +151,15 @@ def test_a_ticket_from_creation_to_payment_in_the_browser(live_server, page, wor
     page.wait_for_url("**/operacion/ticket/nuevo")
 
     # switch to English: every page follows
-    page.select_option("header select[name=language]", "en")
+    open_user_menu(page)
+    page.select_option("nav select[name=language]", "en")
     page.click("#set-language")
     page.wait_for_load_state()
     page.goto(f"{live_server}/operacion/ticket/{number}")
     assert page.inner_text("#status") == "Closed"
     assert "Status: Resolved → Closed" in page.inner_text("#timeline")
-    assert "Sign out" in page.inner_text("header")
+    open_user_menu(page)
+    assert "Sign out" in page.inner_text("nav")
     shot(page, f"ticket-english-{backend}")
 
     ticket = _ticket(number)
@@ -213,5 +215,4 @@ def test_each_role_sees_only_the_buttons_it_may_press(live_server, page, world, 
         page.goto(f"{live_server}/operacion/ticket/{number}")
         shown = {f.get_attribute("id") for f in page.query_selector_all("form.action")}
         assert shown == expected[role], role
-        page.click("text=Cerrar sesión")
-        page.wait_for_url("**/login")
+        sign_out(page)
