@@ -29,5 +29,7 @@ def register(app: Flask) -> None:
     def _header_flags():
         if getattr(current_user, "is_authenticated", False):
             return {"unread_notifications": unread_count(current_user),
-                    "can_admin": can(current_user, Permission.MANAGE_REFERENCE)}
+                    "can_admin": can(current_user, Permission.MANAGE_REFERENCE),
+                    "can_manage_canned_replies": can(current_user,
+                                                     Permission.MANAGE_CANNED_REPLIES)}
         return {}
