@@ -12,7 +12,7 @@ from app.models.mail import OutboxMessage
 from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import attachments as attachment_store
-from app.services import clock
+from app.services import clock, presence
 from app.services.errors import ValidationFailed
 from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
@@ -86,15 +86,19 @@ def check_reply(actor: Actor, ticket: Ticket) -> None:
 
 
 def reply_publicly(actor: Actor, ticket: Ticket, text: str,
-                   uploads: list[Upload] | None = None) -> Note:
+                   uploads: list[Upload] | None = None, seen_through: int | None = None,
+                   confirmed: bool = False) -> Note:
     """Reply to the requester by email (with attachments) and keep the reply in the timeline.
+    `seen_through` is the newest customer message the author saw (the reply guard:
+    presence.check_reply_current), `confirmed` sends over newer ones anyway.
 
     Raises NotPermitted, TicketClosed, ValidationFailed (empty text, no requester, too many
-    files).
+    files), NewerCustomerMessage (the customer wrote since, not confirmed).
     """
     check_reply(actor, ticket)
     attachment_store.check_count(len(uploads or []))
     text = _required_text(text)
+    presence.check_reply_current(ticket, seen_through, confirmed)
     note = create_note(ticket, NoteKind.PUBLIC_REPLY, text, actor)
     files = attach(ticket, note, uploads)
     db.session.flush()

@@ -14,10 +14,12 @@ from app.models.ticket import Ticket
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
 from app.services.billing import basis, payment
 from app.services.errors import DomainError, NotPermitted, ValidationFailed
+from app.services.presence import NewerCustomerMessage
 from app.services.quotes import QuoteInput
 from app.web.params import checked
 from app.web.tickets import bp
 from app.web.tickets.forms import AssignForm
+from app.web.tickets.presence import reply_guard_fields
 from app.web.tickets.routes import ticket_page
 from app.web.uploads import uploads_from_request
 
@@ -48,7 +50,8 @@ ACTIONS = {
                                                    f.get("note", "")),
     "note": lambda u, t, f: notes.add_internal_note(u, t, f.get("text", ""),
                                                     uploads_from_request()),
-    "reply": lambda u, t, f: notes.reply_publicly(u, t, f.get("text", ""), uploads_from_request()),
+    "reply": lambda u, t, f: notes.reply_publicly(u, t, f.get("text", ""), uploads_from_request(),
+                                                  **reply_guard_fields(f)),
     "close": lambda u, t, f: status_changes.close_ticket(u, t, f.get("note", "")),
     "reopen": lambda u, t, f: status_changes.reopen_ticket(u, t, f.get("note", "")),
 }
@@ -99,6 +102,8 @@ def act(number: str, action: str):
             return redirect(url_for("tickets.detail", number=number)), 303
         # the page again with the form's values as typed (a browser cannot be handed back files)
         typed = {FORM_OF.get(action, action): request.form.to_dict()}
+        if isinstance(error, NewerCustomerMessage):  # the reply guard: kept, not sent, warned
+            return ticket_page(number, typed=typed, reply_guard=error), 409
         return ticket_page(number, typed=typed), 422
     flash(done, "info")
     return redirect(url_for("tickets.detail", number=number)), 303

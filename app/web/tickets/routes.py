@@ -46,8 +46,9 @@ def detail(number: str):
     return ticket_page(number)
 
 
-def ticket_page(number: str, typed: dict | None = None) -> str:
-    """The ticket page; `typed` refills the text of an action's form (by action name)."""
+def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str:
+    """The ticket page; `typed` refills the text of an action's form (by action name);
+    `reply_guard` is the NewerCustomerMessage that held a reply back (its form warns)."""
     view = ticket_view(current_user, number)
     return render_template("tickets/detail.html", ticket=view.ticket,
                            timeline=[_shown(event) for event in view.timeline],
@@ -55,7 +56,7 @@ def ticket_page(number: str, typed: dict | None = None) -> str:
                            needs_new_assignee=view.needs_new_assignee,
                            billing_basis=basis_line(describe_basis(view.ticket)),
                            actions=available_actions(current_user, view.ticket),
-                           typed=typed or {})
+                           typed=typed or {}, reply_guard=reply_guard)
 
 
 def _shown(event: TimelineEvent) -> dict:
