@@ -1,11 +1,14 @@
 """One ticket as every adapter shows it (the dashboard's ticket page, the API): the ticket, its
-timeline oldest first, its files outside any note, and whether (and why) it needs an assignee.
+timeline oldest first, its files outside any note, the email it was opened from, and whether
+(and why) it needs an assignee.
 
 The timeline merges the ticket's notes (with their files), history changes, quote versions and
 time entries by when they happened; the history line of a customer's email is folded into the
-note that email became, a "time" line into its time entry, a "quote" line into the quote
-version it saved. A quote version shows what was sent (its decision is a history line of its
-own, at its own time). Presentation (sanitising a note's HTML, URLs) is the adapter's.
+note that email became, a reply's line into its note, a "time" line into its time entry, a
+"quote" line into the quote version it saved. A quote version shows what was sent (its decision
+is a history line of its own, at its own time). Files are split into images a page may preview
+(their bytes are a type shown inline, the rule of attachment_downloads) and the others.
+Presentation (sanitising a note's HTML, URLs) is the adapter's.
 Requires Permission.VIEW.
 """
 from __future__ import annotations
@@ -18,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.models.enums import NoteKind, TicketSource
 from app.models.quote import Quote
 from app.models.ticket import Attachment, Note, Ticket, TicketChange
 from app.models.worklog import TimeEntry
+from app.services.attachment_downloads import INLINE_IMAGE_TYPES
 from app.services.errors import NotFound
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need
@@ -43,6 +48,16 @@ class TimelineEvent:
         """The note's files shown as downloads (inline images are shown in its body)."""
         return [attachment for attachment in self.attachments if not attachment.inline]
 
+    @property
+    def images(self) -> list[Attachment]:
+        """The note's files a page may show as thumbnails."""
+        return [attachment for attachment in self.files if previewable(attachment)]
+
+    @property
+    def documents(self) -> list[Attachment]:
+        """The note's files shown only as download links."""
+        return [attachment for attachment in self.files if not previewable(attachment)]
+
 
 @dataclass(frozen=True)
 class TicketView:
@@ -52,6 +67,18 @@ class TicketView:
     timeline: list[TimelineEvent]
     loose_files: list[Attachment]  # attached to the ticket, not to a note
     assignee_need: AssigneeNeed | None  # open, and nobody who can work it has it
+    opening_email: Note | None = None  # the email the ticket was opened from, when it still
+    # is the description (the conversation starts with it instead of repeating it)
+
+    @property
+    def loose_images(self) -> list[Attachment]:
+        """The ticket's own files a page may show as thumbnails."""
+        return [attachment for attachment in self.loose_files if previewable(attachment)]
+
+    @property
+    def loose_documents(self) -> list[Attachment]:
+        """The ticket's own files shown only as download links."""
+        return [attachment for attachment in self.loose_files if not previewable(attachment)]
 
     @property
     def needs_new_assignee(self) -> bool:
@@ -70,13 +97,32 @@ def ticket_view(actor: Actor, number: str) -> TicketView:
             selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
             selectinload(Ticket.quotes), selectinload(Ticket.attachments),
             selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
-            selectinload(Ticket.assignee))).scalar_one_or_none()
+            selectinload(Ticket.assignee),
+            selectinload(Ticket.created_by))).scalar_one_or_none()
     if ticket is None:
         raise NotFound(_l("This page does not exist: there is no ticket %(number)s. Check the "
                           "number, or find the ticket in the list.", number=number),
                        field="number")
     loose = [attachment for attachment in ticket.attachments if attachment.note_id is None]
-    return TicketView(ticket, timeline(ticket), loose, assignee_need(ticket))
+    return TicketView(ticket, timeline(ticket), loose, assignee_need(ticket),
+                      opening_email(ticket))
+
+
+def previewable(attachment: Attachment) -> bool:
+    """Whether a page may show the file as an image: its bytes (not what the sender declared)
+    are a type the download serves inline."""
+    return (attachment.sniffed_type or "") in INLINE_IMAGE_TYPES
+
+
+def opening_email(ticket: Ticket) -> Note | None:
+    """The customer's email a ticket that came by email was opened from, while its description
+    is still the one that email gave it (never edited); None otherwise."""
+    if ticket.source is not TicketSource.EMAIL:
+        return None
+    if any(change.field == "description" for change in ticket.changes):
+        return None
+    first = min(ticket.notes, key=lambda note: (note.created_at, note.id), default=None)
+    return first if first is not None and first.kind is NoteKind.CUSTOMER_EMAIL else None
 
 
 def timeline(ticket: Ticket) -> list[TimelineEvent]:
@@ -96,8 +142,8 @@ def timeline(ticket: Ticket) -> list[TimelineEvent]:
 
 
 def _folded_into_note(change: TicketChange) -> bool:
-    """A customer's email is shown by its note, logged time by its time entry, a saved quote by
-    its version: their history lines would say it twice."""
+    """A customer's email and a public reply are shown by their notes, logged time by its time
+    entry, a saved quote by its version: their history lines would say it twice."""
     if change.field in ("time", "quote"):
         return True
-    return change.note_id is not None and change.field == "customer_email"
+    return change.note_id is not None and change.field in ("customer_email", "reply")

@@ -24,7 +24,7 @@ def _act(client, ticket, action, **data):
     if response.status_code == 303:
         response = client.get(f"/operacion/ticket/{ticket.number}")
     page = response.get_data(as_text=True)
-    return re.findall(r'class="flash ([a-z]+)"[^>]*>([^<]+)', page), page
+    return re.findall(r'class="flash ([a-z]+)[^"]*"[^>]*>([^<]+)', page), page
 
 
 def _fresh(ticket):

@@ -24,7 +24,7 @@ def _post(client, ticket, action, **data):
     else:
         status = response.status_code
     page = response.get_data(as_text=True)
-    return status, re.findall(r'class="flash ([a-z]+)"[^>]*>([^<]+)', page), page
+    return status, re.findall(r'class="flash ([a-z]+)[^"]*"[^>]*>([^<]+)', page), page
 
 
 def _page(client, ticket):

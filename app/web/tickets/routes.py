@@ -42,7 +42,7 @@ def list_view():
 @bp.get("/operacion/ticket/<number>")
 @login_required
 def detail(number: str):
-    """The ticket page: every field of the seed and its timeline."""
+    """The ticket page: the conversation first, the fields and actions beside it."""
     return ticket_page(number)
 
 
@@ -52,7 +52,8 @@ def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str
     view = ticket_view(current_user, number)
     return render_template("tickets/detail.html", ticket=view.ticket,
                            timeline=[_shown(event) for event in view.timeline],
-                           loose_files=view.loose_files,
+                           opening_email=view.opening_email,
+                           loose_images=view.loose_images, loose_documents=view.loose_documents,
                            needs_new_assignee=view.needs_new_assignee,
                            billing_basis=basis_line(describe_basis(view.ticket)),
                            actions=available_actions(current_user, view.ticket),
@@ -61,9 +62,11 @@ def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str
 
 def _shown(event: TimelineEvent) -> dict:
     """A timeline event as the page shows it: a note's text and sanitised HTML split from the
-    quoted history (its cid: images pointing at their downloads), a change as one line."""
+    quoted history (its cid: images pointing at their downloads), its files as image previews
+    and download links, a change as one line."""
     shown = {"at": event.at, "kind": event.kind, "note": event.note, "quote": event.quote,
-             "entry": event.entry, "change": event.change, "files": event.files}
+             "entry": event.entry, "change": event.change, "files": event.files,
+             "images": event.images, "documents": event.documents}
     if event.kind == "note":
         cids = {a.content_id: url_for("tickets.attachment", attachment_id=a.id, inline=1)
                 for a in event.attachments if a.content_id}
