@@ -47,6 +47,8 @@ class Config:
     SOPORTE_INGEST_MAX_BYTES = int(os.environ.get("SOPORTE_INGEST_MAX_BYTES", 50 * 1024 * 1024))
     SOPORTE_INGEST_RATE_LIMIT = int(os.environ.get("SOPORTE_INGEST_RATE_LIMIT", 30))
     SOPORTE_POLL_INTERVAL = float(os.environ.get("SOPORTE_POLL_INTERVAL", 10))
+    # How often an open ticket page tells who else has it open (collision detection).
+    SOPORTE_PRESENCE_REFRESH_SECONDS = int(os.environ.get("SOPORTE_PRESENCE_REFRESH_SECONDS", 15))
     SOPORTE_SMTP_URL = os.environ.get("SOPORTE_SMTP_URL", f"file://{INSTANCE_DIR / 'outbox'}")
     SOPORTE_QUOTE_LINK_DAYS = int(os.environ.get("SOPORTE_QUOTE_LINK_DAYS", 30))
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")

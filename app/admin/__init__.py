@@ -12,6 +12,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from app.admin import page_language
 from app.admin.base import IndexView
 from app.admin.mailboxes import MailboxView
 from app.admin.reference import ClientView, ContactView, ContractView, ProjectView, TicketTypeView
@@ -35,4 +36,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))
     admin.add_link(MenuLink(name=_l("Back to the tickets"), endpoint="tickets.list_view"))
+    page_language.init_app(app)
     return admin

@@ -12,6 +12,13 @@ def _cid(content_id):
     return SAME_MESSAGE.get(content_id)
 
 
+def test_every_image_has_a_text_alternative_and_keeps_the_senders():
+    shown = safe_html('<p><img src="cid:image001.png@01DA"> <IMG ALT="Router" '
+                      'SRC="cid:image001.png@01DA"> <img\nwidth=3\nsrc="x"></p>', _cid)
+    assert shown.count("<img") == 3
+    assert shown.count('alt="Image in the email"') == 2 and 'alt="Router"' in shown
+
+
 def test_scripts_handlers_and_javascript_urls_are_removed():
     html = ('<p onclick="steal()">Hola<script>alert(1)</script></p>'
             '<a href="javascript:alert(1)">x</a><a href="https://acme.example">ok</a>'

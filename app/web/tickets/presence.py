@@ -1,8 +1,8 @@
 """Collision detection: who else has a ticket open or is writing a reply, refreshed by the page.
 
 The ticket page's box (templates/tickets/_presence.html) posts a heartbeat to
-POST /operacion/ticket/<number>/presencia every SOPORTE_PRESENCE_REFRESH_SECONDS (15 by
-default), with `composing=1` while the reply text is not empty (app/static/presence.js); the
+POST /operacion/ticket/<number>/presencia every SOPORTE_PRESENCE_REFRESH_SECONDS (config.py,
+15 by default), with `composing=1` while the reply text is not empty (app/static/presence.js); the
 answer is the box's content: the colleagues on the page. The reply form carries the reply
 guard's fields (templates/tickets/_reply_guard.html): `seen_through`, the newest customer
 message the page showed, and `confirm_newer=1` to send anyway. The rules are
@@ -18,9 +18,6 @@ from app.extensions import db
 from app.models.ticket import Ticket
 from app.services import presence
 from app.web.tickets import bp
-
-# How often an open ticket page refreshes its presence box when the setting is not given.
-REFRESH_SECONDS = 15
 
 
 @bp.post("/operacion/ticket/<number>/presencia")
@@ -54,4 +51,4 @@ def newest_customer_message_id(ticket: Ticket) -> int:
 @bp.app_template_global("presence_refresh_seconds")
 def presence_refresh_seconds() -> int:
     """How often the presence box refreshes (SOPORTE_PRESENCE_REFRESH_SECONDS, tests shorten it)."""
-    return int(current_app.config.get("SOPORTE_PRESENCE_REFRESH_SECONDS", REFRESH_SECONDS))
+    return current_app.config["SOPORTE_PRESENCE_REFRESH_SECONDS"]
