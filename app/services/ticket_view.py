@@ -86,23 +86,36 @@ class TicketView:
         return self.assignee_need is AssigneeNeed.REASSIGN
 
 
-def ticket_view(actor: Actor, number: str) -> TicketView:
-    """The ticket with this number and its timeline. Raises NotPermitted without the view
-    permission, NotFound when no ticket has the number."""
+def ticket_by_number(actor: Actor, number: str) -> Ticket:
+    """The ticket with this number, for an action on it (the action checks its own rule).
+    Raises NotPermitted without the view permission, NotFound when no ticket has the number."""
     require(actor, Permission.VIEW)
+    return _by_number(number)
+
+
+def _by_number(number: str, *options) -> Ticket:
     ticket = db.session.execute(
-        select(Ticket).where(Ticket.number == number).options(
-            selectinload(Ticket.notes).selectinload(Note.author_user),
-            selectinload(Ticket.notes).selectinload(Note.author_contact),
-            selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
-            selectinload(Ticket.quotes), selectinload(Ticket.attachments),
-            selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
-            selectinload(Ticket.assignee),
-            selectinload(Ticket.created_by))).scalar_one_or_none()
+        select(Ticket).where(Ticket.number == number).options(*options)).scalar_one_or_none()
     if ticket is None:
         raise NotFound(_l("This page does not exist: there is no ticket %(number)s. Check the "
                           "number, or find the ticket in the list.", number=number),
                        field="number")
+    return ticket
+
+
+def ticket_view(actor: Actor, number: str) -> TicketView:
+    """The ticket with this number and its timeline. Raises NotPermitted without the view
+    permission, NotFound when no ticket has the number."""
+    require(actor, Permission.VIEW)
+    ticket = _by_number(
+        number,
+        selectinload(Ticket.notes).selectinload(Note.author_user),
+        selectinload(Ticket.notes).selectinload(Note.author_contact),
+        selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
+        selectinload(Ticket.quotes), selectinload(Ticket.attachments),
+        selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
+        selectinload(Ticket.assignee),
+        selectinload(Ticket.created_by))
     loose = [attachment for attachment in ticket.attachments if attachment.note_id is None]
     return TicketView(ticket, timeline(ticket), loose, assignee_need(ticket),
                       opening_email(ticket))

@@ -17,7 +17,7 @@ from tests.factories import PASSWORD
 
 
 def _flashes(html: str) -> list[str]:
-    return re.findall(r'class="flash error"[^>]*>([^<]+)<', html)
+    return re.findall(r'class="flash error[^"]*"[^>]*>([^<]+)<', html)
 
 
 @pytest.fixture

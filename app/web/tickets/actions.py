@@ -6,17 +6,16 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.enums import TicketStatus
-from app.models.ticket import Ticket
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
 from app.services.billing import basis, payment
 from app.services.errors import DomainError, NotPermitted, ValidationFailed
 from app.services.presence import NewerCustomerMessage
 from app.services.quotes import QuoteInput
 from app.web.params import checked
+from app.services.ticket_view import ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.forms import AssignForm
 from app.web.tickets.presence import reply_guard_fields
@@ -88,9 +87,7 @@ def act(number: str, action: str):
     """Run one action; one transaction per request."""
     if action not in ACTIONS:
         abort(404)
-    ticket = db.session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
-    if ticket is None:
-        abort(404)
+    ticket = ticket_by_number(current_user, number)
     try:
         result = ACTIONS[action](current_user, ticket, request.form)
         done = DONE[action](ticket, result)

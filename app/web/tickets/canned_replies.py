@@ -9,17 +9,15 @@ do what, and the rules of a reply's text, are app.services.canned_replies'.
 """
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models.ticket import Ticket
 from app.models.workspace import CannedReply
 from app.services import canned_replies
 from app.services.errors import DomainError, ValidationFailed, passes
-from app.services.permissions import Permission, require
+from app.services.ticket_view import ticket_by_number
 from app.web.errors import http_status
 from app.web.tickets import bp
 
@@ -91,8 +89,7 @@ def reactivate_canned_reply(reply_id: int):
 def canned_reply_options(number: str):
     """The picker's options for this ticket (an htmx fragment): each active reply with the
     address of its filled text."""
-    ticket = _ticket(number)
-    require(current_user, Permission.VIEW)
+    ticket = ticket_by_number(current_user, number)
     replies = canned_replies.active_replies(current_user)
     return render_template("canned_replies/_options.html", ticket=ticket, replies=replies,
                            can_manage=passes(canned_replies.check_manage,
@@ -104,8 +101,8 @@ def canned_reply_options(number: str):
 def filled_canned_reply(number: str, reply_id: int):
     """The reply's text filled for the ticket, as JSON {"text"}; a refusal as JSON {"error"}
     with its status (403 without the reply permission, 404 for a deactivated reply)."""
-    ticket = _ticket(number)
     try:
+        ticket = ticket_by_number(current_user, number)
         text = canned_replies.filled_for(current_user, reply_id, ticket)
     except DomainError as error:
         return jsonify(error=str(error)), http_status(error)
@@ -117,12 +114,6 @@ def _typed() -> dict:
     return {name: request.form.get(name, "") for name in FIELDS}
 
 
-def _ticket(number: str) -> Ticket:
-    """The ticket with this number, or 404."""
-    ticket = db.session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
-    if ticket is None:
-        abort(404)
-    return ticket
 
 
 def _list_page(typed: dict, error: ValidationFailed | None, status: int):

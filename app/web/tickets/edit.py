@@ -3,10 +3,9 @@ urgency, contract, project and requester (its client stays). What may be chosen,
 and when are the service's rules (tickets.check_edit, edit_options, edit_ticket)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.enums import Urgency
@@ -16,6 +15,7 @@ from app.services.errors import Conflict, DomainError, ValidationFailed
 from app.services.tickets import TicketFields
 from app.web.errors import http_status
 from app.web.params import checked
+from app.services.ticket_view import ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.forms import EditTicketForm
 from app.web.tickets.history_lines import FIELD_LABELS
@@ -31,9 +31,7 @@ def edit(number: str):
     """Show the form filled with the ticket's data, or save it in one transaction. A refused
     value comes back on the form as typed, with the message by its field; a closed ticket or
     a user who may not edit gets the refusal page."""
-    ticket = db.session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
-    if ticket is None:
-        abort(404)
+    ticket = ticket_by_number(current_user, number)
     tickets.check_edit(current_user, ticket)
     if request.method == "GET":
         return _page(ticket, EditTicketForm(data=_current(ticket)), None, 200)

@@ -10,13 +10,13 @@ app.services.presence's.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.ticket import Ticket
 from app.services import presence
+from app.services.ticket_view import ticket_by_number
 from app.web.tickets import bp
 
 
@@ -25,9 +25,7 @@ from app.web.tickets import bp
 def heartbeat(number: str):
     """Record this user on the ticket's page (writing a reply or not) and answer with the
     colleagues there; empty when nobody else is."""
-    ticket = db.session.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
-    if ticket is None:
-        abort(404)
+    ticket = ticket_by_number(current_user, number)
     presence.touch(current_user, ticket, composing=request.form.get("composing") == "1")
     colleagues = presence.others(current_user, ticket)
     db.session.commit()
