@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, false, func, literal_column, or_, select, text, \
-    true, union
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, \
+    text, true, union
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -30,6 +30,9 @@ SORTS = {
     "urgency": Ticket.urgency, "updated": Ticket.updated_at,
 }
 PER_PAGE = 25
+# The statuses in which the next move is the customer's: On hold (waiting for their answer) and
+# Quoted (the quote awaits their decision; a decision moves the ticket on).
+WAITING_ON_CUSTOMER = (TicketStatus.ON_HOLD, TicketStatus.QUOTED)
 SEARCH_MAX = 200  # characters of the search box that are searched
 
 
@@ -47,6 +50,8 @@ class TicketFilters:
     date_to: dt.date | None = None
     zone: ZoneInfo | None = None  # the zone the days are in; None for the company's
     needs_assignee: bool = False  # open, and nobody who can work it is assigned
+    waiting_on_customer: bool = False  # we wait for the customer (WAITING_ON_CUSTOMER)
+    customer_waiting: bool = False  # the customer wrote last (Ticket.customer_waiting)
     q: str = ""
     archived: bool = False
     sort: str = "-created"
@@ -96,6 +101,10 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
         query = query.where(Ticket.contract_id == filters.contract_id)
     if filters.needs_assignee:
         query = query.where(needs_assignee_condition())
+    if filters.waiting_on_customer:
+        query = query.where(Ticket.status.in_(WAITING_ON_CUSTOMER))
+    if filters.customer_waiting:
+        query = query.where(customer_waiting_condition())
     zone = filters.zone or clock.company_zone()
     if filters.date_from:
         query = query.where(_created_from(filters.date_from, zone))
@@ -105,6 +114,14 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if text_query:
         query = query.where(_search(text_query))
     return query
+
+
+def customer_waiting_condition() -> ColumnElement[bool]:
+    """Ticket.customer_waiting as a condition on Ticket rows: the customer's latest message is
+    newer than our latest public reply (or we never replied)."""
+    return and_(Ticket.last_customer_message_at.is_not(None),
+                or_(Ticket.last_staff_reply_at.is_(None),
+                    Ticket.last_staff_reply_at < Ticket.last_customer_message_at))
 
 
 def _searched_sequence(text_query: str | None) -> int | None:
@@ -203,6 +220,14 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
     return TicketPage(list(items), total, page, pages, counts, needs)
+
+
+def count_tickets(actor: Actor, filters: TicketFilters) -> int:
+    """How many tickets the filters select: the list's total for them (page and sort aside), in
+    one COUNT. Raises NotPermitted without the view permission."""
+    require(actor, Permission.VIEW)
+    return db.session.scalar(_filtered(filters).with_only_columns(
+        func.count(), maintain_column_froms=True).order_by(None))
 
 
 def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:

@@ -232,7 +232,7 @@ def test_a_deactivated_users_open_tickets_are_marked_and_found_by_the_filter(sta
     db.session.commit()
     page = client.get("/operacion/ticket").get_data(as_text=True)
     assert 'name="needs_assignee"' in page  # the filters offer it
-    rows = {number: row for row in page.split("<tr>")[2:]
+    rows = {number: row for row in page.split('<tr class="ticket-row')[1:]
             for number in _numbers(row)}
     assert "necesita nuevo asignado" in rows[left.number]
     assert "necesita nuevo asignado" not in rows[kept.number] + rows[unassigned.number]

@@ -3,19 +3,17 @@ services (ticket_list, ticket_view, attachment_downloads), which hold the permis
 A refusal (NotPermitted, NotFound) is answered by the app's one DomainError handler."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from app.received_mail import split_quoted, split_quoted_html
-from app.services import clock
 from app.services.attachment_downloads import attachment_for_download
 from app.services.billing.basis import describe_basis
 from app.services.ticket_actions import available_actions
-from app.services.ticket_list import list_choices, list_tickets
 from app.services.ticket_view import TimelineEvent, ticket_view
 from app.web.tickets import bp
-from app.web.tickets.filters import filters_from_args
 from app.web.tickets.history_lines import basis_line, describe, who
+from app.web.tickets.list_page import render_list
 
 
 @bp.get("/")
@@ -27,16 +25,10 @@ def index():
 @bp.get("/operacion/ticket")
 @login_required
 def list_view():
-    """The ticket list with the seed's columns, filters from the URL (dates in the reader's
-    zone), counts per status; a filter value that cannot be used is left out and the page says
-    which and why."""
-    filters, problems = filters_from_args(request.args, current_user.id,
-                                          clock.user_zone(current_user))
-    for problem in problems:
-        flash(str(problem), "error")
-    page = list_tickets(current_user, filters)
-    return render_template("tickets/list.html", page=page, filters=filters, counts=page.counts,
-                           choices=list_choices(current_user))
+    """The ticket list (app.web.tickets.list_page): filters from the URL (dates in the reader's
+    zone), counts per status, the sidebar of views with their live counts; a filter value that
+    cannot be used is left out and the page says which and why."""
+    return render_list(request.args)
 
 
 @bp.get("/operacion/ticket/<number>")

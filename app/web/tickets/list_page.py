@@ -1,0 +1,59 @@
+"""The ticket list page as one function, shared by the list's route and the saved-view forms
+(which show the list again, as typed, when a view's name is refused): the filtered page, the
+sidebar of views with their counts, each ticket's age in the reader's language."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qsl
+
+from babel.dates import format_timedelta
+from flask import flash, render_template
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from app.services import clock, saved_views
+from app.services.errors import ValidationFailed
+from app.services.ticket_list import TicketFilters, list_choices, list_tickets
+from app.web.tickets.filters import canonical_query, filters_from_args
+
+
+def args_of(query: str) -> MultiDict:
+    """A stored or posted query string read as the list's arguments."""
+    return MultiDict(parse_qsl(query or "", keep_blank_values=False))
+
+
+def render_list(args: MultiDict, typed: dict | None = None,
+                error: ValidationFailed | None = None, status: int = 200):
+    """The list for `args`; `typed` refills a saved-view form ("name", and "view_id" when it
+    was a rename) whose refusal `error` is shown under it, answered with `status`."""
+    zone = clock.user_zone(current_user)
+    filters, problems = filters_from_args(args, current_user.id, zone)
+    for problem in problems:
+        flash(str(problem), "error")
+    page = list_tickets(current_user, filters)
+
+    def read_query(query: str) -> TicketFilters:
+        return filters_from_args(args_of(query), current_user.id, zone)[0]
+
+    now = clock.now()
+    return render_template(
+        "tickets/list.html", page=page, filters=filters, counts=page.counts,
+        choices=list_choices(current_user),
+        views=saved_views.sidebar(current_user, read_query),
+        current_query=canonical_query(args, current_user.id, zone),
+        ages={ticket.id: _age(now - ticket.created_at) for ticket in page.items},
+        advanced_open=_uses_advanced_filters(filters),
+        typed=typed or {}, error=error), status
+
+
+def _age(elapsed: dt.timedelta) -> str:
+    """How long ago, short and in the reader's language ("3 d", "5 h")."""
+    return format_timedelta(max(elapsed, dt.timedelta(0)), format="short", locale=get_locale())
+
+
+def _uses_advanced_filters(filters: TicketFilters) -> bool:
+    """Whether the filter uses one of the folded filters (which then show unfolded)."""
+    return bool(filters.client_id or filters.type_id or filters.contract_id or filters.date_from
+                or filters.date_to or filters.needs_assignee or filters.waiting_on_customer
+                or filters.customer_waiting or filters.archived)
