@@ -257,3 +257,16 @@ def test_saved_view_forms_need_the_csrf_token(signed_in, app, client):
     assert client.post("/operacion/vistas", data={"name": "Sin token",
                                                   "query": "mine=1"}).status_code == 400
     assert db.session.query(SavedView).count() == 0
+
+
+def test_a_count_is_the_lists_total_for_any_filter_even_a_closed_ticket_named_by_number(world,
+                                                                                      tickets):
+    closed = tickets["closed_critical"]
+    read = _reader(world.agent)
+    for query in (f"q={closed.number}", f"q={closed.sequence}", "archived=1", "status=CLOSED",
+                  "q=Servidor", "urgency=CRITICAL&archived=1", "needs_assignee=1&urgency=HIGH",
+                  "customer_waiting=1&waiting_on_customer=1", ""):
+        filters = read(query)
+        assert count_tickets(world.agent, filters) == list_tickets(world.agent, filters).total, \
+            query
+    assert count_tickets(world.agent, read(f"q={closed.number}")) == 1
