@@ -104,7 +104,7 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if filters.waiting_on_customer:
         query = query.where(Ticket.status.in_(WAITING_ON_CUSTOMER))
     if filters.customer_waiting:
-        query = query.where(customer_waiting_condition())
+        query = query.where(Ticket.customer_waiting)
     zone = filters.zone or clock.company_zone()
     if filters.date_from:
         query = query.where(_created_from(filters.date_from, zone))
@@ -114,14 +114,6 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if text_query:
         query = query.where(_search(text_query))
     return query
-
-
-def customer_waiting_condition() -> ColumnElement[bool]:
-    """Ticket.customer_waiting as a condition on Ticket rows: the customer's latest message is
-    newer than our latest public reply (or we never replied)."""
-    return and_(Ticket.last_customer_message_at.is_not(None),
-                or_(Ticket.last_staff_reply_at.is_(None),
-                    Ticket.last_staff_reply_at < Ticket.last_customer_message_at))
 
 
 def _searched_sequence(text_query: str | None) -> int | None:

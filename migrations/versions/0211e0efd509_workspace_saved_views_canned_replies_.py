@@ -61,6 +61,10 @@ def upgrade():
     with op.batch_alter_table('ticket_presence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_presence_seen_at'), ['seen_at'], unique=False)
 
+    # The sidebar's counts (app.models.ticket): by status and assignee, by urgency, and the
+    # tickets whose customer wrote last (a partial index: the same condition as the model's).
+    op.create_index('ix_ticket_status_assignee_id', 'ticket', ['status', 'assignee_id'], unique=False)
+    op.create_index('ix_ticket_urgency_status', 'ticket', ['urgency', 'status'], unique=False)
     op.add_column('ticket', sa.Column('last_customer_message_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('ticket', sa.Column('last_staff_reply_at', sa.DateTime(timezone=True), nullable=True))
     op.execute("""
@@ -72,9 +76,16 @@ def upgrade():
           last_staff_reply_at =
             (SELECT MAX(note.created_at) FROM note
              WHERE note.ticket_id = ticket.id AND note.kind = 'PUBLIC_REPLY')""")
+    waiting = sa.text("last_customer_message_at IS NOT NULL AND (last_staff_reply_at IS NULL "
+                      "OR last_staff_reply_at < last_customer_message_at)")
+    op.create_index('ix_ticket_customer_waiting', 'ticket', ['status'], unique=False,
+                    sqlite_where=waiting, postgresql_where=waiting)
 
 
 def downgrade():
+    for index in ('ix_ticket_customer_waiting', 'ix_ticket_urgency_status',
+                  'ix_ticket_status_assignee_id'):
+        op.drop_index(index, table_name='ticket')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_column('last_staff_reply_at')
         batch_op.drop_column('last_customer_message_at')

@@ -147,7 +147,7 @@ def test_the_ticket_page_shows_fields_timeline_and_safe_html(staff, client, app)
     email_ticket = db.session.scalars(select(Ticket).where(Ticket.source == "EMAIL")).one()
     html = client.get(f"/operacion/ticket/{email_ticket.number}").get_data(as_text=True)
     assert "Ver captura" in html and "<script>" not in html and "alert(1)" not in html
-    image = re.search(r'<img src="(/operacion/adjunto/\d+\?inline=1)"', html).group(1)
+    image = re.search(r'<img [^>]*src="(/operacion/adjunto/\d+\?inline=1)"', html).group(1)
     shown = client.get(image)
     assert shown.status_code == 200 and shown.mimetype == "image/png"
     page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
