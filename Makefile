@@ -35,7 +35,20 @@ bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0
 	$(BIN)/python bench/dashboard.py --tickets 100000 --notes 500000
 	$(BIN)/python bench/page_weight.py
 
-test: setup  ## the whole suite, on SQLite and on PostgreSQL
+# axe-core: only the browser tests use it (tests/e2e/accessibility.py); a pinned npm package
+# unpacked into tests/.vendor/ (gitignored), never served by the app. Needs npm.
+AXE_VERSION := 4.11.4
+AXE := tests/.vendor/axe-core/axe.min.js
+
+$(AXE): Makefile
+	rm -rf tests/.vendor/axe-core && mkdir -p tests/.vendor/axe-core
+	cd tests/.vendor && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	tar -xzf tests/.vendor/axe-core-$(AXE_VERSION).tgz -C tests/.vendor/axe-core --strip-components=1 package/axe.min.js package/LICENSE
+	rm tests/.vendor/axe-core-$(AXE_VERSION).tgz
+	echo $(AXE_VERSION) > tests/.vendor/axe-core/VERSION
+	touch $(AXE)
+
+test: setup $(AXE)  ## the whole suite, on SQLite and on PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

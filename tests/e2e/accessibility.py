@@ -1,4 +1,4 @@
-"""The accessibility check of the browser tests: axe-core (a pinned npm package that .ci/run
+"""The accessibility check of the browser tests: axe-core (a pinned npm package that `make test`
 unpacks into tests/.vendor/, served only to the tests, never by the app) runs on the page with
 the WCAG 2 A and AA rules; a serious or critical violation fails the test."""
 from pathlib import Path
@@ -12,8 +12,8 @@ def _axe_source() -> str:
     """axe-core's source; its absence fails (a skipped check would pass silently)."""
     if not AXE.is_file():
         raise AssertionError(
-            f"axe-core is missing ({AXE}): run the axe-core fetch of .ci/run "
-            "(npm pack axe-core@<version> unpacked into tests/.vendor/axe-core/)")
+            f"axe-core is missing ({AXE}): run `make test` (or `make tests/.vendor/axe-core/"
+            "axe.min.js`), which unpacks the pinned npm package into tests/.vendor/axe-core/")
     return AXE.read_text(encoding="utf-8")
 
 
