@@ -5,7 +5,8 @@ The reader's zone is the signed-in user's own (User.time_zone), else the company
 (SOPORTE_TIMEZONE); Flask-Babel asks `reader_zone` (its timezone selector). Pages a customer
 reads (the quote portal, mail) pass the company's zone explicitly, since whoever's request
 renders them is not their reader. Every template shows a moment through the filters
-registered here (`local_datetime`, `local_date`), and the admin's lists through
+registered here (`local_datetime`, `local_date`, `age`: how long ago, short), and the admin's
+lists through
 `admin_datetime`; exports keep ISO 8601 with the UTC offset (app/export.py).
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
 from flask import Flask
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
@@ -57,6 +58,13 @@ def local_date(moment: dt.datetime | dt.date | None,
     return format_date(moment, "medium", locale=get_locale())
 
 
+def age(moment: dt.datetime) -> str:
+    """How long ago the moment was, short and in the reader's language ("3 d", "5 h"), by the
+    one clock."""
+    elapsed = max(clock.now() - _aware(moment), dt.timedelta(0))
+    return format_timedelta(elapsed, format="short", locale=get_locale())
+
+
 def reader_zone_name() -> str:
     """The IANA name of the zone this page's times are in (e.g. Europe/Madrid)."""
     return str(get_timezone())
@@ -77,5 +85,6 @@ def register(app: Flask) -> None:
     """Put the filters and the zone's name on the app's templates."""
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["age"] = age
     app.jinja_env.globals["reader_zone_name"] = reader_zone_name
     app.jinja_env.globals["company_zone"] = clock.company_zone

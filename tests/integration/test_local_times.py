@@ -2,6 +2,7 @@
 language, across the daylight-saving change of 25 October 2026 (03:00 CEST becomes 02:00 CET);
 the customer's pages and mail keep the company's zone; each user chooses their own zone."""
 import datetime as dt
+import re
 
 import pytest
 from flask import g
@@ -102,6 +103,21 @@ def test_the_list_and_the_notifications_show_local_times(fixed, world):
     listing = _page(reader, "/operacion/ticket")
     assert ticket.number in listing and "25 oct 2026, 2:30" in listing
     assert "25 oct 2026, 2:30" in _page(reader, "/notificaciones")
+
+
+def test_the_list_shows_each_tickets_age_by_the_one_clock_in_the_readers_language(fixed, world):
+    ticket = _ticket_with_notes(world)  # created at CEST: 14 h 30 min before the fixed now
+    older = factories.new_ticket(world)
+    older.created_at = CEST - dt.timedelta(days=3)
+    db.session.commit()
+    listing = _page(_signed_in(fixed, world.agent), "/operacion/ticket")
+    ages = dict(re.findall(r'ticket-link" href="[^"]+">(TCK-\d+)</a>.*?<time [^>]*>([^<]+)</time>',
+                           listing, re.S))
+    assert ages == {ticket.number: "14 h", older.number: "4 d"}
+    world.agent.language = Language.EN
+    db.session.commit()
+    listing = _page(_signed_in(fixed, world.agent), "/operacion/ticket")
+    assert "14 hr" in listing and "4 days" in listing
 
 
 def test_triage_and_quarantine_show_when_mail_arrived_in_local_time(fixed, world):

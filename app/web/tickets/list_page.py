@@ -1,14 +1,11 @@
 """The ticket list page as one function, shared by the list's route and the saved-view forms
 (which show the list again, as typed, when a view's name is refused): the filtered page, the
-sidebar of views with their counts, each ticket's age in the reader's language."""
+sidebar of views with their counts."""
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import parse_qsl
 
-from babel.dates import format_timedelta
 from flask import flash, render_template
-from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -36,20 +33,13 @@ def render_list(args: MultiDict, typed: dict | None = None,
     def read_query(query: str) -> TicketFilters:
         return filters_from_args(args_of(query), current_user.id, zone)[0]
 
-    now = clock.now()
     return render_template(
         "tickets/list.html", page=page, filters=filters, counts=page.counts,
         choices=list_choices(current_user),
         views=saved_views.sidebar(current_user, read_query),
         current_query=canonical_query(args, current_user.id, zone),
-        ages={ticket.id: _age(now - ticket.created_at) for ticket in page.items},
         advanced_open=_uses_advanced_filters(filters),
         typed=typed or {}, error=error), status
-
-
-def _age(elapsed: dt.timedelta) -> str:
-    """How long ago, short and in the reader's language ("3 d", "5 h")."""
-    return format_timedelta(max(elapsed, dt.timedelta(0)), format="short", locale=get_locale())
 
 
 def _uses_advanced_filters(filters: TicketFilters) -> bool:
