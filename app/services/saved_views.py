@@ -22,6 +22,7 @@ from app.models.workspace import SavedView
 from app.services.errors import NotFound, NotPermitted, ValidationFailed
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.ticket_list import TicketFilters, count_tickets
+from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 80  # SavedView.name's column
 VIEWS_MAX = 20
@@ -145,13 +146,8 @@ def _checked_name(user_id: int, name: str | None, view: SavedView | None) -> str
     if len(name) > NAME_MAX:
         raise ValidationFailed(_l("A view's name has at most %(max)s characters.", max=NAME_MAX),
                                field="name")
-    taken = select(SavedView.name).where(SavedView.user_id == user_id,
-                                         func.lower(SavedView.name) == name.lower())
-    if view is not None:
-        taken = taken.where(SavedView.id != view.id)
-    existing = db.session.scalar(taken.limit(1))
-    if existing is not None:
+    if taken_by_another(SavedView.name, name, view, within=SavedView.user_id == user_id):
         raise ValidationFailed(_l("You already have a view named “%(name)s”. Choose another "
-                                  "name, or delete that view first.", name=existing),
+                                  "name, or delete that view first.", name=name),
                                field="name")
     return name

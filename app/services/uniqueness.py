@@ -1,6 +1,7 @@
 """Whether a value (a name, an address) already belongs to another row, whatever its letter
 case: the one check behind every "already exists" refusal (clients, contacts, staff users,
-ticket types, mailboxes). The unique indexes stay the last word when two saves race."""
+ticket types, mailboxes, canned replies, a user's saved views). The unique indexes stay the last
+word when two saves race."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -8,11 +9,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 
 
-def taken_by_another(column, value: str, row=None) -> bool:
+def taken_by_another(column, value: str, row=None, within=None) -> bool:
     """True when a row other than `row` (the one being edited, or None for a new one) has
-    `value` in `column`, compared without letter case."""
+    `value` in `column`, compared without letter case; `within`, a condition, limits the rows
+    compared (a name unique per user)."""
     model = column.class_
     query = select(model.id).where(func.lower(column) == (value or "").lower())
+    if within is not None:
+        query = query.where(within)
     if row is not None and row.id is not None:
         query = query.where(model.id != row.id)
     return db.session.execute(query.limit(1)).first() is not None
