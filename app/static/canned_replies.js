@@ -30,9 +30,13 @@
       headers: { Accept: "application/json" }, credentials: "same-origin",
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok || typeof data.text !== "string") throw new Error(data.error || "");
+    if (!response.ok || typeof data.text !== "string") throw new ServerRefusal(data.error);
     return data.text;
   }
+
+  // The server's own refusal, in the user's language; any other failure (the network, a page
+  // that is not JSON) is told with the picker's message, never the browser's English one.
+  class ServerRefusal extends Error {}
 
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-canned-insert]");
@@ -53,7 +57,8 @@
       status.textContent = button.dataset.msgInserted.replace("{title}", title);
       select.value = "";
     } catch (error) {
-      status.textContent = error.message || button.dataset.msgFailed;
+      const said = error instanceof ServerRefusal && error.message;
+      status.textContent = said || button.dataset.msgFailed;
     } finally {
       button.disabled = false;
     }

@@ -1,18 +1,18 @@
 """Numbers shown to a person, formatted by Babel in the reader's language: amounts with their
-currency ("150,50 US$" in Spanish, "$150.50" in English), hours ("2,5 h") and file sizes
-("98 bytes", "1,2 MB").
+currency ("150,50 US$" in Spanish, "$150.50" in English), hours ("2,5 h"), logged time
+("1 h 30 min") and file sizes ("98 bytes", "1,2 MB").
 
 The language is Flask-Babel's current locale: the signed-in user's on the dashboard, the
 customer's on the quote portal and in mail (both render inside `force_locale`). Every template
-shows a price, hours or a size through the filters registered here (`money`, `hours`,
-`filesize`).
+shows a price, hours, logged time or a size through the filters registered here (`money`,
+`hours`, `duration`, `filesize`).
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_currency, format_decimal, ngettext
+from flask_babel import format_currency, format_decimal, gettext, ngettext
 
 SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
@@ -29,6 +29,11 @@ def hours(value: Decimal | float | None) -> str:
     if value is None:
         return ""
     return f"{format_decimal(value, format='#,##0.##')} h"
+
+
+def duration(minutes: int) -> str:
+    """Logged minutes as hours and minutes: "1 h 30 min"."""
+    return gettext("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
 
 
 def filesize(size: int | None) -> str:
@@ -48,4 +53,5 @@ def register(app: Flask) -> None:
     """Put the filters on the app's templates."""
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["hours"] = hours
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["filesize"] = filesize

@@ -14,8 +14,9 @@ from app.services.billing import basis, payment
 from app.services.errors import DomainError, NotPermitted, ValidationFailed
 from app.services.presence import NewerCustomerMessage
 from app.services.quotes import QuoteInput
-from app.web.params import checked
 from app.services.ticket_view import ticket_by_number
+from app.web.number_format import duration
+from app.web.params import checked
 from app.web.tickets import bp
 from app.web.tickets.forms import AssignForm
 from app.web.tickets.presence import reply_guard_fields
@@ -56,10 +57,6 @@ ACTIONS = {
 }
 
 
-def _duration(minutes: int) -> str:
-    return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
-
-
 # What each success says, from the ticket after the action and the action's result.
 DONE = {
     "assign": lambda t, r: _("Assigned to %(name)s", name=r.name) if r else _("Unassigned"),
@@ -70,7 +67,7 @@ DONE = {
     "free": lambda t, r: _("Marked free") if t.is_free else _("Marked billed"),
     "reevaluate": lambda t, r: _("Billing re-evaluated"),
     "payment": lambda t, r: _("Payment: %(status)s", status=t.payment_status.label),
-    "time": lambda t, r: _("Logged %(duration)s", duration=_duration(r.minutes)),
+    "time": lambda t, r: _("Logged %(duration)s", duration=duration(r.minutes)),
     "status": lambda t, r: _("Status: %(status)s", status=t.status.label),
     "note": lambda t, r: _("Note added"),
     "reply": lambda t, r: _("Reply sent"),

@@ -114,8 +114,6 @@ def _typed() -> dict:
     return {name: request.form.get(name, "") for name in FIELDS}
 
 
-
-
 def _list_page(typed: dict, error: ValidationFailed | None, status: int):
     """The list with the new-reply form (as typed on a refusal)."""
     replies = canned_replies.all_replies(current_user)

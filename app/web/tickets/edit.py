@@ -12,10 +12,10 @@ from app.models.enums import Urgency
 from app.models.ticket import Ticket
 from app.services import tickets
 from app.services.errors import Conflict, DomainError, ValidationFailed
+from app.services.ticket_view import ticket_by_number
 from app.services.tickets import TicketFields
 from app.web.errors import http_status
 from app.web.params import checked
-from app.services.ticket_view import ticket_by_number
 from app.web.tickets import bp
 from app.web.tickets.forms import EditTicketForm
 from app.web.tickets.history_lines import FIELD_LABELS

@@ -13,6 +13,7 @@ from app.models.ticket import TicketChange
 from app.models.user import User
 from app.services.history import customer_address
 from app.services.permissions import SYSTEM
+from app.web.number_format import duration
 
 FIELD_LABELS = {
     "status": _l("Status"),
@@ -82,7 +83,7 @@ def _value(field: str, value: str | None) -> str:
         return name or value
     if field == "time":
         minutes = int(value) if value.isdigit() else 0
-        return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
+        return duration(minutes)
     return value
 
 
