@@ -18,10 +18,13 @@ def _axe_source() -> str:
 
 
 def serious_violations(page) -> list[dict]:
-    """axe's serious and critical WCAG 2 A/AA violations on the page as it is now.
+    """axe's serious and critical WCAG 2 A/AA violations on the page once what it loads in place
+    (htmx: the canned replies' options, the presence box) has arrived.
 
     The source goes in through the devtools protocol (page.evaluate), which the app's CSP
     (script-src 'self') does not govern; the app itself never serves axe."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
     results = page.evaluate(

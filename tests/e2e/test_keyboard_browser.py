@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from tests import factories
+from tests.e2e.accessibility import check_accessibility
 from tests.e2e.browsing import open_user_menu, shot, sign_in
 
 SELECTED_ROW = "tr.ticket-row.table-active"
@@ -90,6 +91,7 @@ def test_question_mark_and_the_user_menu_show_the_shortcuts(live_server, page, w
     expect(help_dialog).to_be_focused()  # shown, and Bootstrap has moved the focus into it
     assert "Atajos de teclado" in help_dialog.inner_text()
     shot(page, f"keyboard-help-{backend}")
+    check_accessibility(page, "the shortcuts dialog")
     page.keyboard.press("j")  # the list behind an open dialog does not move
     assert page.locator(SELECTED_ROW).count() == 0
     page.keyboard.press("Escape")
