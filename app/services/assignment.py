@@ -50,9 +50,15 @@ def suggest_assignee() -> User:
     return min(staff, key=lambda user: (load.get(user.id, 0), user.name.lower(), user.id))
 
 
+def check_may_assign(actor: Actor) -> None:
+    """Raise NotPermitted unless the actor's role may (un)assign tickets (the role part of
+    check_assign, which the bulk toolbar offers by)."""
+    require(actor, Permission.ASSIGN)
+
+
 def check_assign(actor: Actor, ticket: Ticket) -> None:
     """Raise NotPermitted or TicketClosed unless the actor may (un)assign the ticket now."""
-    require(actor, Permission.ASSIGN)
+    check_may_assign(actor)
     require_open(ticket)
 
 

@@ -35,8 +35,8 @@ from app.extensions import db
 from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
 from app.services import assignment, status_changes
-from app.services.errors import Conflict, DomainError, NotFound, ValidationFailed
-from app.services.permissions import Actor, Permission, can, require
+from app.services.errors import Conflict, DomainError, NotFound, ValidationFailed, passes
+from app.services.permissions import Actor, Permission, require
 from app.services.workflow import MANUAL_TRANSITIONS
 
 BULK_MAX = 100  # tickets per run: one transaction, one page of results
@@ -55,21 +55,23 @@ class BulkInput:
 
 @dataclass(frozen=True)
 class BulkAction:
-    """One action offered in bulk: the permission a role needs to be offered it (each ticket's
-    service checks it again, with the ticket's state) and the service call for one ticket."""
+    """One action offered in bulk: the role part of the action's own check (the one its
+    single-ticket check calls; it raises NotPermitted), by which the action is offered and the
+    run refused before any ticket, and the service call for one ticket (which checks the role
+    again, with the ticket's state)."""
 
-    permission: Permission
+    check_role: Callable[[Actor], None]
     run: Callable[[Actor, Ticket, BulkInput], object]
 
 
 ACTIONS: dict[str, BulkAction] = {
-    "assign": BulkAction(Permission.ASSIGN,
+    "assign": BulkAction(assignment.check_may_assign,
                          lambda actor, ticket, given: assignment.assign(
                              actor, ticket, given.assignee_id)),
-    "status": BulkAction(Permission.WORK,
+    "status": BulkAction(status_changes.check_may_change_status,
                          lambda actor, ticket, given: status_changes.change_status(
                              actor, ticket, given.status, given.note)),
-    "close": BulkAction(Permission.CLOSE,
+    "close": BulkAction(status_changes.check_may_close,
                         lambda actor, ticket, given: status_changes.close_ticket(
                             actor, ticket, given.note)),
 }
@@ -98,7 +100,7 @@ class BulkResult:
 
 def offered_actions(actor: Actor) -> list[str]:
     """The bulk actions the actor's role allows (the toolbar offers exactly these)."""
-    return [name for name, action in ACTIONS.items() if can(actor, action.permission)]
+    return [name for name, action in ACTIONS.items() if passes(action.check_role, actor)]
 
 
 def status_choices() -> list[TicketStatus]:
@@ -116,7 +118,7 @@ def check_bulk(actor: Actor, action: str) -> BulkAction:
         raise ValidationFailed(_l("Choose what to do with the selected tickets: assign them, "
                                   "change their status or close them."), field="action")
     chosen = ACTIONS[action]
-    require(actor, chosen.permission)
+    chosen.check_role(actor)
     return chosen
 
 

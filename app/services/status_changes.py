@@ -20,10 +20,22 @@ S = TicketStatus
 CUSTOMER_NOTIFIED = frozenset({S.RESOLVED, S.CLOSED})
 
 
+def customer_notified_statuses(choices) -> list[TicketStatus]:
+    """Those of the statuses `choices` (in their order) whose note is mailed to the customer:
+    what a status form says before sending (the ticket page's and the bulk toolbar's)."""
+    return [status for status in choices if status in CUSTOMER_NOTIFIED]
+
+
+def check_may_change_status(actor: Actor) -> None:
+    """Raise NotPermitted unless the actor's role may change tickets' status (the role part of
+    check_change_status, which the bulk toolbar offers by)."""
+    require(actor, Permission.WORK)
+
+
 def check_change_status(actor: Actor, ticket: Ticket, target: TicketStatus) -> None:
     """Raise NotPermitted, TicketClosed, InvalidTransition or QuoteNotApproved unless the actor
     may move this ticket to the target status now (with a note)."""
-    require(actor, Permission.WORK)
+    check_may_change_status(actor)
     require_open(ticket)
     check_manual_transition(ticket, target)
 
@@ -31,7 +43,7 @@ def check_change_status(actor: Actor, ticket: Ticket, target: TicketStatus) -> N
 def check_status_choice(actor: Actor, ticket: Ticket) -> None:
     """Raise NotPermitted, TicketClosed or InvalidTransition (saying what would allow a move)
     unless "change status" has at least one status to offer this actor now."""
-    require(actor, Permission.WORK)
+    check_may_change_status(actor)
     require_open(ticket)
     require_a_manual_move(ticket)
 
@@ -53,9 +65,15 @@ def change_status(actor: Actor, ticket: Ticket, target: TicketStatus, note_text:
     return note
 
 
+def check_may_close(actor: Actor) -> None:
+    """Raise NotPermitted unless the actor's role may close tickets (the role part of
+    check_close, which the bulk toolbar offers by)."""
+    require(actor, Permission.CLOSE)
+
+
 def check_close(actor: Actor, ticket: Ticket) -> None:
     """Raise NotPermitted or TicketClosed unless the actor may close the ticket now."""
-    require(actor, Permission.CLOSE)
+    check_may_close(actor)
     require_open(ticket)
 
 

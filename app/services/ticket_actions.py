@@ -54,7 +54,7 @@ def available_actions(actor: Actor, ticket: Ticket) -> dict:
         "log_time_refused": refusal(worklog.check_log_time, actor, ticket),
         "transitions": transitions,  # "change status" is offered when there is one
         # the targets whose note is mailed to the customer (the form says so before sending)
-        "customer_notified": [t for t in transitions if t in status_changes.CUSTOMER_NOTIFIED],
+        "customer_notified": status_changes.customer_notified_statuses(transitions),
         "status_refused": None if transitions else refusal(
             status_changes.check_status_choice, actor, ticket),
         "note": passes(notes.check_add_note, actor, ticket),

@@ -12,7 +12,6 @@ from app.models.ticket import Note, Ticket
 from app.services import assignment, bulk_actions
 from app.services.bulk_actions import BulkAction, BulkInput
 from app.services.errors import ValidationFailed
-from app.services.permissions import Permission
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -177,11 +176,36 @@ def test_the_result_page_links_back_to_the_list_as_it_was(world, client):
     ticket = factories.new_ticket(world)
     _login(client, world.supervisor)
     _, _, page = _bulk(client, [ticket.number], "assign", assignee_id=str(world.agent.id),
-                       back="status=NEW&q=servidor&x=%22%3E")
-    assert 'href="/operacion/ticket?status=NEW&amp;q=servidor&amp;x=%22%3E" id="bulk-back"' in page
-    _, _, page = _bulk(client, [ticket.number], "assign", assignee_id=str(world.agent.id),
-                       back="//evil.example/")
-    assert 'href="/operacion/ticket?' in page and "evil" not in page.split('id="bulk-back"')[0][-80:]
+                       back="status=NEW&q=servidor&x=%22%3E&status=IN_PROGRESS&page=3")
+    # the list's filter, canonical: both statuses, nothing that is not the list's
+    assert ('href="/operacion/ticket?q=servidor&amp;status=NEW&amp;status=IN_PROGRESS" '
+            'id="bulk-back"') in page
+    for foreign in ("//evil.com", "//evil.com/?status=NEW", "https://evil.com/"):
+        _, _, page = _bulk(client, [ticket.number], "assign", assignee_id=str(world.agent.id),
+                           back=foreign)
+        link = re.search(r'href="([^"]*)" id="bulk-back"', page).group(1)
+        assert link.startswith("/operacion/ticket") and "evil" not in link
+
+
+def test_a_role_refused_the_action_gets_403_before_its_fields_are_read(world, client):
+    ticket = factories.new_ticket(world)
+    _login(client, world.agent)  # an agent may not assign
+    status, results, page = _bulk(client, [ticket.number], "assign", assignee_id="nadie")
+    assert status == 403 and results == {}
+    assert "No tiene permiso para asignar tickets" in page
+    client.post("/logout")
+    _login(client, world.viewer)  # a viewer may not change a status
+    status, results, _ = _bulk(client, [ticket.number], "status", status="NO-EXISTE", note="x")
+    assert status == 403 and results == {}
+    _fresh()
+    assert ticket.assignee_id is None and ticket.status is TicketStatus.NEW
+
+
+def test_the_toolbar_names_the_statuses_whose_note_the_customer_receives(world, client):
+    _login(client, world.agent)
+    hint = re.search(r'id="bulk-hint">(.*?)</p>', client.get("/operacion/ticket")
+                     .get_data(as_text=True), re.S).group(1)
+    assert "Resuelto" in hint
 
 
 def test_one_refused_ticket_leaves_the_others_committed(world, app):
@@ -220,7 +244,7 @@ def test_a_refused_shared_input_undoes_the_whole_run_in_the_service(world, monke
             raise ValidationFailed("refused input", field="assignee_id")
 
     monkeypatch.setitem(bulk_actions.ACTIONS, "assign",
-                        BulkAction(Permission.ASSIGN, assign_but_refuse_the_second))
+                        BulkAction(assignment.check_may_assign, assign_but_refuse_the_second))
     with pytest.raises(ValidationFailed):
         bulk_actions.run_bulk(world.supervisor, [first.number, second.number], "assign",
                               BulkInput(assignee_id=world.agent.id))

@@ -280,3 +280,22 @@ def test_a_number_search_finds_the_ticket_closed_or_open_and_keeps_the_other_fil
     assert search(q="7", client=staff.other_client.id) == []
     assert search(q="7", status="NEW") == []
     assert search(q="Otro asunto") and closed.number not in search(q="Servidor")
+
+
+def test_the_next_page_shows_the_same_filter_with_every_status(staff, client, monkeypatch):
+    from app.services import ticket_list
+
+    monkeypatch.setattr(ticket_list, "PER_PAGE", 1)
+    for _ in range(2):
+        factories.new_ticket(staff)
+    factories.ticket_in(staff, TicketStatus.IN_PROGRESS, free=True)
+    factories.ticket_in(staff, TicketStatus.CLOSED, free=True)  # in neither status
+    first = client.get("/operacion/ticket?status=IN_PROGRESS&status=NEW&sort=number")
+    html = first.get_data(as_text=True)
+    assert "página 1 de 3" in html
+    next_link = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert next_link == "/operacion/ticket?status=NEW&status=IN_PROGRESS&sort=number&page=2"
+    second = client.get(next_link).get_data(as_text=True)
+    assert "página 2 de 3" in second
+    previous = re.search(r'rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")
+    assert previous == "/operacion/ticket?status=NEW&status=IN_PROGRESS&sort=number&page=1"

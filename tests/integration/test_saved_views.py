@@ -270,3 +270,16 @@ def test_a_count_is_the_lists_total_for_any_filter_even_a_closed_ticket_named_by
         assert count_tickets(world.agent, filters) == list_tickets(world.agent, filters).total, \
             query
     assert count_tickets(world.agent, read(f"q={closed.number}")) == 1
+
+
+def test_a_refused_name_shows_the_list_whose_links_keep_its_filter(signed_in, tickets, client):
+    """The list shown again after a refused name (its request has no arguments) sorts, and
+    leaves for a bulk action, with the filter it shows."""
+    refused = client.post("/operacion/vistas", data={
+        "name": "", "query": "urgency=HIGH&status=NEW&status=IN_PROGRESS"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    shown = "status=NEW&amp;status=IN_PROGRESS&amp;urgency=HIGH"
+    assert f'href="/operacion/ticket?{shown}&amp;sort=number"' in page
+    assert f'href="/operacion/ticket?{shown}&amp;sort=created"' in page
+    assert f'name="back" value="{shown}"' in page.split('id="bulk-form"', 1)[1]

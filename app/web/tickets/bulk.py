@@ -4,30 +4,29 @@ POST /operacion/ticket/lote takes the list's checked rows (`numbers`, repeated) 
 toolbar's choice (`action`: assign, status or close; `assignee_id`, `status`, `note`), runs
 app.services.bulk_actions.run_bulk in one transaction (a savepoint per ticket, see that module)
 and shows what happened to each ticket. Wrong input answers 422 (a refused role 403) with the
-message in the user's language, and changes nothing. The toolbar's choices come from
-`bulk_toolbar()`, offered to the blueprint's templates.
+message in the user's language, and changes nothing; the role is checked before any field is
+read. The toolbar's choices come from `bulk_toolbar()`, offered to the blueprint's templates;
+`back` carries the list's canonical query and comes back canonical (app.web.tickets.filters).
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models.enums import TicketStatus
-from app.services import bulk_actions
+from app.services import bulk_actions, clock
 from app.services.assignment import assignable_staff
 from app.services.bulk_actions import BulkInput, BulkResult
 from app.services.errors import DomainError
-from app.services.status_changes import CUSTOMER_NOTIFIED
+from app.services.status_changes import customer_notified_statuses
 from app.web.errors import http_status
 from app.web.params import parse_choice, parse_id
 from app.web.tickets import bp
 from app.web.tickets.actions import DONE
-
-BACK_MAX = 2000  # characters of the list's query string carried back
+from app.web.tickets.filters import canonical_query, list_url
+from app.web.tickets.list_page import args_of
 
 
 @bp.post("/operacion/ticket/lote")
@@ -37,6 +36,7 @@ def bulk():
     action = request.form.get("action", "")
     back = _list_url(request.form.get("back", ""))
     try:
+        bulk_actions.check_bulk(current_user, action)  # the role first: 403 before any field
         given = BulkInput(
             assignee_id=parse_id(request.form.get("assignee_id"), "assignee_id",
                                  _l("Assigned to")),
@@ -66,10 +66,11 @@ def _line(action: str, result: BulkResult) -> dict:
 
 
 def _list_url(query: str) -> str:
-    """The list's address with the query string it was showing (read as pairs and written
-    again, so nothing but arguments of the list can come back)."""
-    pairs = parse_qsl(query.lstrip("?")[:BACK_MAX], keep_blank_values=False)
-    return url_for("tickets.list_view") + (f"?{urlencode(pairs)}" if pairs else "")
+    """The list's address with the filter it was showing: the posted query read as the list's
+    arguments and written again canonically, so nothing but the list's own arguments (and never
+    another site's address) can come back."""
+    return list_url(canonical_query(args_of(query.lstrip("?")), current_user.id,
+                                    clock.user_zone(current_user)))
 
 
 @bp.context_processor
@@ -82,9 +83,7 @@ def _bulk_toolbar():
             "actions": offered,
             "staff": assignable_staff() if "assign" in offered else [],
             "statuses": bulk_actions.status_choices() if "status" in offered else [],
-            "customer_notified": [s for s in bulk_actions.status_choices()
-                                  if s in CUSTOMER_NOTIFIED],
-            "back": request.query_string.decode("utf-8", "replace")[:BACK_MAX],
+            "customer_notified": customer_notified_statuses(bulk_actions.status_choices()),
             "max": bulk_actions.BULK_MAX,
         }
     return {"bulk_toolbar": toolbar}

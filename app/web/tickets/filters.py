@@ -1,12 +1,14 @@
 """The list's query string turned into TicketFilters: a value that does not parse (or is out of
 range) is left out of the filters, and its refusal is returned so the page can say what to fix.
 And back: the canonical query string of a filter, which a saved view stores (the same filter
-always reads the same, whatever order or spelling its URL had)."""
+always reads the same, whatever order or spelling its URL had), and the list's links built from
+it (`list_url`: the sort and page links, the way back from a bulk action)."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -91,3 +93,12 @@ def canonical_query(args: MultiDict, current_user_id: int, zone: ZoneInfo) -> st
     if filters.sort != "-created" and filters.sort.lstrip("-") in SORTS:
         add("sort", filters.sort)
     return urlencode(pairs)
+
+
+def list_url(query: str, **changes) -> str:
+    """The list's address showing the canonical query string `query` with the arguments named in
+    `changes` (sort, page) set to theirs (left out when empty): every link of the list to itself
+    keeps the whole filter, repeated statuses included, whatever the request's own arguments."""
+    pairs = [(key, value) for key, value in parse_qsl(query) if key not in changes]
+    pairs += [(key, str(value)) for key, value in changes.items() if value]
+    return url_for("tickets.list_view") + (f"?{urlencode(pairs)}" if pairs else "")

@@ -1,6 +1,7 @@
 """The ticket list page as one function, shared by the list's route and the saved-view forms
 (which show the list again, as typed, when a view's name is refused): the filtered page, the
-sidebar of views with their counts."""
+sidebar of views with their counts. Its links to itself (views, sort, pages, the bulk toolbar's
+way back) are built from `current_query`, the canonical query of the filter shown."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
@@ -12,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from app.services import clock, saved_views
 from app.services.errors import ValidationFailed
 from app.services.ticket_list import TicketFilters, list_choices, list_tickets
-from app.web.tickets.filters import canonical_query, filters_from_args
+from app.web.tickets.filters import canonical_query, filters_from_args, list_url
 
 
 def args_of(query: str) -> MultiDict:
@@ -37,7 +38,7 @@ def render_list(args: MultiDict, typed: dict | None = None,
         "tickets/list.html", page=page, filters=filters, counts=page.counts,
         choices=list_choices(current_user),
         views=saved_views.sidebar(current_user, read_query),
-        current_query=canonical_query(args, current_user.id, zone),
+        current_query=canonical_query(args, current_user.id, zone), list_url=list_url,
         advanced_open=_uses_advanced_filters(filters),
         typed=typed or {}, error=error), status
 
