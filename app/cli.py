@@ -1,4 +1,4 @@
-"""Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password`,
+"""Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password|token`,
 `flask seed`, `flask tickets export`, `flask mail …`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
@@ -142,6 +142,22 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
     user = _run_staff(lambda: staff.reset_password(
         CONSOLE, staff.user_by_email(CONSOLE, email), password))
     click.echo(f"New password set for {user.email}; their sessions are ended.")
+
+
+@users_cli.command("token")
+@click.option("--email", required=True)
+@click.option("--name", default="cli", show_default=True, help="What will use the token.")
+@click.option("--scopes", default="", help="Permission names separated by spaces (e.g. "
+              "\"VIEW CREATE\"), narrowing the user's role; none: the whole role.")
+def token_command(email: str, name: str, scopes: str) -> None:
+    """Create an API token acting as the user; the token alone on the last line, shown once."""
+    from app.services import api_tokens, staff
+
+    new = _run_staff(lambda: api_tokens.create_token(
+        CONSOLE, staff.user_by_email(CONSOLE, email), name, scopes))
+    click.echo(f"Token {new.token.prefix}… ({new.token.name}) for {new.token.user.email}, scopes: "
+               f"{new.token.scopes or 'the whole role'}. Keep it now: it is not shown again.")
+    click.echo(new.secret)
 
 
 @click.command("seed")

@@ -1,4 +1,5 @@
 """The data model, one module per aggregate; importing this package registers every table."""
+from app.models.api_token import ApiToken
 from app.models.client import Client, ClientDomain, Contact, Contract, Project, TicketType
 from app.models.enums import (
     DecisionChannel,
@@ -22,7 +23,7 @@ from app.models.worklog import TimeEntry
 from app.models.workspace import CannedReply, SavedView, TicketPresence
 
 __all__ = [
-    "Attachment", "CannedReply", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "ApiToken", "Attachment", "CannedReply", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "Ticket", "TicketPresence", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",

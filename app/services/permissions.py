@@ -99,12 +99,29 @@ _DENIED = {
 
 
 def permissions_of(actor: Actor | None) -> frozenset[Permission]:
-    """What the actor may do; an inactive user or no actor may do nothing."""
+    """What the actor may do; an inactive user or no actor may do nothing; a user acting
+    through a scoped token (narrowed_to_scopes) only what both its role and the scopes grant."""
     if isinstance(actor, SystemActor):
         return actor.permissions
     if actor is None or not actor.active:
         return frozenset()
-    return ROLE_PERMISSIONS[actor.role]
+    scopes = getattr(actor, SCOPES_ATTRIBUTE, None)
+    role = ROLE_PERMISSIONS[actor.role]
+    return role if scopes is None else role & scopes
+
+
+# The loaded User instance carries its token's scopes, not a wrapper around it: services tell a
+# person from the system by isinstance(actor, User) and store the actor as author, which a
+# wrapper would break (an API token's time entry refused, its note authorless).
+SCOPES_ATTRIBUTE = "token_scopes"
+
+
+def narrowed_to_scopes(user: User, scopes: frozenset[Permission] | None) -> User:
+    """The user acting through an API token: until the adapter clears it (scopes None), this
+    loaded instance may do only what its role and the scopes both grant. Scopes never widen a
+    role. Nothing is stored."""
+    setattr(user, SCOPES_ATTRIBUTE, scopes)
+    return user
 
 
 def can(actor: Actor | None, permission: Permission) -> bool:

@@ -1,6 +1,6 @@
-"""The signed-in user's own things: notifications, language, time zone."""
+"""The signed-in user's own things: notifications, language, time zone, API tokens."""
 from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from app.web.account import routes  # noqa: E402,F401
+from app.web.account import routes, tokens  # noqa: E402,F401
