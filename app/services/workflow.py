@@ -56,7 +56,8 @@ def require_work_allowed(ticket: Ticket) -> None:
     if not work_allowed(ticket):
         raise QuoteNotApproved(
             _l("This ticket is billed: work and time need the customer's approval of the quote "
-               "first. Save a quote and wait for the approval, or mark the ticket free.")
+               "first. Save a quote and wait for the approval, or a supervisor can mark the "
+               "ticket free.")
         )
 
 
@@ -119,11 +120,14 @@ def require_a_manual_move(ticket: Ticket) -> None:
 
 
 def _what_allows_a_move(ticket: Ticket):
-    """What the user can do so that a status can be chosen by hand again."""
+    """What would let a status be chosen by hand again; what only a supervisor may do says so,
+    since an agent reads it too."""
     if ticket.status is S.QUOTED:
         return _l("No status can be chosen while the quote awaits the customer: wait for the "
-                  "customer's approval, or record an approval received another way.")
+                  "customer's approval, or a supervisor can record an approval received another "
+                  "way.")
     if ticket.status is S.CLOSED:
         return _l("No status can be chosen on a closed ticket: a supervisor can reopen it.")
-    return _l("No status can be chosen yet: save a quote and wait for the customer's approval "
-              "(or record it), or mark the ticket free.")
+    return _l("No status can be chosen yet: save a quote and wait for the customer's approval, "
+              "or a supervisor can record an approval received another way or mark the ticket "
+              "free.")
