@@ -137,3 +137,18 @@ def test_no_quote_button_without_a_requester_to_send_it_to(world, client):
     page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
     assert 'id="action-quote"' not in page and 'id="action-reply"' not in page
     assert 'id="action-note"' in page
+
+
+def test_a_refused_form_names_the_files_it_could_not_keep(world, client):
+    _login(client, world.agent)
+    ticket = factories.new_ticket(world)
+    messages, page = _act(client, ticket, "note", text="  ",
+                          files=[(io.BytesIO(b"log"), "registro.txt"),
+                                 (io.BytesIO(b"%PDF-1.4"), "<b>factura</b>.pdf")])
+    errors = [text for kind, text in messages if kind == "error"]
+    assert any("no se conservaron" in text and "registro.txt" in text for text in errors)
+    assert "&lt;b&gt;factura&lt;/b&gt;.pdf" in page and "<b>factura</b>" not in page
+    assert not _fresh(ticket).attachments
+    # a refusal without files says nothing about files
+    messages, _ = _act(client, ticket, "note", text="  ")
+    assert not any("no se conservaron" in text for _, text in messages)

@@ -81,6 +81,16 @@ def test_creating_a_ticket_with_an_attachment(world, client):
     assert ticket.urgency.value == "HIGH" and ticket.attachments[0].filename == "c.png"
 
 
+def test_a_refused_new_ticket_names_the_files_it_could_not_keep(world, client):
+    _login(client, world.agent)
+    response = client.post("/operacion/ticket/nuevo", data={
+        "client_id": world.client.id, "urgency": "HIGH", "description": "  ",
+        "files": (io.BytesIO(b"captura"), "pantalla.png")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and _count() == 0
+    assert "no se conservaron" in page and "pantalla.png" in page
+
+
 def test_missing_fields_and_foreign_contracts_are_refused_and_kept(world, client):
     _login(client, world.agent)
     missing = client.post("/operacion/ticket/nuevo", data={"client_id": world.client.id,

@@ -21,7 +21,7 @@ from app.web.tickets import bp
 from app.web.tickets.forms import AssignForm
 from app.web.tickets.presence import reply_guard_fields
 from app.web.tickets.routes import ticket_page
-from app.web.uploads import uploads_from_request
+from app.web.uploads import say_files_not_kept, uploads_from_request
 
 
 def _status(value: str) -> TicketStatus:
@@ -94,7 +94,8 @@ def act(number: str, action: str):
         flash(str(error), "error")
         if isinstance(error, NotPermitted):
             return redirect(url_for("tickets.detail", number=number)), 303
-        # the page again with the form's values as typed (a browser cannot be handed back files)
+        # the page again with the form's values as typed; the files are named, not kept
+        say_files_not_kept()
         typed = {FORM_OF.get(action, action): request.form.to_dict()}
         if isinstance(error, NewerCustomerMessage):  # the reply guard: kept, not sent, warned
             return ticket_page(number, typed=typed, reply_guard=error), 409

@@ -19,7 +19,7 @@ from app.services.tickets import TicketFields
 from app.web.params import checked
 from app.web.tickets import bp
 from app.web.tickets.forms import NewTicketForm
-from app.web.uploads import uploads_from_request
+from app.web.uploads import say_files_not_kept, uploads_from_request
 
 
 def _choices(client_id: int | None) -> dict:
@@ -86,7 +86,9 @@ def new():
 
 def _page(values, form: NewTicketForm, error_field: str | None, status: int):
     """The form with what was typed, with the lists of the client submitted (the ids as read,
-    so one that is not in those lists is simply unselected)."""
+    so one that is not in those lists is simply unselected); files sent are named, not kept."""
+    if request.method == "POST":
+        say_files_not_kept()
     client_id = form.client_id.data if error_field != "client_id" else None
     choices = _choices(client_id)
     chosen = next((c for c in choices["clients"] if c.id == client_id), None)
