@@ -6,9 +6,10 @@ Every read requires Permission.VIEW (NotPermitted otherwise).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import mail_preview
 from app.extensions import db
@@ -71,13 +72,26 @@ def quarantine_page(actor: Actor) -> QuarantinePage:
     return QuarantinePage(list(records), {r.id: mail_triage.can_retry(actor, r) for r in records})
 
 
-def undelivered_mail(actor: Actor) -> list[OutboxMessage]:
-    """Outgoing mail that failed for good or is still being retried, newest first. Raises
-    NotPermitted."""
+@dataclass(frozen=True)
+class UndeliveredPage:
+    """Outgoing mail that failed for good or is being retried (newest first), and how much mail
+    waits for its first attempt (a great deal, or for long, means the sender is not running)."""
+
+    rows: list[OutboxMessage]
+    waiting: int
+    oldest_waiting: dt.datetime | None
+
+
+def undelivered_mail(actor: Actor) -> UndeliveredPage:
+    """What the undelivered-mail page shows. Raises NotPermitted."""
     require(actor, Permission.VIEW)
-    return list(db.session.scalars(select(OutboxMessage).where(
+    rows = list(db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]),
         OutboxMessage.attempts > 0).order_by(OutboxMessage.id.desc()).limit(LIMIT)))
+    waiting, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts == 0)).one()
+    return UndeliveredPage(rows, waiting, oldest)
 
 
 def _inbound(outcome: InboundOutcome) -> list[InboundMessage]:

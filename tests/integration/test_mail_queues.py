@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import InboundMessage
+from app.models import InboundMessage, TicketStatus
 from app.services import clients, mail_queues
 from app.services.errors import DomainError, NotPermitted
 from app.services.permissions import CONSOLE
@@ -72,3 +72,19 @@ def test_a_message_that_cannot_be_read_says_why_instead_of_failing(world, app):
     mail_preview.raw_path(record.raw_sha256).unlink()
     preview = mail_queues.triage_page(world.agent).previews[record.id]
     assert preview.error and "FileNotFoundError" in preview.error
+
+
+def test_mail_never_tried_is_not_called_delivered(world, client):
+    from tests import factories
+    from tests.factories import PASSWORD
+
+    client.post("/login", data={"email": world.agent.email, "password": PASSWORD})
+    page = client.get("/operacion/correo/salida").get_data(as_text=True)
+    assert 'id="outbox-waiting"' not in page and "Ningún mensaje falló" in page
+    factories.ticket_in(world, TicketStatus.QUOTED)  # the quote request waits in the outbox
+    factories.ticket_in(world, TicketStatus.QUOTED)
+    db.session.commit()
+    queued = mail_queues.undelivered_mail(world.agent)
+    assert queued.waiting == 2 and queued.rows == []
+    page = client.get("/operacion/correo/salida").get_data(as_text=True)
+    assert "2 mensajes esperan su primer intento de envío" in page and "flask mail send" in page

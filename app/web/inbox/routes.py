@@ -37,7 +37,7 @@ def quarantine():
 @login_required
 def outbox():
     """Outgoing mail that could not be delivered (permanent failures) or is still retrying."""
-    return render_template("inbox/outbox.html", rows=mail_queues.undelivered_mail(current_user))
+    return render_template("inbox/outbox.html", page=mail_queues.undelivered_mail(current_user))
 
 
 def _reasons(records) -> dict[int, str]:
