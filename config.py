@@ -53,6 +53,8 @@ class Config:
     SOPORTE_QUOTE_LINK_DAYS = int(os.environ.get("SOPORTE_QUOTE_LINK_DAYS", 30))
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
+    # The currency a new quote starts in (ISO 4217); the quote form may change it.
+    SOPORTE_CURRENCY = os.environ.get("SOPORTE_CURRENCY", "EUR").upper()
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
     # A ticket arriving by email unassigned is always in the supervisors' dashboard; with this
     # on ("1", "true", "yes", "on"), each active supervisor is emailed as well.

@@ -87,7 +87,7 @@ def test_closing_with_one_resolution_mails_only_the_customers_of_tickets_closed(
     status, results, _ = _bulk(client, [t.number for t in (*open_ones, already)], "close",
                                note="Resuelto en la visita del martes")
     assert status == 200
-    assert all(results[t.number] == ("done", "Ticket cerrado") for t in open_ones)
+    assert all(results[t.number] == ("done", "Ticket finalizado") for t in open_ones)
     assert results[already.number][0] == "refused"
     _fresh()
     assert all(t.status is TicketStatus.CLOSED for t in open_ones)

@@ -152,3 +152,14 @@ def test_a_refused_form_names_the_files_it_could_not_keep(world, client):
     # a refusal without files says nothing about files
     messages, _ = _act(client, ticket, "note", text="  ")
     assert not any("no se conservaron" in text for _, text in messages)
+
+
+def test_a_first_quote_starts_in_the_companys_currency(app, world, client):
+    _login(client, world.agent)
+    ticket = factories.new_ticket(world)
+    db.session.commit()
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert re.search(r'name="currency"[^>]*value="EUR"', page)
+    app.config["SOPORTE_CURRENCY"] = "MXN"
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert re.search(r'name="currency"[^>]*value="MXN"', page)
