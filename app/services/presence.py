@@ -1,11 +1,13 @@
 """Collision detection: who else has a ticket's page open or is writing a reply, and the rule
 that a reply is not sent over a customer message its author has not seen.
 
-An open ticket page calls `touch` every few seconds (the heartbeat); a row not refreshed within
-FRESH_FOR means the page was left: it is ignored, and deleted by the next heartbeat on that
-ticket. The reply guard compares the newest customer message the page showed (`seen_through`,
-a note id) with the ticket's notes when the reply is sent (`check_reply_current`); the web page
-and the API send the same fields and meet the same NewerCustomerMessage.
+An open ticket page calls `touch` every `refresh_interval()` (the heartbeat, the setting
+SOPORTE_PRESENCE_REFRESH_SECONDS); a row not refreshed within `fresh_for()` means the page was
+left: it is ignored, and deleted by the next heartbeat on that ticket. The reply guard compares
+the newest customer message the page showed (`seen_through`, a note id, 0 for none:
+TicketView.newest_customer_message_id) with the ticket's notes when the reply is sent
+(`check_reply_current`); the web page and the API send the same fields and meet the same
+NewerCustomerMessage.
 Requires Permission.VIEW.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,9 +30,9 @@ from app.services import clock
 from app.services.errors import Conflict
 from app.services.permissions import Actor, Permission, actor_user_id, require
 
-# How long a heartbeat counts: three times the page's default refresh (15 s), so one late or
-# lost request does not make a colleague blink out of the box.
-FRESH_FOR = dt.timedelta(seconds=45)
+# How many of the page's refresh intervals a heartbeat counts for: one late or lost request
+# does not make a colleague blink out of the box.
+FRESH_FOR_REFRESHES = 3
 # How much of a newer customer message the reply guard quotes.
 EXCERPT_LENGTH = 200
 
@@ -65,6 +68,17 @@ class NewerCustomerMessage(Conflict):
         self.messages = messages
 
 
+def refresh_interval() -> dt.timedelta:
+    """How often an open ticket page sends its heartbeat: SOPORTE_PRESENCE_REFRESH_SECONDS."""
+    return dt.timedelta(seconds=current_app.config["SOPORTE_PRESENCE_REFRESH_SECONDS"])
+
+
+def fresh_for() -> dt.timedelta:
+    """How long a heartbeat counts: FRESH_FOR_REFRESHES of the page's refresh intervals, so the
+    window follows the setting (a page refreshing every minute stays for three)."""
+    return FRESH_FOR_REFRESHES * refresh_interval()
+
+
 def touch(actor: Actor, ticket: Ticket, composing: bool) -> None:
     """Record that the actor has the ticket's page open now (writing a reply or not), and drop
     the ticket's rows that went stale.
@@ -80,7 +94,7 @@ def touch(actor: Actor, ticket: Ticket, composing: bool) -> None:
         return  # the system has no page open
     now = clock.now()
     db.session.execute(delete(TicketPresence).where(TicketPresence.ticket_id == ticket.id,
-                                                    TicketPresence.seen_at < now - FRESH_FOR))
+                                                    TicketPresence.seen_at < now - fresh_for()))
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     upsert = dialect.insert(TicketPresence).values(ticket_id=ticket.id, user_id=user_id,
                                                    composing=composing, seen_at=now)
@@ -90,25 +104,18 @@ def touch(actor: Actor, ticket: Ticket, composing: bool) -> None:
 
 
 def others(actor: Actor, ticket: Ticket) -> list[Colleague]:
-    """The other active users with the ticket's page open within FRESH_FOR, by name.
+    """The other active users with the ticket's page open within `fresh_for()`, by name.
     Raises NotPermitted without the view permission."""
     require(actor, Permission.VIEW)
     rows = db.session.execute(
         select(User, TicketPresence.composing)
         .join(TicketPresence, TicketPresence.user_id == User.id)
         .where(TicketPresence.ticket_id == ticket.id,
-               TicketPresence.seen_at >= clock.now() - FRESH_FOR,
+               TicketPresence.seen_at >= clock.now() - fresh_for(),
                TicketPresence.user_id != actor_user_id(actor),
                User.active.is_(True))
         .order_by(User.name, User.id)).all()
     return [Colleague(user, composing) for user, composing in rows]
-
-
-def newest_customer_message_id(ticket: Ticket) -> int:
-    """The id of the ticket's newest customer message, 0 when it has none: what a page that
-    shows the ticket now has seen (read from the ticket's notes as loaded for the page)."""
-    return max((note.id for note in ticket.notes if note.kind is NoteKind.CUSTOMER_EMAIL),
-               default=0)
 
 
 def newer_customer_messages(ticket: Ticket, seen_through: int) -> list[Note]:

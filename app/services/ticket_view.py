@@ -85,6 +85,14 @@ class TicketView:
         """Open and still assigned to someone who can no longer work it (the page's marker)."""
         return self.assignee_need is AssigneeNeed.REASSIGN
 
+    @property
+    def newest_customer_message_id(self) -> int:
+        """The id of the newest customer message the page shows, 0 when it shows none: the
+        reply form's `seen_through` (app.services.presence.check_reply_current). Read from the
+        notes loaded for the page, so what the guard compares is what the page showed."""
+        return max((note.id for note in self.ticket.notes
+                    if note.kind is NoteKind.CUSTOMER_EMAIL), default=0)
+
 
 def ticket_by_number(actor: Actor, number: str) -> Ticket:
     """The ticket with this number, for an action on it (the action checks its own rule).

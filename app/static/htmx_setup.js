@@ -1,13 +1,7 @@
-// htmx requests carry the page's CSRF token (Flask-WTF reads the X-CSRFToken header), and a
-// refused in-place action (4xx with a page fragment) is shown rather than ignored.
+// htmx requests carry the page's CSRF token (Flask-WTF reads the X-CSRFToken header). An error
+// answer (4xx/5xx) is not swapped into the page (htmx's default); a request whose session
+// expired answers 401 with HX-Redirect, and htmx takes the browser to the sign-in page.
 document.addEventListener("htmx:configRequest", (event) => {
   const token = document.querySelector("meta[name=csrf-token]");
   if (token) event.detail.headers["X-CSRFToken"] = token.content;
-});
-document.addEventListener("htmx:beforeSwap", (event) => {
-  const status = event.detail.xhr.status;
-  if (status === 409 || status === 422) {
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
-  }
 });

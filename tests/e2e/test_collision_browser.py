@@ -1,13 +1,17 @@
 """Collision detection in two browsers (two users) on the same ticket: each sees the other, and
 sees them writing a reply; a reply written while the customer wrote again is held back with
-the new message shown, and sent when confirmed."""
+the new message shown, and sent when confirmed; a page whose session ended goes to the
+sign-in page (not a sign-in form inside the presence box) and back."""
+import re
+
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.services import customer_mail
+from app.services import accounts, customer_mail
 from app.services.customer_mail import CustomerEmail
 from tests import factories
 from tests.e2e.browsing import DESKTOP, shot, sign_in
+from tests.factories import PASSWORD
 
 
 def _open(browser, live_server, email, number):
@@ -55,3 +59,24 @@ def test_two_users_on_one_ticket_see_each_other_and_the_reply_guard(app, world, 
     ana_page.click("#confirm-newer")
     expect(ana_page.locator("body")).to_contain_text("Respuesta enviada")
     expect(ana_page.locator("#reply-guard")).to_have_count(0)
+
+
+def test_a_session_ended_elsewhere_takes_the_page_to_sign_in_and_back(app, world, live_server,
+                                                                       browser):
+    app.config["SOPORTE_PRESENCE_REFRESH_SECONDS"] = 1
+    ticket = factories.new_ticket(world)
+    number, ana = ticket.number, world.agent.email
+    db.session.commit()
+    page = _open(browser, live_server, ana, number)
+    expect(page.locator("#presence")).to_have_count(1)
+    # the session ends while the page is open (signed out in another browser)
+    accounts.end_sessions(db.session.get(type(world.agent), world.agent.id))
+    db.session.commit()
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Foperacion%2Fticket%2F" + number + "$"))
+    expect(page.locator("#presence")).to_have_count(0)  # the page itself, not a box inside it
+    sign_in_form = page.locator("form").filter(has=page.locator("input[type=password]"))
+    expect(sign_in_form).to_have_count(1)
+    page.fill("input[name=email]", ana)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#sign-in")
+    expect(page).to_have_url(re.compile(r"/operacion/ticket/" + number + "$"))

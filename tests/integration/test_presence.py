@@ -5,7 +5,10 @@ import datetime as dt
 import html
 import re
 import threading
+from pathlib import Path
 
+import pytest
+from jinja2 import nodes
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -13,7 +16,8 @@ from app.models import OutboxMessage
 from app.models.workspace import TicketPresence
 from app.services import customer_mail, notes, presence
 from app.services.customer_mail import CustomerEmail
-from app.services.presence import FRESH_FOR, NewerCustomerMessage
+from app.services.presence import NewerCustomerMessage
+from app.services.ticket_view import ticket_view
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -88,15 +92,37 @@ def test_a_colleague_with_the_ticket_open_is_shown_and_so_is_their_writing(world
 def test_a_page_left_longer_than_the_window_is_not_shown_and_its_row_goes(world, app):
     ana, beto = _signed_in(app, world.agent), _signed_in(app, world.agent2)
     ticket = factories.new_ticket(world)
+    window = presence.fresh_for()
+    assert window == dt.timedelta(seconds=45)  # three of the default 15 s refreshes
     app.config["SOPORTE_FIXED_NOW"] = T0
     _heartbeat(beto, ticket, composing=True)
-    app.config["SOPORTE_FIXED_NOW"] = T0 + FRESH_FOR - dt.timedelta(seconds=1)
+    app.config["SOPORTE_FIXED_NOW"] = T0 + window - dt.timedelta(seconds=1)
     assert "Agente Dos" in _heartbeat(ana, ticket)
-    app.config["SOPORTE_FIXED_NOW"] = T0 + FRESH_FOR + dt.timedelta(seconds=1)
+    app.config["SOPORTE_FIXED_NOW"] = T0 + window + dt.timedelta(seconds=1)
     assert _heartbeat(ana, ticket) == ""
     rows = db.session.scalars(select(TicketPresence.user_id).where(
         TicketPresence.ticket_id == ticket.id)).all()
     assert rows == [world.agent.id]  # the stale row was pruned by Ana's heartbeat
+
+
+def test_with_a_long_refresh_a_colleague_stays_while_their_page_is_open(world, app):
+    app.config["SOPORTE_PRESENCE_REFRESH_SECONDS"] = 60
+    ana, beto = _signed_in(app, world.agent), _signed_in(app, world.agent2)
+    ticket = factories.new_ticket(world)
+    app.config["SOPORTE_FIXED_NOW"] = T0
+    _heartbeat(beto, ticket)
+    app.config["SOPORTE_FIXED_NOW"] = T0 + dt.timedelta(seconds=100)  # one beat late, page open
+    assert "Agente Dos también está viendo este ticket" in _heartbeat(ana, ticket)
+    app.config["SOPORTE_FIXED_NOW"] = T0 + dt.timedelta(seconds=181)  # three refreshes missed
+    assert _heartbeat(ana, ticket) == ""
+
+
+def test_the_page_refreshes_the_box_at_the_configured_interval(world, client, app):
+    app.config["SOPORTE_PRESENCE_REFRESH_SECONDS"] = 60
+    _login(client, world.agent)
+    ticket = factories.new_ticket(world)
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert 'hx-trigger="load, every 60s, presence-changed"' in page
 
 
 def test_the_box_is_refused_to_nobody_signed_in_and_unknown_tickets_are_not_found(world, app):
@@ -195,3 +221,110 @@ def test_the_guard_is_the_services_rule_for_every_adapter(world, app):
     notes.reply_publicly(world.agent, ticket, "Hola")  # a caller that shows no conversation
     db.session.commit()
     assert _replies(ticket) == 3
+
+
+@pytest.mark.parametrize("seen", ["²", "-1", "1e3", "99999999999999999999", "2147483648", "",
+                                  " 7", "abc"])
+def test_a_damaged_seen_through_is_refused_with_the_page_again_and_nothing_sent(world, client,
+                                                                                seen):
+    _login(client, world.agent)
+    ticket = factories.new_ticket(world)
+    response = _reply(client, ticket, text="Estamos en ello.", seen_through=seen)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Su respuesta no se envió" in page
+    assert "Estamos en ello.</textarea>" in page  # what was typed is kept
+    assert _replies(ticket) == 0
+
+
+def test_a_ticket_without_customer_messages_is_guarded_from_zero(world, client):
+    _login(client, world.agent)
+    ticket = factories.new_ticket(world)
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert _seen_through(page) == "0"
+    _customer_writes(world, ticket, "Sigue sin funcionar")
+    assert _reply(client, ticket, text="Hola", seen_through="0").status_code == 409
+    assert _replies(ticket) == 0
+
+
+def test_the_ticket_view_knows_the_newest_customer_message_it_shows(world, app):
+    ticket = factories.new_ticket(world)
+    assert ticket_view(world.agent, ticket.number).newest_customer_message_id == 0
+    first = _customer_writes(world, ticket, "Primero")
+    notes.add_internal_note(world.agent, ticket, "Nota interna")
+    db.session.commit()
+    assert ticket_view(world.agent, ticket.number).newest_customer_message_id == first.id
+    second = _customer_writes(world, ticket, "Segundo")
+    assert ticket_view(world.agent, ticket.number).newest_customer_message_id == second.id
+
+
+def test_the_ticket_pages_partials_are_required_not_skipped_when_missing(app):
+    # a missing reply guard would switch a safety check off without a word: it must fail loudly
+    env = app.jinja_env
+    for name in ("tickets/detail.html", "tickets/_thread_composer.html"):
+        source = Path(app.root_path).parent.joinpath("templates", name).read_text()
+        includes = list(env.parse(source).find_all(nodes.Include))
+        assert includes and not [i.template.value for i in includes if i.ignore_missing], name
+
+
+def _htmx(current_url):
+    return {"HX-Request": "true", "HX-Current-URL": current_url}
+
+
+def test_an_expired_session_sends_the_htmx_box_to_sign_in_not_into_the_box(world, app):
+    ticket = factories.new_ticket(world)
+    number = ticket.number
+    page = f"http://localhost/operacion/ticket/{number}?pestana=1"
+    with app.app_context():
+        response = app.test_client().post(f"/operacion/ticket/{number}/presencia",
+                                          headers=_htmx(page))
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == (
+        f"/login?next=%2Foperacion%2Fticket%2F{number}%3Fpestana%3D1")
+    assert "<form" not in response.get_data(as_text=True)  # no sign-in page to swap in
+    with app.app_context():
+        picker = app.test_client().get(f"/operacion/ticket/{number}/respuestas",
+                                       headers=_htmx(page))
+    assert picker.status_code == 401 and picker.headers["HX-Redirect"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("current", ["https://elsewhere.example/operacion/ticket/1",
+                                     "//elsewhere.example/x", "javascript:alert(1)", ""])
+def test_an_htmx_sign_in_returns_only_to_a_page_of_this_site(world, app, current):
+    ticket = factories.new_ticket(world)
+    number = ticket.number
+    with app.app_context():
+        response = app.test_client().post(f"/operacion/ticket/{number}/presencia",
+                                          headers=_htmx(current))
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+
+
+def test_a_page_without_a_session_still_redirects_to_sign_in(world, app):
+    ticket = factories.new_ticket(world)
+    number = ticket.number
+    with app.app_context():
+        response = app.test_client().get(f"/operacion/ticket/{number}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next=%2Foperacion%2Fticket%2F{number}"
+
+
+def test_the_heartbeat_needs_the_pages_csrf_token(world, app):
+    ana = _signed_in(app, world.agent)
+    ticket = factories.new_ticket(world)
+    number = ticket.number
+    db.session.commit()  # the test's read ends: the browser's requests need the database
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        page = ana.get(f"/operacion/ticket/{number}").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    with app.app_context():
+        refused = ana.post(f"/operacion/ticket/{number}/presencia", data={"composing": "1"},
+                           headers={"HX-Request": "true", "Accept-Language": "es"})
+    assert refused.status_code == 400
+    assert "Recargue la página" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(TicketPresence)) == 0
+    db.session.commit()  # the read ends: the next heartbeat may write
+    with app.app_context():
+        accepted = ana.post(f"/operacion/ticket/{number}/presencia", data={"composing": "1"},
+                            headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert accepted.status_code == 200

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.services.accounts import end_sessions
 from app.services.errors import NotPermitted
 from app.services.sign_in import SignInThrottled, authenticate, refuse_throttled
-from app.web.auth import bp, throttle
+from app.web.auth import SIGN_IN_REQUIRED, bp, throttle
 from app.web.auth.forms import LoginForm
 
 
@@ -23,6 +23,22 @@ def _safe_next(target: str | None) -> str:
             and not urlsplit(target).netloc:
         return target
     return url_for("tickets.index")
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """A page that needs a signed-in user: a 302 to the sign-in page, then back (next=). An htmx
+    request (HX-Request) would follow that redirect and swap the sign-in page into its box, so
+    it gets 401 with HX-Redirect instead: htmx sends the whole browser to sign in, then back to
+    the page it showed (HX-Current-URL, only when it is a page of this site)."""
+    flash(str(SIGN_IN_REQUIRED), login_manager.login_message_category)
+    if request.headers.get("HX-Request") != "true":
+        return redirect(login_url(login_manager.login_view, request.url))
+    shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = None
+    if shown.scheme in ("http", "https") and shown.netloc == request.host:
+        back = _safe_next(shown.path + (f"?{shown.query}" if shown.query else ""))
+    return "", 401, {"HX-Redirect": login_url(login_manager.login_view, back)}
 
 
 @bp.route("/login", methods=["GET", "POST"])

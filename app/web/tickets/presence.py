@@ -5,18 +5,20 @@ POST /operacion/ticket/<number>/presencia every SOPORTE_PRESENCE_REFRESH_SECONDS
 15 by default), with `composing=1` while the reply text is not empty (app/static/presence.js); the
 answer is the box's content: the colleagues on the page. The reply form carries the reply
 guard's fields (templates/tickets/_reply_guard.html): `seen_through`, the newest customer
-message the page showed, and `confirm_newer=1` to send anyway. The rules are
+message the page showed (0 for none), and `confirm_newer=1` to send anyway. The rules are
 app.services.presence's.
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models.ticket import Ticket
 from app.services import presence
+from app.services.errors import ValidationFailed
 from app.services.ticket_view import ticket_by_number
+from app.web.params import bounded_id
 from app.web.tickets import bp
 
 
@@ -34,19 +36,23 @@ def heartbeat(number: str):
 
 def reply_guard_fields(form) -> dict:
     """The reply guard's inputs from the reply form, as app.services.notes.reply_publicly takes
-    them: no `seen_through` (or one that is not a note id) means there is nothing to compare."""
-    seen = (form.get("seen_through") or "").strip()
-    return {"seen_through": int(seen) if seen.isdigit() and len(seen) < 19 else None,
-            "confirmed": form.get("confirm_newer") == "1"}
-
-
-@bp.app_template_global("newest_customer_message_id")
-def newest_customer_message_id(ticket: Ticket) -> int:
-    """For the reply form: the newest customer message the page shows (0 when none)."""
-    return presence.newest_customer_message_id(ticket)
-
-
-@bp.app_template_global("presence_refresh_seconds")
-def presence_refresh_seconds() -> int:
-    """How often the presence box refreshes (SOPORTE_PRESENCE_REFRESH_SECONDS, tests shorten it)."""
-    return current_app.config["SOPORTE_PRESENCE_REFRESH_SECONDS"]
+    them. No `seen_through` field at all (a caller that shows no conversation) means there is
+    nothing to compare. A `seen_through` that is neither 0 (the page showed no customer message)
+    nor a note id (app.web.params.bounded_id) is refused with a ValidationFailed (422: the page
+    again, the reply's text kept), not treated as absent: this page always sends the field, so
+    a damaged one means we cannot tell what its author saw, and skipping the check would send
+    a reply over a message they may never have read. Refusing costs one more click."""
+    confirmed = form.get("confirm_newer") == "1"
+    seen = form.get("seen_through")
+    if seen is None:
+        return {"seen_through": None, "confirmed": confirmed}
+    try:
+        seen_through = 0 if seen == "0" else bounded_id(seen)
+        if seen_through is None:  # sent empty
+            raise ValueError(seen)
+    except ValueError:
+        raise ValidationFailed(_l("Your reply was not sent: the form did not say which customer "
+                                  "messages you had seen. Read the conversation as this page "
+                                  "shows it now (reload the page if it does not), then send "
+                                  "your reply again."), field="seen_through") from None
+    return {"seen_through": seen_through, "confirmed": confirmed}

@@ -7,6 +7,7 @@ from flask import redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from app.received_mail import split_quoted, split_quoted_html
+from app.services import presence
 from app.services.attachment_downloads import attachment_for_download
 from app.services.billing.basis import describe_basis
 from app.services.ticket_actions import available_actions
@@ -40,7 +41,10 @@ def detail(number: str):
 
 def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str:
     """The ticket page; `typed` refills the text of an action's form (by action name);
-    `reply_guard` is the NewerCustomerMessage that held a reply back (its form warns)."""
+    `reply_guard` is the NewerCustomerMessage that held a reply back (its form warns). The reply
+    form's `seen_through` is the newest customer message this page shows; the presence box
+    refreshes every SOPORTE_PRESENCE_REFRESH_SECONDS (both read by the services, not the
+    templates)."""
     view = ticket_view(current_user, number)
     return render_template("tickets/detail.html", ticket=view.ticket,
                            timeline=[_shown(event) for event in view.timeline],
@@ -49,6 +53,9 @@ def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str
                            needs_new_assignee=view.needs_new_assignee,
                            billing_basis=basis_line(describe_basis(view.ticket)),
                            actions=available_actions(current_user, view.ticket),
+                           seen_through=view.newest_customer_message_id,
+                           presence_refresh_seconds=int(
+                               presence.refresh_interval().total_seconds()),
                            typed=typed or {}, reply_guard=reply_guard)
 
 
