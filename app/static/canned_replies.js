@@ -14,7 +14,10 @@
 
   function insert(box, text) {
     if (placedCursor.has(box)) {
-      box.setRangeText(text, box.selectionStart, box.selectionEnd, "end");
+      // a reply is a paragraph: it starts on a line of its own, not glued to a word
+      const before = box.value.slice(0, box.selectionStart);
+      const gap = before && !before.endsWith("\n") ? "\n" : "";
+      box.setRangeText(gap + text, box.selectionStart, box.selectionEnd, "end");
     } else {
       const gap = box.value && !box.value.endsWith("\n") ? "\n" : "";
       box.value += gap + text;

@@ -39,7 +39,7 @@ def test_a_supervisor_writes_a_reply_and_an_agent_sends_it_filled(live_server, b
     sign_in(desk, live_server, agent)
     desk.goto(f"{live_server}/operacion/ticket/{number}")
     box = desk.locator("#action-reply #reply-text")
-    box.fill("Buenos días.\n")  # the cursor ends after it: the reply goes there
+    box.fill("Buenos días.")  # the cursor ends after it: the reply goes there, on its own line
     picker = desk.locator("#action-reply [data-canned-select]")
     picker.focus()
     picker.select_option(label="Seguimiento")
