@@ -56,6 +56,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        from flask import request
+        from flask_login import current_user
+
+        from app.extensions import login_manager
+
+        if request.headers.get("HX-Request") and not current_user.is_authenticated:
+            # a box refreshing itself after the session (and its CSRF token) is gone: the page
+            # goes to sign in, as for any signed-out htmx request
+            return login_manager.unauthorized()
         return render_template("error.html", message=CSRF_MESSAGE), 400
 
     @app.errorhandler(DomainError)

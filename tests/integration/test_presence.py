@@ -328,3 +328,16 @@ def test_the_heartbeat_needs_the_pages_csrf_token(world, app):
         accepted = ana.post(f"/operacion/ticket/{number}/presencia", data={"composing": "1"},
                             headers={"HX-Request": "true", "X-CSRFToken": token})
     assert accepted.status_code == 200
+
+
+def test_a_box_refreshing_without_any_session_cookie_goes_to_sign_in(world, app):
+    """No cookie at all: the CSRF check fails before the sign-in check, and must not leave the
+    box silently dead."""
+    ticket = factories.new_ticket(world)
+    number = ticket.number
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        response = app.test_client().post(f"/operacion/ticket/{number}/presencia",
+                                          headers=_htmx(f"http://localhost/operacion/ticket/{number}"))
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
