@@ -124,6 +124,9 @@ def _register(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     register_web(app)
     init_admin(app)
+    from app.api import init_api
+
+    init_api(app)  # last: its errors answer in JSON under /api/, the pages' handlers kept elsewhere
 
     @app.get("/healthz")
     def healthz():

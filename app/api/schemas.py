@@ -1,0 +1,142 @@
+"""The API's request and response schemas (marshmallow): they validate what comes in (a value
+they refuse is a 422 with the field named, never a 500) and are the OpenAPI document, so the two
+cannot drift. Enum values are the enum names (NEW, LOW …); ids are whole numbers from 1 to the
+largest a row can have."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.models.columns import INTEGER_MAX
+from app.models.enums import TicketSource, TicketStatus, Urgency
+from app.services.ticket_list import SEARCH_MAX, SORTS
+from app.services.tickets import SUBJECT_MAX
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SORT_CHOICES = sorted(SORTS) + sorted(f"-{key}" for key in SORTS)
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value or ""):
+        raise ValidationError("Control characters are not allowed.")
+
+
+def record_id(**kwargs) -> fields.Integer:
+    """A record id field: a whole number from 1 to INTEGER_MAX."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=INTEGER_MAX), **kwargs)
+
+
+class QueryId(fields.Integer):
+    """A record id in the query string: ASCII digits only (int() would also take " 7", "1_0"
+    and other scripts' digits), from 1 to INTEGER_MAX."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=INTEGER_MAX), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,10}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def query_id(**kwargs) -> fields.Integer:
+    """A record id in the query string."""
+    return QueryId(**kwargs)
+
+
+class TicketListQuery(Schema):
+    """The ticket list's filters, as the dashboard's list reads them, and the page's cursor."""
+
+    client = query_id(metadata={"description": "client id"})
+    status = fields.List(fields.Enum(TicketStatus), metadata={
+        "description": "repeat for several; none: every status but CLOSED (see archived)"})
+    type = query_id(metadata={"description": "ticket type id"})
+    urgency = fields.Enum(Urgency)
+    assignee = query_id(metadata={"description": "assigned user's id"})
+    mine = fields.Boolean(metadata={"description": "assigned to the token's user"})
+    contract = query_id(metadata={"description": "contract id"})
+    date_from = fields.Date(data_key="from", metadata={
+        "description": "created on or after this day (the token user's time zone)"})
+    date_to = fields.Date(data_key="to", metadata={"description": "created on or before this day"})
+    needs_assignee = fields.Boolean()
+    waiting_on_customer = fields.Boolean()
+    customer_waiting = fields.Boolean()
+    q = fields.String(validate=[validate.Length(max=SEARCH_MAX), _no_control_characters],
+                      metadata={"description": "a ticket number, a client's name or words"})
+    archived = fields.Boolean(metadata={"description": "include CLOSED tickets"})
+    sort = fields.String(load_default="-created", validate=validate.OneOf(SORT_CHOICES),
+                         metadata={"description": "a field; a leading '-' for descending"})
+    cursor = fields.String(validate=validate.Length(max=500), metadata={
+        "description": "next_cursor of the previous page, sent with the same filters"})
+
+
+class TicketActionsSchema(Schema):
+    """What the token's user may do to the ticket now: the dashboard's buttons, each from its
+    action's check."""
+
+    edit = fields.Boolean()
+    assign = fields.Boolean()
+    quote = fields.Boolean()
+    record_decision = fields.Boolean()
+    mark_free = fields.Boolean()
+    reevaluate = fields.Boolean()
+    payment = fields.Boolean()
+    log_time = fields.Boolean()
+    note = fields.Boolean()
+    reply = fields.Boolean()
+    close = fields.Boolean()
+    reopen = fields.Boolean()
+    status_targets = fields.List(fields.Enum(TicketStatus), metadata={
+        "description": "the statuses a status change may move the ticket to"})
+
+
+class TicketSummarySchema(Schema):
+    """A ticket as the list shows it."""
+
+    number = fields.String()
+    status = fields.Enum(TicketStatus)
+    urgency = fields.Enum(Urgency)
+    subject = fields.String()
+    client_id = fields.Integer()
+    contact_id = fields.Integer(allow_none=True)
+    type_id = fields.Integer(allow_none=True)
+    contract_id = fields.Integer(allow_none=True)
+    project_id = fields.Integer(allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
+    source = fields.Enum(TicketSource)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    version = fields.Integer(attribute="lock_version", metadata={
+        "description": "the ticket's version: its ETag"})
+
+
+class TicketSchema(TicketSummarySchema):
+    """One ticket, with what the caller may do to it now."""
+
+    description = fields.String()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    actions = fields.Nested(TicketActionsSchema)
+
+
+class TicketPageSchema(Schema):
+    """One page of the list."""
+
+    items = fields.List(fields.Nested(TicketSummarySchema))
+    total = fields.Integer(metadata={"description": "tickets the filters select, every page"})
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "opaque; null on the last page"})
+
+
+class TicketCreateSchema(Schema):
+    """A new ticket (the rules, such as a contact of the client, are the service's: their
+    refusals are 422 with the field and code validation_failed)."""
+
+    client_id = record_id(required=True)
+    contact_id = record_id(allow_none=True)
+    subject = fields.String(load_default="", validate=validate.Length(max=SUBJECT_MAX))
+    description = fields.String(required=True)
+    urgency = fields.Enum(Urgency, load_default=Urgency.MEDIUM)
+    type_id = record_id(allow_none=True)
+    contract_id = record_id(allow_none=True)
+    project_id = record_id(allow_none=True)
