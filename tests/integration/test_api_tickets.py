@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiToken, Ticket, TicketStatus
+from app.models import ApiToken, Language, Ticket, TicketStatus
 from app.services import api_tokens
 from tests import factories
 from tests.browsers import browser
@@ -272,3 +272,24 @@ def test_the_docs_page_is_served_from_this_site_under_its_own_csp(client):
     assert "default-src 'none'" in policy and "script-src 'self'" in policy
     assert "http" not in policy
     assert client.get("/static/vendor/redoc.standalone.js").status_code == 200
+
+
+def test_a_fault_is_a_json_500_and_nothing_else_changes(world, tokens, client, app,
+                                                        monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("a bug")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the handler answers
+    monkeypatch.setattr("app.api.tickets.list_tickets", broken)
+    fault = _error(client.get(f"{API}/tickets", headers=tokens["agent"]), 500, "server_error")
+    assert "a bug" not in fault["message"]
+    assert client.get("/operacion/ticket").status_code in (200, 302)
+
+
+def test_the_language_is_accept_languages_not_the_signed_in_users(world, tokens, client):
+    world.viewer.language = Language.EN
+    db.session.commit()
+    assert client.post("/login", data={"email": world.viewer.email,
+                                       "password": PASSWORD}).status_code == 302
+    refused = _error(_new_ticket(client, tokens["viewer"], world), 403, "not_permitted")
+    assert refused["message"] == "No tiene permiso para crear tickets."
