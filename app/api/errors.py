@@ -92,10 +92,11 @@ def _http_error_response(error: HTTPException):
 
 
 def _first_field(errors: dict | None) -> str | None:
-    """The first field a schema refused ({"query": {"status": [...]}} → "status")."""
+    """The first field a schema refused ({"query": {"status": [...]}} → "status"); None when
+    it refused the body as a whole (marshmallow's "_schema": not an object)."""
     for by_field in (errors or {}).values():
-        if isinstance(by_field, dict) and by_field:
-            return str(next(iter(by_field)))
+        if isinstance(by_field, dict):
+            return next((str(name) for name in by_field if name != "_schema"), None)
     return None
 
 

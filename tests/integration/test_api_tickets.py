@@ -188,11 +188,19 @@ def test_a_rule_of_the_service_is_422_with_its_field_in_either_language(world, t
     assert english.get_json()["message"] == "The requester must be a contact of the selected client."
 
 
-def test_a_body_that_is_not_json_is_a_json_error(world, tokens, client):
-    broken = client.post(f"{API}/tickets", data="{client_id:", headers={
+@pytest.mark.parametrize("body", ["{client_id:", "[]", "null", '"texto"', "1"])
+def test_a_body_that_is_not_a_json_object_is_a_json_error(world, tokens, client, body):
+    broken = client.post(f"{API}/tickets", data=body, headers={
         **tokens["agent"], "Content-Type": "application/json"})
     assert broken.status_code in (400, 422) and broken.content_type == "application/json"
     assert broken.get_json()["code"] in ("bad_request", "validation_failed")
+    assert broken.get_json()["field"] is None
+
+
+def test_text_a_database_cannot_hold_is_stored_not_a_fault(world, tokens, client):
+    made = _new_ticket(client, tokens["agent"], world, description="nulo\u0000y\ud800 fin")
+    assert made.status_code == 201
+    assert made.get_json()["description"] == "nulo\ufffdy\ufffd fin"
 
 
 @pytest.mark.parametrize("query, field", [
