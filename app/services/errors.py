@@ -96,7 +96,8 @@ class LinkProblem(DomainError):
 
 
 # Every code an adapter may meet, for the tables that map them (tested to cover every subclass,
-# wherever it is defined: sign_in.SignInThrottled is "too_many_attempts").
+# wherever it is defined: sign_in.SignInThrottled is "too_many_attempts",
+# presence.NewerCustomerMessage "customer_wrote_again").
 CODES = frozenset({"domain_error", "validation_failed", "not_permitted", "invalid_transition",
                    "quote_not_approved", "ticket_closed", "no_staff_available", "not_found",
-                   "conflict", "link_unusable", "too_many_attempts"})
+                   "conflict", "link_unusable", "too_many_attempts", "customer_wrote_again"})

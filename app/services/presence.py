@@ -59,13 +59,18 @@ class NewerCustomerMessage(Conflict):
     """The customer wrote again after the page the reply was written on was shown; the reply
     was not sent. `messages` are the ones the page did not show, oldest first."""
 
-    def __init__(self, messages: list[NewerMessage]):
-        newest = messages[-1]
-        super().__init__(_l("The customer wrote again since you opened the page: "
-                            "“%(excerpt)s”. Your reply was not sent: read the new message, "
-                            "then send your reply as it is or change it first.",
-                            excerpt=newest.excerpt), field="text")
-        self.messages = messages
+    code = "customer_wrote_again"
+
+    def __init__(self, message, field: str | None = "text", messages=()):
+        super().__init__(message, field=field)
+        self.messages = list(messages)
+
+    @classmethod
+    def about(cls, messages: list[NewerMessage]) -> "NewerCustomerMessage":
+        """The refusal quoting the newest of the messages the page did not show."""
+        return cls(_l("The customer wrote again since you opened the page: “%(excerpt)s”. Your "
+                      "reply was not sent: read the new message, then send your reply as it is "
+                      "or change it first.", excerpt=messages[-1].excerpt), messages=messages)
 
 
 def refresh_interval() -> dt.timedelta:
@@ -135,7 +140,7 @@ def check_reply_current(ticket: Ticket, seen_through: int | None, confirmed: boo
         return
     newer = newer_customer_messages(ticket, seen_through)
     if newer:
-        raise NewerCustomerMessage([NewerMessage(note.id, note.created_at, _excerpt(note))
+        raise NewerCustomerMessage.about([NewerMessage(note.id, note.created_at, _excerpt(note))
                                     for note in newer])
 
 

@@ -35,6 +35,7 @@ HTTP_STATUS = {
     "no_staff_available": 409,
     "not_found": 404,
     "conflict": 409,
+    "customer_wrote_again": 409,
     "link_unusable": 410,
     "too_many_attempts": 429,
 }

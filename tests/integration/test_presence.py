@@ -211,7 +211,7 @@ def test_the_guard_is_the_services_rule_for_every_adapter(world, app):
     try:
         notes.reply_publicly(world.agent, ticket, "Hola", seen_through=0)
     except NewerCustomerMessage as error:
-        assert error.code == "conflict" and [m.note_id for m in error.messages] == [newer.id]
+        assert error.code == "customer_wrote_again" and [m.note_id for m in error.messages] == [newer.id]
         assert "Otra cosa más" in str(error)
     else:
         raise AssertionError("the reply was sent over a message its author had not seen")
