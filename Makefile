@@ -48,8 +48,8 @@ $(AXE): Makefile
 	echo $(AXE_VERSION) > tests/.vendor/axe-core/VERSION
 	touch $(AXE)
 
-test: setup $(AXE)  ## the whole suite, on SQLite and on PostgreSQL
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: setup $(AXE)  ## the whole suite, on SQLite and on PostgreSQL, in parallel workers (one per core)
+	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
