@@ -1,9 +1,11 @@
-"""Benchmark: server time of the ticket list with 100,000 tickets and 500,000 notes.
+"""Benchmark: server time of the ticket list and the ticket page with 100,000 tickets and
+500,000 notes.
 
-For each view (unfiltered, each filter, a text search in tickets and in notes) it
-reports the median and 95th percentile of the request's time inside the app (the
-test client: no network), and the ratio to a baseline measured in the same run:
-the notifications page: the same layout and session, no ticket query.
+For each view (unfiltered, each filter, a text search in tickets and in notes, the saved
+views' sidebar with its live counts on every list, ticket pages) it reports the median and
+95th percentile of the request's time inside the app (the test client: no network), whether
+the p95 is within the workspace's target (100 ms), and the ratio to a baseline measured in the
+same run: the notifications page: the same layout and session, no ticket query.
 
     .venv/bin/python bench/dashboard.py --tickets 100000 --notes 500000
 
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ingest import WORDS, fresh_pg_database  # noqa: E402
 
 PASSWORD = "benchmark-password"
+TARGET_P95_MS = 100  # issue 11: the list and the ticket page under 100 ms p95 at this size
 
 
 def populate(tickets: int, notes: int, seed: int = 3) -> dict:
@@ -34,8 +37,8 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
     from werkzeug.security import generate_password_hash
 
     from app.extensions import db
-    from app.models import (Client, Contact, Contract, Note, Role, Ticket, TicketCounter,
-                            TicketType, User)
+    from app.models import (Client, Contact, Contract, Note, Role, SavedView, Ticket,
+                            TicketCounter, TicketType, User)
     from app.models.enums import NoteKind, PaymentStatus, TicketSource, TicketStatus, Urgency
 
     rng = random.Random(seed)
@@ -79,8 +82,10 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
         db.session.execute(Ticket.__table__.insert(), rows[chunk:chunk + 5000])
     db.session.execute(TicketCounter.__table__.update().values(value=tickets))
     note_rows = []
+    kinds = [NoteKind.CUSTOMER_EMAIL, NoteKind.PUBLIC_REPLY, NoteKind.INTERNAL]
     for i in range(notes):
-        note_rows.append({"ticket_id": rng.randrange(1, tickets + 1), "kind": NoteKind.INTERNAL.name,
+        note_rows.append({"ticket_id": rng.randrange(1, tickets + 1),
+                          "kind": rng.choice(kinds).name,
                           "body_text": text_of(30) + f" nota{i}",
                           "created_at": start + dt.timedelta(minutes=i)})
         if len(note_rows) == 5000:
@@ -88,6 +93,19 @@ def populate(tickets: int, notes: int, seed: int = 3) -> dict:
             note_rows = []
     if note_rows:
         db.session.execute(Note.__table__.insert(), note_rows)
+    # who spoke last, as app.services.notes keeps it (the list marks a waiting customer)
+    for kind, column in ((NoteKind.CUSTOMER_EMAIL, "last_customer_message_at"),
+                         (NoteKind.PUBLIC_REPLY, "last_staff_reply_at")):
+        db.session.execute(db.text(
+            f"UPDATE ticket SET {column} = (SELECT MAX(created_at) FROM note "
+            f"WHERE note.ticket_id = ticket.id AND note.kind = '{kind.name}')"))
+    # a user's own saved views, each counted on every list page
+    db.session.add_all([SavedView(user=users[0], name=name, query=query, position=n)
+                        for n, (name, query) in enumerate([
+                            ("Cliente 7", f"client={clients[7].id}"),
+                            ("Críticos en espera", "urgency=CRITICAL&status=ON_HOLD"),
+                            ("Impresoras", "q=impresora"),
+                        ])])
     db.session.commit()
     return {"client": clients[7].id, "type": types[1].id, "assignee": users[3].id,
             "contract": contracts[9].id, "user": users[0].email}
@@ -135,17 +153,23 @@ def run(backend: str, url: str, tickets: int, notes: int, runs: int) -> list[dic
         "search words": "/operacion/ticket?q=impresora+lento",
         "search a note": "/operacion/ticket?q=nota123456",
         "search number": "/operacion/ticket?q=TCK-004242",
+        "customer waiting": "/operacion/ticket?customer_waiting=1",
     }
+    # ticket pages: ordinary tickets (about five notes each), spread over the table
+    for n in (17, tickets // 2, tickets - 3):
+        views[f"ticket {n}"] = f"/operacion/ticket/TCK-{n:06d}"
     baseline = statistics.median(timed(client, "/notificaciones", runs))
     results = []
     for name, path in views.items():
         times = timed(client, path, runs)
         median = statistics.median(times)
         p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+        within = p95 <= TARGET_P95_MS
         results.append({"database": backend, "view": name, "median_ms": round(median, 1),
                         "p95_ms": round(p95, 1), "baseline_ms": round(baseline, 1),
-                        "ratio": round(median / baseline, 1)})
-        print(f"{backend:>10} {name:<15} median {median:7.1f} ms  p95 {p95:7.1f} ms  "
+                        "ratio": round(median / baseline, 1), "within_target": within})
+        print(f"{backend:>10} {name:<17} median {median:7.1f} ms  p95 {p95:7.1f} ms  "
+              f"{'ok  ' if within else 'SLOW'} "
               f"({median / baseline:5.1f}× the notifications page, {baseline:.1f} ms)")
     return results
 
