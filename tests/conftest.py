@@ -83,6 +83,18 @@ def backend(request) -> str:
 
 
 @pytest.fixture
+def scratch_url(backend, tmp_path):
+    """An empty database of this backend, for migrating by hand (migration tests)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    url = str(make_url(PG_SERVER_URL).set(database=f"soporte_scratch_{os.getpid()}"))
+    _recreate_pg_database(url)
+    yield url
+    _recreate_pg_database(url, create=False)
+
+
+@pytest.fixture
 def app(backend, database_urls, tmp_path):
     """A testing app with an app context pushed; every table is emptied afterwards."""
     app = make_test_app(database_urls[backend], tmp_path)

@@ -61,12 +61,12 @@ def upgrade():
     with op.batch_alter_table('ticket_presence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_presence_seen_at'), ['seen_at'], unique=False)
 
-    # The list's counts (app.models.ticket): by assignee, type and urgency, each with the status
-    # (they replace the single-column indexes, their prefixes), and the tickets whose customer
-    # wrote last (a partial index: the same condition as the model's).
-    for column in ('assignee_id', 'type_id', 'urgency'):
-        op.drop_index(f'ix_ticket_{column}', table_name='ticket')
-        op.create_index(f'ix_ticket_{column}_status', 'ticket', [column, 'status'], unique=False)
+    # The list's counts (app.models.ticket): by status and assignee, by type and by urgency
+    # with the status, and the tickets whose customer wrote last (a partial index: the same
+    # condition as the model's).
+    op.create_index('ix_ticket_status_assignee_id', 'ticket', ['status', 'assignee_id'], unique=False)
+    op.create_index('ix_ticket_type_id_status', 'ticket', ['type_id', 'status'], unique=False)
+    op.create_index('ix_ticket_urgency_status', 'ticket', ['urgency', 'status'], unique=False)
     op.add_column('ticket', sa.Column('last_customer_message_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('ticket', sa.Column('last_staff_reply_at', sa.DateTime(timezone=True), nullable=True))
     op.execute("""
@@ -85,10 +85,10 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_ticket_customer_waiting', table_name='ticket')
-    for column in ('assignee_id', 'type_id', 'urgency'):
-        op.drop_index(f'ix_ticket_{column}_status', table_name='ticket')
-        op.create_index(f'ix_ticket_{column}', 'ticket', [column], unique=False)
+    for index in ('ix_ticket_customer_waiting', 'ix_ticket_urgency_status',
+                  'ix_ticket_type_id_status', 'ix_ticket_status_assignee_id'):
+        op.drop_index(index, table_name='ticket')
+
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_column('last_staff_reply_at')
         batch_op.drop_column('last_customer_message_at')

@@ -2,31 +2,13 @@
 upgrade (is_free, an approved current quote, a covering contract), keeps it when the contract
 changes afterwards, and leaves SQLite's full-text search working after the table's rebuild."""
 import datetime as dt
-import os
 
-import pytest
 from sqlalchemy import text
 
 from app.extensions import db
 
 BEFORE = "953c1a88c49f"
 SCHEMA = "43ce3c71fa4d"
-
-
-@pytest.fixture
-def scratch_url(backend, tmp_path):
-    """An empty database of this backend, for migrating by hand."""
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_SERVER_URL, _recreate_pg_database
-
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'basis.db'}"
-        return
-    url = str(make_url(PG_SERVER_URL).set(database=f"soporte_basis_{os.getpid()}"))
-    _recreate_pg_database(url)
-    yield url
-    _recreate_pg_database(url, create=False)
 
 
 def _insert_old_rows(conn) -> None:

@@ -3,9 +3,7 @@ when staff last answered publicly (the list's "customer waiting" marker), from t
 before it; a ticket opened by mail counts its description as the customer's first message.
 Downgrading keeps SQLite's full-text search of tickets working after the table's rebuild."""
 import datetime as dt
-import os
 
-import pytest
 from sqlalchemy import text
 
 from app.extensions import db
@@ -13,22 +11,6 @@ from app.extensions import db
 BEFORE = "e874eb521e45"
 SCHEMA = "0211e0efd509"
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def scratch_url(backend, tmp_path):
-    """An empty database of this backend, for migrating by hand."""
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_SERVER_URL, _recreate_pg_database
-
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'speaker.db'}"
-        return
-    url = str(make_url(PG_SERVER_URL).set(database=f"soporte_speaker_{os.getpid()}"))
-    _recreate_pg_database(url)
-    yield url
-    _recreate_pg_database(url, create=False)
 
 
 def _insert_old_rows(conn) -> None:
