@@ -1,8 +1,6 @@
 """The database holds its own rules (migration e874eb521e45): every enum column refuses a value
 outside its enum whoever writes the row (raw SQL included), the indexes the poller, the bell,
 the list and billing need exist, and full-text search still works after the tables' rebuild."""
-import os
-
 import pytest
 from sqlalchemy import Enum, UniqueConstraint, inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -147,22 +145,6 @@ def test_full_text_search_finds_a_ticket_and_a_note_written_after_the_migration(
 
     assert found("impresora") == [subject.number]
     assert found("escáner") == [in_note.number]
-
-
-@pytest.fixture
-def scratch_url(backend, tmp_path):
-    """An empty database of this backend, for migrating by hand."""
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_SERVER_URL, _recreate_pg_database
-
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'checks.db'}"
-        return
-    url = str(make_url(PG_SERVER_URL).set(database=f"soporte_checks_{os.getpid()}"))
-    _recreate_pg_database(url)
-    yield url
-    _recreate_pg_database(url, create=False)
 
 
 def _insert_rows_of_the_previous_schema(conn, role: str) -> None:

@@ -217,31 +217,15 @@ def test_a_tampered_token_is_unreadable_not_a_crash(app):
         encryption.decrypt("not a token at all")
 
 
-@pytest.fixture
-def scratch_database_url(backend, tmp_path):
-    """An empty database of this backend, for migrating by hand."""
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_SERVER_URL, _recreate_pg_database
-
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    url = str(make_url(PG_SERVER_URL).set(database=f"soporte_secrets_{os.getpid()}"))
-    _recreate_pg_database(url)
-    yield url
-    _recreate_pg_database(url, create=False)
-
-
 def test_the_migration_moves_passwords_out_of_stored_urls_and_back_on_downgrade(
-        scratch_database_url, tmp_path):
+        scratch_url, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from tests.conftest import make_test_app
 
     old_urls = {"Ventas": "imaps://ventas:clave%40vieja@mail.example:993/INBOX?cafile=/ca.pem",
                 "Local": "maildir:///var/mail/soporte", "Sin clave": "imap://nadie@mail.example/INBOX"}
-    app = make_test_app(scratch_database_url, tmp_path)
+    app = make_test_app(scratch_url, tmp_path)
     with app.app_context():
         upgrade(revision="8c555ca431ad")
         with db.engine.begin() as conn:
