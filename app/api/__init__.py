@@ -1,5 +1,6 @@
 """The JSON API at /api/v1 (flask-smorest): bearer tokens only (auth.py), errors answered once
-in JSON (errors.py), one module per resource (tickets.py), the schemas that validate requests
+in JSON (errors.py), one module per resource (tickets.py, ticket_actions.py, ticket_files.py, reference.py,
+webhooks.py), the schemas that validate requests
 and make the OpenAPI 3.1 document (schemas.py), and a readable page of that document served
 from the project (/api/v1/docs, ReDoc from app/static/vendor)."""
 from __future__ import annotations
@@ -34,8 +35,8 @@ class SoporteApi(Api):
 def init_api(app: Flask) -> None:
     """Serve the API under API_PREFIX: its resources, its document and docs page, its JSON
     errors; the dashboard's CSRF check does not apply to it (no cookie signs it in)."""
+    from app.api import reference, ticket_actions, ticket_files, tickets, webhooks
     from app.api.auth import ignore_cookies
-    from app.api.tickets import bp as tickets_bp
     from app.extensions import csrf
 
     defaults = {
@@ -61,8 +62,9 @@ def init_api(app: Flask) -> None:
     for key, value in defaults.items():
         app.config.setdefault(key, value)
     api = SoporteApi(app)
-    api.register_blueprint(tickets_bp, url_prefix=f"{API_PREFIX}/tickets")
-    csrf.exempt(tickets_bp)
+    for resource in (tickets, ticket_actions, ticket_files, reference, webhooks):
+        api.register_blueprint(resource.bp, url_prefix=API_PREFIX + resource.bp.url_prefix)
+        csrf.exempt(resource.bp)
     errors.register(app)
 
     @app.before_request

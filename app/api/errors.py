@@ -34,10 +34,18 @@ HTTP_ERRORS = {
                                    "takes.")),
     413: ("too_large", _l("The request is larger than the server accepts. Send less at a "
                           "time.")),
+    412: ("precondition_failed", _l("The ticket changed since you read it (its ETag is no longer "
+                                    "the one sent in If-Match) and nothing was saved. Read it "
+                                    "again and send its new ETag.")),
     415: ("unsupported_media_type", _l("Send the request's body as JSON (Content-Type: "
                                        "application/json).")),
     422: ("validation_failed", _l("Some values of the request are not valid: see \"errors\", "
                                   "which names each field and what is wrong with it.")),
+    428: ("precondition_required", _l("Send the ticket's ETag, as its last GET gave it, in the "
+                                      "header If-Match, so that a change made meanwhile is not "
+                                      "overwritten.")),
+    429: ("too_many_requests", _l("Too many requests with this token. Wait the seconds that "
+                                  "Retry-After says, then send again.")),
     500: ("server_error", _l("Something went wrong on our side and nothing was saved. Try "
                              "again; if it happens again, tell an administrator.")),
 }

@@ -18,6 +18,8 @@ class Client(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The key another system (an ERP) knows the row by: its upserts find the row by it.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -62,6 +64,8 @@ class Contact(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # The key another system (an ERP) knows the row by: its upserts find the row by it.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     language: Mapped[Language] = mapped_column(enum_column_type(Language), default=Language.ES)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,6 +90,8 @@ class Contract(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     covers_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The key another system (an ERP) knows the row by: its upserts find the row by it.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     starts_on: Mapped[dt.date | None] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -112,6 +118,8 @@ class Project(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The key another system (an ERP) knows the row by: its upserts find the row by it.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     client: Mapped[Client] = relationship(back_populates="projects")

@@ -11,17 +11,10 @@ from app.extensions import db
 from app.models import ApiToken, Language, Ticket, TicketStatus
 from app.services import api_tokens
 from tests import factories
+from tests.api_calls import API, ROLES, assert_error, bearer
 from tests.browsers import browser
 from tests.factories import PASSWORD
 
-API = "/api/v1"
-ROLES = ("viewer", "agent", "supervisor", "admin")
-
-
-def _bearer(user, scopes=""):
-    new = api_tokens.create_token(user, user, "pruebas", scopes)
-    db.session.commit()
-    return {"Authorization": f"Bearer {new.secret}"}
 
 
 @pytest.fixture
@@ -33,15 +26,7 @@ def client(app):
 @pytest.fixture
 def tokens(world):
     """A whole-role token of each role's user."""
-    return {role: _bearer(getattr(world, role)) for role in ROLES}
-
-
-def _error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.content_type == "application/json"
-    body = response.get_json()
-    assert body["code"] == code and body["message"] and "field" in body
-    return body
+    return {role: bearer(getattr(world, role)) for role in ROLES}
 
 
 def _new_ticket(client, headers, world, **fields):
@@ -84,55 +69,55 @@ def test_staff_who_may_create_get_a_new_ticket_numbered_and_new(world, tokens, c
 
 def test_a_viewer_may_not_create_in_spanish_by_default_and_english_on_request(world, tokens,
                                                                             client):
-    refused = _error(_new_ticket(client, tokens["viewer"], world), 403, "not_permitted")
+    refused = assert_error(_new_ticket(client, tokens["viewer"], world), 403, "not_permitted")
     assert refused["message"] == "No tiene permiso para crear tickets."
     english = client.post(f"{API}/tickets", json={"client_id": world.client.id,
                                                   "description": "x"},
                           headers={**tokens["viewer"], "Accept-Language": "en-GB,en;q=0.9"})
-    assert _error(english, 403, "not_permitted")["message"] == \
+    assert assert_error(english, 403, "not_permitted")["message"] == \
         "You do not have permission to create tickets."
     assert db.session.scalar(select(Ticket)) is None
 
 
 def test_a_scope_narrows_the_role_and_is_forgotten_after_the_request(world, client):
-    reader = _bearer(world.supervisor, "VIEW")
+    reader = bearer(world.supervisor, "VIEW")
     assert client.get(f"{API}/tickets", headers=reader).status_code == 200
-    _error(_new_ticket(client, reader, world), 403, "not_permitted")
+    assert_error(_new_ticket(client, reader, world), 403, "not_permitted")
     ticket = factories.new_ticket(world)
     actions = client.get(f"{API}/tickets/{ticket.number}", headers=reader).get_json()["actions"]
     assert not any(value for value in actions.values())
-    assert _new_ticket(client, _bearer(world.supervisor), world).status_code == 201
+    assert _new_ticket(client, bearer(world.supervisor), world).status_code == 201
 
 
 def test_no_token_a_bad_one_a_revoked_one_or_a_session_cookie_is_401(world, client):
-    headers = _bearer(world.agent)
+    headers = bearer(world.agent)
     token = db.session.scalar(select(ApiToken))
     for sent in ({}, {"Authorization": "Bearer sop_nada"}, {"Authorization": "Bearer "},
                  {"Authorization": headers["Authorization"].replace("Bearer", "Basic")},
                  {"Authorization": "Bearer " + "x" * 5000}):
         answer = client.get(f"{API}/tickets", headers=sent)
-        body = _error(answer, 401, "not_authenticated")
+        body = assert_error(answer, 401, "not_authenticated")
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
         assert "token" in body["message"].lower()
         assert "Set-Cookie" not in answer.headers
     assert client.post("/login", data={"email": world.agent.email,
                                        "password": PASSWORD}).status_code == 302
-    _error(client.get(f"{API}/tickets"), 401, "not_authenticated")
+    assert_error(client.get(f"{API}/tickets"), 401, "not_authenticated")
     api_tokens.revoke_token(world.agent, token)
     db.session.commit()
-    _error(client.get(f"{API}/tickets", headers=headers), 401, "not_authenticated")
+    assert_error(client.get(f"{API}/tickets", headers=headers), 401, "not_authenticated")
 
 
 def test_a_deactivated_users_token_is_401(world, client):
-    headers = _bearer(world.agent2)
+    headers = bearer(world.agent2)
     assert client.get(f"{API}/tickets", headers=headers).status_code == 200
     world.agent2.active = False
     db.session.commit()
-    _error(client.get(f"{API}/tickets", headers=headers), 401, "not_authenticated")
+    assert_error(client.get(f"{API}/tickets", headers=headers), 401, "not_authenticated")
 
 
 def test_a_request_notes_the_tokens_last_use(world, client):
-    headers = _bearer(world.agent)
+    headers = bearer(world.agent)
     assert db.session.scalar(select(ApiToken)).last_used_at is None
     client.get(f"{API}/tickets/TCK-999999", headers=headers)
     db.session.expire_all()
@@ -141,22 +126,22 @@ def test_a_request_notes_the_tokens_last_use(world, client):
 
 def test_the_api_needs_no_csrf_token(world, app, client):
     app.config["WTF_CSRF_ENABLED"] = True
-    assert _new_ticket(client, _bearer(world.agent), world).status_code == 201
+    assert _new_ticket(client, bearer(world.agent), world).status_code == 201
 
 
 def test_not_found_method_and_size_errors_are_json(world, tokens, client, app):
     headers = tokens["agent"]
-    missing = _error(client.get(f"{API}/tickets/TCK-999999", headers=headers), 404, "not_found")
+    missing = assert_error(client.get(f"{API}/tickets/TCK-999999", headers=headers), 404, "not_found")
     assert missing["field"] == "number" and "TCK-999999" in missing["message"]
     for number in ("%00", "TCK-1%27%20OR%201=1", "x" * 300, "%F0%9F%98%80"):
-        _error(client.get(f"{API}/tickets/{number}", headers=headers), 404, "not_found")
-    _error(client.get(f"{API}/nada", headers=headers), 404, "not_found")
-    _error(client.get(f"{API}/nada"), 404, "not_found")
+        assert_error(client.get(f"{API}/tickets/{number}", headers=headers), 404, "not_found")
+    assert_error(client.get(f"{API}/nada", headers=headers), 404, "not_found")
+    assert_error(client.get(f"{API}/nada"), 404, "not_found")
     wrong = client.delete(f"{API}/tickets", headers=headers)
-    _error(wrong, 405, "method_not_allowed")
+    assert_error(wrong, 405, "method_not_allowed")
     assert "POST" in wrong.headers["Allow"]
     app.config["MAX_CONTENT_LENGTH"] = 2000
-    _error(_new_ticket(client, headers, world, description="x" * 5000), 413, "too_large")
+    assert_error(_new_ticket(client, headers, world, description="x" * 5000), 413, "too_large")
     page = client.get("/no-existe")
     assert page.status_code == 404 and page.content_type.startswith("text/html")
 
@@ -172,7 +157,7 @@ def test_not_found_method_and_size_errors_are_json(world, tokens, client, app):
     ({"client_id": 1, "description": "x", "subject": "s" * 256}, "subject"),
 ])
 def test_a_body_the_schema_refuses_is_422_naming_the_field(world, tokens, client, body, field):
-    refused = _error(client.post(f"{API}/tickets", json=body, headers=tokens["agent"]), 422,
+    refused = assert_error(client.post(f"{API}/tickets", json=body, headers=tokens["agent"]), 422,
                      "validation_failed")
     assert refused["field"] == field and field in json.dumps(refused["errors"])
     assert db.session.scalar(select(Ticket)) is None
@@ -180,7 +165,7 @@ def test_a_body_the_schema_refuses_is_422_naming_the_field(world, tokens, client
 
 def test_a_rule_of_the_service_is_422_with_its_field_in_either_language(world, tokens, client):
     other = dict(contact_id=world.other_contact.id)
-    refused = _error(_new_ticket(client, tokens["agent"], world, **other), 422,
+    refused = assert_error(_new_ticket(client, tokens["agent"], world, **other), 422,
                      "validation_failed")
     assert refused["field"] == "contact_id"
     assert refused["message"] == "El solicitante debe ser un contacto del cliente seleccionado."
@@ -189,7 +174,7 @@ def test_a_rule_of_the_service_is_422_with_its_field_in_either_language(world, t
 
 
 @pytest.mark.parametrize("body", ["{client_id:", "[]", "null", '"texto"', "1"])
-def test_a_body_that_is_not_a_json_object_is_a_json_error(world, tokens, client, body):
+def test_a_body_that_is_not_a_json_object_is_a_jsonassert_error(world, tokens, client, body):
     broken = client.post(f"{API}/tickets", data=body, headers={
         **tokens["agent"], "Content-Type": "application/json"})
     assert broken.status_code in (400, 422) and broken.content_type == "application/json"
@@ -215,14 +200,14 @@ def test_text_a_database_cannot_hold_is_stored_not_a_fault(world, tokens, client
 ])
 def test_hostile_query_values_are_422_json_never_500(world, tokens, client, query, field):
     answer = client.get(f"{API}/tickets?{query}", headers=tokens["viewer"])
-    assert _error(answer, 422, "validation_failed")["field"] == field
+    assert assert_error(answer, 422, "validation_failed")["field"] == field
 
 
 def test_the_lists_filters_select_as_on_the_dashboard(world, tokens, client):
     mine = factories.new_ticket(world, urgency="HIGH")
     other = factories.new_ticket(world, client_id=world.other_client.id,
                                  contact_id=world.other_contact.id, description="Red caída")
-    headers = _bearer(world.agent)
+    headers = bearer(world.agent)
     assert client.post(f"{API}/tickets", json={}, headers=headers).status_code == 422
     numbers = lambda query: [item["number"] for item in client.get(  # noqa: E731
         f"{API}/tickets?{query}", headers=headers).get_json()["items"]]
@@ -248,10 +233,10 @@ def test_the_cursor_walks_every_page_once_and_only_with_its_filters(world, token
     assert walked == sorted(walked) and len(set(walked)) == 27
     other_filters = client.get(f"{API}/tickets?sort=-number&cursor={first['next_cursor']}",
                                headers=headers)
-    assert _error(other_filters, 422, "validation_failed")["field"] == "cursor"
+    assert assert_error(other_filters, 422, "validation_failed")["field"] == "cursor"
     tampered = first["next_cursor"][:-2] + ("AA" if not first["next_cursor"].endswith("AA")
                                             else "BB")
-    _error(client.get(f"{API}/tickets?sort=number&cursor={tampered}", headers=headers), 422,
+    assert_error(client.get(f"{API}/tickets?sort=number&cursor={tampered}", headers=headers), 422,
            "validation_failed")
 
 
@@ -289,7 +274,7 @@ def test_a_fault_is_a_json_500_and_nothing_else_changes(world, tokens, client, a
 
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the handler answers
     monkeypatch.setattr("app.api.tickets.list_tickets", broken)
-    fault = _error(client.get(f"{API}/tickets", headers=tokens["agent"]), 500, "server_error")
+    fault = assert_error(client.get(f"{API}/tickets", headers=tokens["agent"]), 500, "server_error")
     assert "a bug" not in fault["message"]
     assert client.get("/operacion/ticket").status_code in (200, 302)
 
@@ -299,5 +284,5 @@ def test_the_language_is_accept_languages_not_the_signed_in_users(world, tokens,
     db.session.commit()
     assert client.post("/login", data={"email": world.viewer.email,
                                        "password": PASSWORD}).status_code == 302
-    refused = _error(_new_ticket(client, tokens["viewer"], world), 403, "not_permitted")
+    refused = assert_error(_new_ticket(client, tokens["viewer"], world), 403, "not_permitted")
     assert refused["message"] == "No tiene permiso para crear tickets."
