@@ -1,0 +1,87 @@
+"""Rate limits of the API: every request under its prefix counts against SOPORTE_API_RATE_LIMIT
+("600 per minute" by default; several limits separated by ";"; empty for none), per token
+(its id: never the secret) when it sends a token that signs someone in, else per client address
+(its network, as the sign-in throttle counts it). Past the limit the answer is 429 JSON
+(too_many_requests) with Retry-After in seconds.
+
+Counted in the app's Flask-Limiter storage (RATELIMIT_STORAGE_URI, shared by every worker when
+it is e.g. redis://), before the token is authenticated, so a refused request costs no more than
+the token's lookup. When the storage cannot be reached the request is served uncounted (logged):
+a limit must not take the API down.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import Flask, current_app, request
+from flask_smorest import abort
+from limits import RateLimitItem, parse_many
+
+from app.api.errors import is_api_request
+from app.extensions import limiter
+from app.services import api_tokens
+from app.web.auth.throttle import client_network
+
+log = logging.getLogger(__name__)
+DEFAULT_LIMIT = "600 per minute"
+SCOPE = "soporte-api"
+DESCRIPTION = ("Each token may send SOPORTE_API_RATE_LIMIT requests ({limit} here); requests "
+               "without a valid token count per client address. Past it the answer is 429 "
+               "(code `too_many_requests`) with `Retry-After`, the seconds to wait.")
+
+
+def init_rate_limits(app: Flask) -> None:
+    """Count every API request of this app (the limit is read at each request, so a test may
+    lower it) and say so in the API's document; a limit that does not parse stops the app from
+    starting."""
+    app.config.setdefault("SOPORTE_API_RATE_LIMIT", DEFAULT_LIMIT)
+    configured_limits(app.config["SOPORTE_API_RATE_LIMIT"])
+    app.before_request(check_rate_limit)
+    options = dict(app.config.get("API_SPEC_OPTIONS") or {})  # a copy: never a shared default
+    info = dict(options.get("info") or {})
+    said = DESCRIPTION.format(limit=app.config["SOPORTE_API_RATE_LIMIT"] or "none")
+    info["description"] = f"{info.get('description', '')} {said}".strip()
+    app.config["API_SPEC_OPTIONS"] = {**options, "info": info}
+
+
+def configured_limits(text: str | None) -> list[RateLimitItem]:
+    """The limits a setting names ("600 per minute; 20000 per day"); none for an empty one.
+    Raises ValueError for a setting that is not limits."""
+    return parse_many(text) if (text or "").strip() else []
+
+
+def caller_key() -> str:
+    """Whose budget the request spends: its token's, else its client network's."""
+    scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
+    token_id = api_tokens.usable_token_id(secret.strip()) if scheme.lower() == "bearer" else None
+    return f"token/{token_id}" if token_id is not None else f"address/{client_network()}"
+
+
+def check_rate_limit() -> None:
+    """Before each request: an API request past its caller's limit is answered 429 with
+    Retry-After (flask_smorest.abort: errors.py turns it into the API's JSON error)."""
+    if not is_api_request() or not limiter.enabled:
+        return
+    limits = configured_limits(current_app.config["SOPORTE_API_RATE_LIMIT"])
+    if not limits:
+        return
+    try:
+        wait = _seconds_to_wait(limits, caller_key())
+    except Exception:  # the storage is down (or the token lookup failed): serve uncounted
+        log.warning("API rate limit not counted", exc_info=True)
+        return
+    if wait is not None:
+        abort(429, headers={"Retry-After": str(wait)})
+
+
+def _seconds_to_wait(limits: list[RateLimitItem], key: str) -> int | None:
+    """Spend one request of each limit; None when all allow it, else the whole seconds until
+    the breached one resets (at least 1)."""
+    strategy = limiter.limiter
+    for limit in limits:
+        if not strategy.hit(limit, SCOPE, key):
+            reset_at = strategy.get_window_stats(limit, SCOPE, key).reset_time
+            return max(1, math.ceil(reset_at - time.time()))
+    return None
