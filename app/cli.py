@@ -1,5 +1,5 @@
 """Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password|token`,
-`flask seed`, `flask tickets export`, `flask mail …`.
+`flask seed`, `flask tickets export`, `flask mail …`, `flask webhooks send`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -20,6 +20,7 @@ from app.services.permissions import CONSOLE
 users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
 mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
+webhooks_cli = AppGroup("webhooks", help="Webhook deliveries (send).")
 
 
 PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
@@ -247,6 +248,32 @@ def rotate_keys_command() -> None:
         raise click.exceptions.Exit(1)
 
 
+@webhooks_cli.command("send")
+@click.option("--once", is_flag=True, help="Send what is due and exit.")
+def webhooks_send_command(once: bool) -> None:
+    """Deliver due webhook events, signed, retrying failures for over a day; without --once it
+    keeps going (every SOPORTE_WEBHOOKS_POLL_INTERVAL seconds) until SIGTERM or Ctrl-C, which
+    let the delivery in hand finish."""
+    import logging
+    import signal
+    import threading
+
+    from app.services.webhooks.delivery import send_forever, send_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not once:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        send_forever(should_stop=stop.is_set)
+        return
+    report = send_once()
+    click.echo(f"delivered {report.delivered}, retry later {report.retried}, "
+               f"failed {report.failed}, cancelled {report.cancelled}")
+    for line in report.errors:
+        click.echo(f"  {line}", err=True)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
@@ -255,3 +282,4 @@ def register_commands(app: Flask) -> None:
     # The poller's commands (poll, log, retry) join this group from outside the app package:
     # mail_ingest.init_app, called by the composition root (assembly.build_app).
     app.cli.add_command(mail_cli)
+    app.cli.add_command(webhooks_cli)

@@ -13,12 +13,14 @@ from app.models.enums import (
     TicketSource,
     TicketStatus,
     Urgency,
+    WebhookDeliveryStatus,
 )
 from app.models.mail import InboundMessage, Mailbox, OutboxMessage
 from app.models.notification import Notification
 from app.models.quote import Quote
 from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
 from app.models.user import User
+from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.worklog import TimeEntry
 from app.models.workspace import CannedReply, SavedView, TicketPresence
 
@@ -27,4 +29,5 @@ __all__ = [
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "Ticket", "TicketPresence", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",
+    "WebhookAttempt", "WebhookDelivery", "WebhookDeliveryStatus", "WebhookEndpoint", "WebhookEvent",
 ]

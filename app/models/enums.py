@@ -206,3 +206,23 @@ class InboundOutcome(LabeledEnum):
             cls.TRIAGE: _l("Waiting for triage"),
             cls.QUARANTINED: _l("Quarantined"),
         }
+
+
+class WebhookDeliveryStatus(LabeledEnum):
+    """Where one event's delivery to one webhook endpoint stands."""
+
+    PENDING = "PENDING"  # waiting for its (next) attempt
+    SENDING = "SENDING"  # a worker holds it until its lease ends
+    DELIVERED = "DELIVERED"  # the endpoint answered 2xx
+    FAILED = "FAILED"  # the retries ran out, or the endpoint answered 410 Gone
+    CANCELLED = "CANCELLED"  # its endpoint was disabled before it could be delivered
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.PENDING: _l("Waiting"),
+            cls.SENDING: _l("Sending"),
+            cls.DELIVERED: _l("Delivered"),
+            cls.FAILED: _l("Failed"),
+            cls.CANCELLED: _l("Cancelled"),
+        }

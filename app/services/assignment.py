@@ -16,6 +16,7 @@ from app.services.notifications import notify
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.permissions import Actor, Permission, can_work_tickets, require, working_roles
 from app.services.workflow import require_open
+from app.services.webhooks import events as webhook_events
 
 # Work that still needs the agent: everything open but resolved.
 ACTIVE_WORK = frozenset(OPEN_STATUSES - {TicketStatus.RESOLVED})
@@ -89,5 +90,6 @@ def assign(actor: Actor, ticket: Ticket, assignee_id: int | None) -> User | None
         enqueue_mail("assignment", to_address=assignee.email, to_name=assignee.name,
                      language=assignee.language.value, ticket=ticket,
                      auto_submitted=AUTO_GENERATED, assignee=assignee)
+    webhook_events.ticket_assigned(ticket, old, actor)
     db.session.flush()
     return assignee

@@ -22,6 +22,7 @@ from app.services.outbox import AUTO_REPLIED, CustomerMessage
 from app.services.permissions import SYSTEM
 from app.services.tickets import TicketFields
 from app.services.workflow import CUSTOMER_REPLY, move_to
+from app.services.webhooks import events as webhook_events
 
 
 # The markers mail programs put before the subject of a reply or a forward, in any letter case:
@@ -77,6 +78,7 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
     if ticket is not None and not ticket.is_closed:
         note = _email_note(ticket, contact, mail)
         record_change(ticket, SYSTEM, "customer_email", None, None, note=note, label=label)
+        webhook_events.note_added(note)
         if ticket.status in CUSTOMER_REPLY:
             move_to(ticket, CUSTOMER_REPLY[ticket.status], SYSTEM, note, label=label)
         return IntakeResult(ticket, note, created=False)

@@ -18,6 +18,7 @@ from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.workflow import require_open
+from app.services.webhooks import events as webhook_events
 from app.storage import StoredBlob
 
 
@@ -70,6 +71,7 @@ def add_internal_note(actor: Actor, ticket: Ticket, text: str,
     attachment_store.check_count(len(uploads or []))
     note = create_note(ticket, NoteKind.INTERNAL, _required_text(text), actor)
     attach(ticket, note, uploads)
+    webhook_events.note_added(note)
     return note
 
 
@@ -106,6 +108,7 @@ def reply_publicly(actor: Actor, ticket: Ticket, text: str,
                    attachment_ids=[a.id for a in files], auto_submitted=None,
                    author=actor if isinstance(actor, User) else None)
     record_change(ticket, actor, "reply", None, note.id, note=note)
+    webhook_events.note_added(note)
     return note
 
 

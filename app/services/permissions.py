@@ -29,6 +29,7 @@ class Permission(str, enum.Enum):
     MANAGE_REFERENCE = "MANAGE_REFERENCE"
     MANAGE_USERS = "MANAGE_USERS"
     MANAGE_CANNED_REPLIES = "MANAGE_CANNED_REPLIES"  # the team's reply snippets
+    MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"  # endpoints, their secrets and delivery log
 
 
 _AGENT = frozenset({
@@ -95,6 +96,7 @@ _DENIED = {
     Permission.MANAGE_REFERENCE: _l("Only an administrator can manage reference data."),
     Permission.MANAGE_USERS: _l("Only an administrator can manage users."),
     Permission.MANAGE_CANNED_REPLIES: _l("Only a supervisor can manage canned replies."),
+    Permission.MANAGE_WEBHOOKS: _l("Only an administrator can manage webhooks."),
 }
 
 

@@ -24,6 +24,7 @@ from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.quote_links import quote_of_token
 from app.services.quotes import awaits_decision
 from app.services.workflow import QUOTE_APPROVED, QUOTE_REJECTED, move_to, require_open
+from app.services.webhooks import events as webhook_events
 
 
 def check_record_decision(actor: Actor, ticket: Ticket) -> Quote:
@@ -103,6 +104,7 @@ def _decide(quote: Quote, approve: bool, channel: DecisionChannel, actor: Actor 
         basis.quote_approved(ticket, quote, actor, label, note=note)
     _notify_staff(ticket, quote)
     notes.mail_requester(ticket, "quote_decision", quote=quote)
+    webhook_events.quote_decided(quote, actor)
     db.session.flush()
 
 

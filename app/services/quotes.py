@@ -21,6 +21,7 @@ from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.quote_links import link_for
 from app.services.workflow import QUOTE_SAVED, move_to, require_open
+from app.services.webhooks import events as webhook_events
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("9999999999.99")
@@ -92,6 +93,7 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
     notes.mail_requester(ticket, "quote_request", quote=quote,
                          approve_url=link_for(quote, "approve"),
                          reject_url=link_for(quote, "reject"))
+    webhook_events.quote_sent(quote, actor)
     return quote
 
 

@@ -20,6 +20,7 @@ from app.services.numbering import format_ticket_number, next_ticket_sequence
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.billing import basis
 from app.services.workflow import require_open
+from app.services.webhooks import events as webhook_events
 
 SUBJECT_MAX = 255
 CHANGED_MEANWHILE = _l("Someone else changed this ticket while you were editing it; their "
@@ -71,6 +72,7 @@ def create_ticket(actor: Actor, fields: TicketFields, source: TicketSource = Tic
     db.session.add(ticket)
     record_change(ticket, actor, "created", None, ticket.number)
     notes.attach(ticket, None, uploads)
+    webhook_events.ticket_created(ticket, actor)  # flushes only when an endpoint wants it
     return ticket  # not flushed: the caller's commit (or next query) writes it in one go
 
 

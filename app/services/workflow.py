@@ -14,6 +14,7 @@ from app.models.ticket import Note, Ticket
 from app.services.errors import InvalidTransition, QuoteNotApproved, TicketClosed
 from app.services.history import record_change
 from app.services.permissions import Actor
+from app.services.webhooks import events as webhook_events
 
 S = TicketStatus
 
@@ -80,6 +81,7 @@ def move_to(
     ticket.status = target
     ticket.closed_at = utcnow() if target is S.CLOSED else None
     record_change(ticket, actor, "status", old, target, note=note, label=label)
+    webhook_events.status_changed(ticket, old, target, actor, note)
 
 
 def check_manual_transition(ticket: Ticket, target: TicketStatus) -> None:

@@ -14,6 +14,7 @@ from app.services.errors import NotPermitted, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, require
 from app.services.workflow import require_open, require_work_allowed
+from app.services.webhooks import events as webhook_events
 
 MAX_MINUTES_PER_ENTRY = 24 * 60
 
@@ -69,4 +70,5 @@ def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
     ticket.total_minutes = old_total + total
     record_change(ticket, actor, "time", old_total, ticket.total_minutes)
     db.session.flush()
+    webhook_events.time_logged(entry)
     return entry
