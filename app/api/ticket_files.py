@@ -39,8 +39,6 @@ from app.services.ticket_view import ticket_view
 from app.web.uploads import uploads_from_request
 
 NO_FILE = _l("Attach at least one file: a part named \"file\" of a multipart/form-data body.")
-GONE = _l("This file's contents are no longer stored on the server. Ask an administrator to "
-          "restore it, or ask the sender for it again.")
 FILE_HEADERS = {
     "Content-Disposition": {"description": "attachment (inline only for PNG, JPEG, GIF and "
                                            "WebP images, known from their bytes), with the "
@@ -124,8 +122,6 @@ class AttachmentFile(MethodView):
         if download.attachment.ticket_id != ticket.id:
             raise NotFound(_l("There is no file %(id)s on the ticket %(number)s.",
                               id=attachment_id, number=ticket.number), field="attachment")
-        if not download.path.is_file():
-            raise NotFound(GONE, field="attachment")
         return _file_response(download)
 
 

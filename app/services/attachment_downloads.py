@@ -35,10 +35,16 @@ class Download:
 
 def attachment_for_download(actor: Actor, attachment_id: int) -> Download:
     """The attachment with this id and its stored file. Raises NotPermitted without the view
-    permission, NotFound for an id no attachment has."""
+    permission, NotFound for an id no attachment has, or one whose bytes are no longer stored
+    (removed from the store by hand, or never restored from a backup)."""
     require(actor, Permission.VIEW)
     item = db.session.get(Attachment, attachment_id) if 1 <= attachment_id <= INTEGER_MAX else None
     if item is None:
         raise NotFound(_l("This file does not exist (any more). Go back to the ticket and choose "
                           "it again."), field="attachment")
-    return Download(item, attachment_store().path_for(item.sha256))
+    path = attachment_store().path_for(item.sha256)
+    if not path.is_file():
+        raise NotFound(_l("This file's contents are no longer stored on the server. Ask an "
+                          "administrator to restore it, or ask the sender for it again."),
+                       field="attachment")
+    return Download(item, path)

@@ -18,6 +18,7 @@ from app.services.notes import Upload
 from tests import factories
 from tests.api_calls import API, ROLES, assert_error, bearer
 from tests.browsers import browser
+from tests.factories import PASSWORD
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
@@ -159,7 +160,7 @@ def test_hostile_file_names_are_cleaned_and_html_or_svg_is_never_inline(world, t
         assert "sandbox" in download.headers["Content-Security-Policy"]
 
 
-def test_a_file_of_another_ticket_or_whose_bytes_are_gone_is_404(world, tokens, client):
+def test_a_file_of_another_ticket_or_whose_bytes_are_gone_is_404_not_500(world, tokens, client):
     mine, other = factories.new_ticket(world), factories.new_ticket(world)
     notes.add_internal_note(world.agent, other, "ajeno", [Upload("ajeno.pdf", io.BytesIO(PDF))])
     notes.add_internal_note(world.agent, mine, "mío", [Upload("mio.txt", io.BytesIO(b"mio"))])
@@ -176,6 +177,9 @@ def test_a_file_of_another_ticket_or_whose_bytes_are_gone_is_404(world, tokens, 
     gone = assert_error(client.get(f"{API}/tickets/{mine.number}/attachments/{own.id}",
                                    headers=tokens["agent"]), 404, "not_found")
     assert "ya no" in gone["message"]
+    assert client.post("/login", data={"email": world.agent.email,
+                                       "password": PASSWORD}).status_code == 302
+    assert client.get(f"/operacion/adjunto/{own.id}").status_code == 404  # the dashboard's too
 
 
 def test_no_token_is_401_and_nothing_is_served(world, client):
@@ -315,3 +319,14 @@ def test_the_document_describes_the_multipart_upload_and_the_answers(client):
         .endswith("/Timeline")
     download = document["paths"][f"{API}/tickets/{{number}}/attachments/{{attachment_id}}"]
     assert "application/octet-stream" in download["get"]["responses"]["200"]["content"]
+
+
+def test_text_a_database_cannot_hold_is_kept_not_a_500(world, tokens, client):
+    ticket = factories.new_ticket(world)
+    made = _upload(client, tokens["agent"], ticket.number, [("a.txt", b"a")],
+                   text="antes\x00después", reply="on")
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert _notes(ticket)[0].body_text == "antes\ufffddespués"
+    not_a_flag = _upload(client, tokens["agent"], ticket.number, [("a.txt", b"a")], text="x",
+                         reply="quizá")
+    assert assert_error(not_a_flag, 422, "validation_failed")["field"] == "reply"
