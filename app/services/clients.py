@@ -3,18 +3,21 @@
 
 Clients are reference data: only a role that manages reference data creates or changes one.
 A client's name is unique whatever its case; a domain is stored lower-case and belongs to one
-client (mail from an unknown address there becomes a contact of that client).
+client (mail from an unknown address there becomes a contact of that client). An ERP keeps its
+clients in step by their external id (upsert_client; the key's rule: app.services.external_ids).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.client import Client, ClientDomain
+from app.services import external_ids
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
@@ -31,6 +34,7 @@ class ClientFields:
     active: bool = True
     notes: str = ""
     domains: tuple[str, ...] = field(default_factory=tuple)
+    external_id: str | None = None
 
 
 def check_create_client(actor: Actor) -> None:
@@ -57,22 +61,71 @@ def create_client(actor: Actor, name: str) -> Client:
 
 def save_client(actor: Actor, client: Client | None, fields: ClientFields) -> Client:
     """Create (client None) or change a client and its set of domains. Raises NotPermitted,
-    ValidationFailed (no name or a taken one; a domain that is not one or is another client's)."""
+    ValidationFailed (no name or a taken one; a domain that is not one or is another client's;
+    an external id that cannot be one or is another client's)."""
     require(actor, Permission.MANAGE_REFERENCE)
     name = _tidy_name(fields.name, "name", _l("Write the client's name."))
     if _name_taken(name, client):
         raise ValidationFailed(_l("A client named %(name)s already exists: edit that one.",
                                   name=name), field="name")
     domains = _free_domains(fields.domains, client)
+    external_id = external_ids.free_external_id(Client, fields.external_id, client)
     if client is None:
         client = Client()
         db.session.add(client)
     client.name, client.active, client.notes = name, fields.active, fields.notes or ""
+    client.external_id = external_id
     kept = [d for d in client.domains if d.domain in domains]
     known = {d.domain for d in kept}
     client.domains = kept + [ClientDomain(domain=d) for d in domains if d not in known]
     db.session.flush()
     return client
+
+
+def client_fields(client: Client) -> ClientFields:
+    """The client's fields as they are now (what a partial change starts from)."""
+    return ClientFields(client.name, client.active, client.notes or "",
+                        tuple(d.domain for d in client.domains), client.external_id)
+
+
+def upsert_client(actor: Actor, external_id: str, changes: Mapping[str, object]
+                  ) -> tuple[Client, bool]:
+    """Create the client with this external id from `changes` (ClientFields' names), or change
+    the one that has it: only the fields in `changes` (its external id stays this one). Returns
+    the client and whether it was created. Raises NotPermitted, ValidationFailed (save_client's,
+    and external_id)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+
+    def save(client: Client | None, key: str) -> Client:
+        now = client_fields(client) if client is not None else ClientFields(name="")
+        return save_client(actor, client, replace(now, **{**changes, "external_id": key}))
+
+    return external_ids.upsert(Client, external_id, save)
+
+
+def client_named(client_id: int | None, external_id: str | None) -> Client | None:
+    """The client a contact, contract or project names, by id (field client_id) or by
+    external id (client_external_id); both must name the same client; None when neither is
+    given. Raises ValidationFailed when no client has the id or the external id, or they name
+    two clients."""
+    by_id = db.session.get(Client, client_id) if client_id is not None else None
+    if client_id is not None and by_id is None:
+        raise ValidationFailed(_l("There is no client with the id %(id)s.", id=client_id),
+                               field="client_id")
+    if external_id is None:
+        return by_id
+    try:
+        by_key = external_ids.with_external_id(Client, external_id)
+    except ValidationFailed as error:
+        raise ValidationFailed(error.message, field="client_external_id") from None
+    if by_key is None:
+        raise ValidationFailed(_l("No client has the external id %(external_id)s.",
+                                  external_id=external_id.strip()[:100]),
+                               field="client_external_id")
+    if by_id is not None and by_id.id != by_key.id:
+        raise ValidationFailed(_l("client_id and client_external_id name two different "
+                                  "clients: send one of them."), field="client_external_id")
+    return by_key
 
 
 def normalised_domain(value: str) -> str:

@@ -2,10 +2,12 @@
 owning the domain; an inactive contact's mail waits for staff), the contact staff place a sender
 under in triage (its own client reactivates it; another client is refused), and an
 administrator's saves (save_contact: a contact belongs to its client; addresses follow the rules
-of staff accounts: normalised, valid, unique)."""
+of staff accounts: normalised, valid, unique), and an ERP's, by the contact's external id
+(upsert_contact; the key's rule: app.services.external_ids)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -14,6 +16,7 @@ from app.extensions import db
 from app.models.client import Client, ClientDomain, Contact
 from app.models.enums import Language
 from app.models.ticket import Ticket
+from app.services import external_ids
 from app.services.accounts import language_named, valid_email
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
@@ -35,17 +38,20 @@ class ContactFields:
     name: str = ""
     language: Language | str = Language.ES
     active: bool = True
+    external_id: str | None = None
 
 
 def save_contact(actor: Actor, contact: Contact | None, fields: ContactFields) -> Contact:
     """Create (contact None) or change a contact. A contact that requested tickets of its client
     stays with that client. Raises NotPermitted, ValidationFailed (no client; a bad or taken
-    address; a move to another client while it is a requester of the old one's tickets)."""
+    address; a move to another client while it is a requester of the old one's tickets; an
+    external id that cannot be one or is another contact's)."""
     require(actor, Permission.MANAGE_REFERENCE)
     if fields.client is None:
         raise ValidationFailed(_l("Pick the contact's client."), field="client")
     email = _free_address(fields.email, contact)
     language = language_named(fields.language)
+    external_id = external_ids.free_external_id(Contact, fields.external_id, contact)
     if contact is None:
         contact = Contact(client=fields.client)
         db.session.add(contact)
@@ -53,8 +59,29 @@ def save_contact(actor: Actor, contact: Contact | None, fields: ContactFields) -
         _check_move(contact, fields.client)
     contact.client, contact.email, contact.language = fields.client, email, language
     contact.name, contact.active = " ".join((fields.name or "").split())[:NAME_MAX], fields.active
+    contact.external_id = external_id
     db.session.flush()
     return contact
+
+
+def contact_fields(contact: Contact) -> ContactFields:
+    """The contact's fields as they are now (what a partial change starts from)."""
+    return ContactFields(contact.client, contact.email, contact.name, contact.language,
+                         contact.active, contact.external_id)
+
+
+def upsert_contact(actor: Actor, external_id: str, changes: Mapping[str, object]
+                   ) -> tuple[Contact, bool]:
+    """Create the contact with this external id from `changes` (ContactFields' names), or
+    change the one that has it: only the fields in `changes`. Returns the contact and whether
+    it was created. Raises NotPermitted, ValidationFailed (save_contact's, and external_id)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+
+    def save(contact: Contact | None, key: str) -> Contact:
+        now = contact_fields(contact) if contact is not None else ContactFields(None, "")
+        return save_contact(actor, contact, replace(now, **{**changes, "external_id": key}))
+
+    return external_ids.upsert(Contact, external_id, save)
 
 
 def _free_address(value: str, contact: Contact | None) -> str:

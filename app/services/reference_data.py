@@ -2,12 +2,14 @@
 
 A contract or a project belongs to one client: it cannot move to another while tickets refer to
 it (they would name another client's contract). A ticket type's name is unique whatever its case.
-Only a role that manages reference data saves these.
+Only a role that manages reference data saves these. An ERP keeps contracts and projects in step
+by their external id (upsert_contract, upsert_project; the key's rule: app.services.external_ids).
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -15,6 +17,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models.client import Client, Contract, Project, TicketType
 from app.models.ticket import Ticket
+from app.services import external_ids
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
@@ -33,6 +36,7 @@ class ContractFields:
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
     active: bool = True
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,16 +46,25 @@ class ProjectFields:
     client: Client | None
     name: str
     active: bool = True
+    external_id: str | None = None
+
+
+def check_manage_reference(actor: Actor) -> None:
+    """Whether the actor may create or change reference data (clients, contacts, contracts,
+    projects, ticket types). Raises NotPermitted."""
+    require(actor, Permission.MANAGE_REFERENCE)
 
 
 def save_contract(actor: Actor, contract: Contract | None, fields: ContractFields) -> Contract:
     """Create (contract None) or change a contract. Raises NotPermitted, ValidationFailed (no
-    client or name; ends before it starts; another client while tickets refer to it)."""
+    client or name; ends before it starts; another client while tickets refer to it; an
+    external id that cannot be one or is another contract's)."""
     require(actor, Permission.MANAGE_REFERENCE)
     client, name = _owner(fields.client), _name(fields.name, NAME_MAX)
     if fields.starts_on and fields.ends_on and fields.ends_on < fields.starts_on:
         raise ValidationFailed(_l("The contract ends before it starts: check both dates."),
                                field="ends_on")
+    external_id = external_ids.free_external_id(Contract, fields.external_id, contract)
     if contract is None:
         contract = Contract(client=client)
         db.session.add(contract)
@@ -60,24 +73,67 @@ def save_contract(actor: Actor, contract: Contract | None, fields: ContractField
                     Ticket.billing_contract_id == contract.id)
     contract.client, contract.name, contract.covers_support = client, name, fields.covers_support
     contract.starts_on, contract.ends_on = fields.starts_on, fields.ends_on
-    contract.active = fields.active
+    contract.active, contract.external_id = fields.active, external_id
     db.session.flush()
     return contract
 
 
 def save_project(actor: Actor, project: Project | None, fields: ProjectFields) -> Project:
     """Create (project None) or change a project. Raises NotPermitted, ValidationFailed (no client
-    or name; another client while tickets refer to it)."""
+    or name; another client while tickets refer to it; an external id that cannot be one or is
+    another project's)."""
     require(actor, Permission.MANAGE_REFERENCE)
     client, name = _owner(fields.client), _name(fields.name, NAME_MAX)
+    external_id = external_ids.free_external_id(Project, fields.external_id, project)
     if project is None:
         project = Project(client=client)
         db.session.add(project)
     elif project.client_id != client.id:
         _check_move(project, Ticket.project_id == project.id)
     project.client, project.name, project.active = client, name, fields.active
+    project.external_id = external_id
     db.session.flush()
     return project
+
+
+def contract_fields(contract: Contract) -> ContractFields:
+    """The contract's fields as they are now (what a partial change starts from)."""
+    return ContractFields(contract.client, contract.name, contract.covers_support,
+                          contract.starts_on, contract.ends_on, contract.active,
+                          contract.external_id)
+
+
+def project_fields(project: Project) -> ProjectFields:
+    """The project's fields as they are now (what a partial change starts from)."""
+    return ProjectFields(project.client, project.name, project.active, project.external_id)
+
+
+def upsert_contract(actor: Actor, external_id: str, changes: Mapping[str, object]
+                    ) -> tuple[Contract, bool]:
+    """Create the contract with this external id from `changes` (ContractFields' names), or
+    change the one that has it: only the fields in `changes`. Returns the contract and whether
+    it was created. Raises NotPermitted, ValidationFailed (save_contract's, and external_id)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+
+    def save(contract: Contract | None, key: str) -> Contract:
+        now = contract_fields(contract) if contract is not None else ContractFields(None, "")
+        return save_contract(actor, contract, replace(now, **{**changes, "external_id": key}))
+
+    return external_ids.upsert(Contract, external_id, save)
+
+
+def upsert_project(actor: Actor, external_id: str, changes: Mapping[str, object]
+                   ) -> tuple[Project, bool]:
+    """Create the project with this external id from `changes` (ProjectFields' names), or
+    change the one that has it: only the fields in `changes`. Returns the project and whether
+    it was created. Raises NotPermitted, ValidationFailed (save_project's, and external_id)."""
+    require(actor, Permission.MANAGE_REFERENCE)
+
+    def save(project: Project | None, key: str) -> Project:
+        now = project_fields(project) if project is not None else ProjectFields(None, "")
+        return save_project(actor, project, replace(now, **{**changes, "external_id": key}))
+
+    return external_ids.upsert(Project, external_id, save)
 
 
 def save_ticket_type(actor: Actor, ticket_type: TicketType | None, name: str,

@@ -9,12 +9,16 @@ from sqlalchemy import func, select
 from app.extensions import db
 
 
-def taken_by_another(column, value: str, row=None, within=None) -> bool:
+def taken_by_another(column, value: str, row=None, within=None, ignore_case: bool = True) -> bool:
     """True when a row other than `row` (the one being edited, or None for a new one) has
-    `value` in `column`, compared without letter case; `within`, a condition, limits the rows
-    compared (a name unique per user)."""
+    `value` in `column`, compared without letter case (exactly with ignore_case False: an
+    ERP's external_id, a machine's key); `within`, a condition, limits the rows compared (a
+    name unique per user)."""
     model = column.class_
-    query = select(model.id).where(func.lower(column) == (value or "").lower())
+    if ignore_case:
+        query = select(model.id).where(func.lower(column) == (value or "").lower())
+    else:
+        query = select(model.id).where(column == value)
     if within is not None:
         query = query.where(within)
     if row is not None and row.id is not None:
