@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from flask import current_app, url_for
 from flask.views import MethodView
@@ -23,25 +22,26 @@ from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.concurrency import etag, ticket_named
 from app.api.errors import ErrorSchema
-from app.api.schemas import TicketCreateSchema, TicketListQuery, TicketPageSchema, TicketSchema
+from app.api.schemas import JsonParser, TicketCreateSchema, TicketListQuery, TicketPageSchema, \
+    TicketSchema
 from app.extensions import db
 from app.models.enums import TicketSource
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
 from app.services.ticket_actions import available_actions
 from app.services.ticket_list import TicketFilters, list_tickets
-from app.services.ticket_view import ticket_by_number
 from app.services.tickets import TicketFields, create_ticket
 
 bp = Blueprint("api-tickets", __name__, url_prefix="/tickets",
                description="Tickets by number: the list, one ticket, a new one.")
+bp.ARGUMENTS_PARSER = JsonParser()
 bp.before_request(require_token)
 bp.teardown_request(forget_scopes)
 
-_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,32}")
 BAD_CURSOR = _l("This cursor was not given by this list for these filters. Send the filters "
                 "of the page that gave it, or start again without a cursor.")
 ACTION_FLAGS = ("edit", "assign", "quote", "record_decision", "mark_free", "reevaluate",
@@ -77,7 +77,7 @@ class Tickets(MethodView):
         user = acting_user()
         ticket = create_ticket(user, TicketFields(**data), source=TicketSource.WEB)
         db.session.commit()
-        return _with_headers(_ticket_body(user, ticket), ticket,
+        return with_etag(ticket_resource(user, ticket), ticket,
                              Location=url_for(".TicketByNumber", number=ticket.number))
 
 
@@ -93,26 +93,32 @@ class TicketByNumber(MethodView):
     def get(self, number: str):
         """The ticket, and which actions the caller may take on it now."""
         user = acting_user()
-        if not _NUMBER.fullmatch(number):
-            raise NotFound(_l("There is no ticket %(number)s.", number=number[:40]),
-                           field="number")
-        ticket = ticket_by_number(user, number)
-        return _with_headers(_ticket_body(user, ticket), ticket)
+        ticket = ticket_named(user, number)
+        return with_etag(ticket_resource(user, ticket), ticket)
 
 
-def _ticket_body(user: User, ticket: Ticket) -> dict:
-    """The ticket resource: its fields and the caller's actions, from the services' checks."""
+def ticket_resource(user: User, ticket: Ticket) -> dict:
+    """The ticket resource (TicketSchema): its fields and the caller's actions, each flag from
+    its action's check (app.services.ticket_actions), the checks the write endpoints
+    (ticket_actions.py) run."""
     actions = available_actions(user, ticket)
     flags = {name: bool(actions[name]) for name in ACTION_FLAGS}
     flags["status_targets"] = actions["transitions"]
-    body = {name: getattr(ticket, name) for name in TicketSchema().fields
-            if name not in ("actions", "version")}
-    body.update(lock_version=ticket.lock_version, actions=flags)
+    body = {}
+    for name, field in _RESOURCE_FIELDS.fields.items():
+        if name != "actions":
+            attribute = field.attribute or name
+            body[attribute] = getattr(ticket, attribute)
+    body["actions"] = flags
     return body
 
 
-def _with_headers(body: dict, ticket: Ticket, **headers):
-    headers["ETag"] = f'"{ticket.lock_version}"'
+_RESOURCE_FIELDS = TicketSchema()
+
+
+def with_etag(body: dict, ticket: Ticket, **headers):
+    """The answer's body with the ticket's ETag (and any other headers)."""
+    headers["ETag"] = etag(ticket)
     return body, headers
 
 
