@@ -13,10 +13,12 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from app.admin import page_language
+from app.admin.api_tokens import ApiTokenView
 from app.admin.base import IndexView
 from app.admin.mailboxes import MailboxView
 from app.admin.reference import ClientView, ContactView, ContractView, ProjectView, TicketTypeView
 from app.admin.staff import UserView
+from app.admin.webhooks import WebhookView
 from app.extensions import db
 from app.models import Client, Contact, Contract, Mailbox, Project, TicketType, User
 
@@ -34,7 +36,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ProjectView(Project, session, name=_l("Projects")))
     admin.add_view(TicketTypeView(TicketType, session, name=_l("Ticket types")))
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
+    admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="apitoken", url="tokens"))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))
+    admin.add_view(WebhookView(name=_l("Webhooks"), endpoint="webhook", url="webhooks"))
     admin.add_link(MenuLink(name=_l("Back to the tickets"), endpoint="tickets.list_view"))
     page_language.init_app(app)
     return admin

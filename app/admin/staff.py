@@ -13,7 +13,7 @@ from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
-from app.admin import user_sessions
+from app.admin import api_tokens, user_sessions
 from app.admin.base import ServiceView
 from app.extensions import db
 from app.services import preferences, staff
@@ -27,7 +27,8 @@ class UserView(ServiceView):
     permission = Permission.MANAGE_USERS
     column_list = ("name", "email", "role", "language", "active")
     column_searchable_list = ("name", "email")
-    column_extra_row_actions = [user_sessions.SignOutEverywhereAction()]
+    column_extra_row_actions = [user_sessions.SignOutEverywhereAction(),
+                                api_tokens.TokensOfUserAction()]
     form_columns = ("email", "name", "role", "language", "time_zone", "active", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(_l("New password"), validators=[Optional()]),

@@ -59,6 +59,7 @@ def _demo_data(world, app) -> dict:
         "admin-home": "/admin/",
         "admin-client-list": "/admin/client/",
         "admin-client-edit": f"/admin/client/edit/?id={world.client.id}",
+        "admin-api-tokens": "/admin/tokens/",
     }
     portal = {
         "portal-quote": f"/cotizacion/{make_token(quote)}",
