@@ -107,3 +107,12 @@ def test_a_client_is_named_by_id_or_by_key_and_both_must_agree(world):
         with pytest.raises(ValidationFailed) as refused:
             client_named(*args)
         assert refused.value.field == field
+
+
+def test_a_name_with_accented_capitals_saved_twice_is_refused_as_taken(world):
+    # SQLite's lower() folds ASCII letters only: compared through it alone, "ÁRBOL" was not
+    # found taken, and the second save met the unique index instead of the rule's message.
+    save_client(world.admin, None, ClientFields("ÁRBOL"))
+    with pytest.raises(ValidationFailed) as taken:
+        save_client(world.admin, None, ClientFields("ÁRBOL"))
+    assert taken.value.field == "name"
