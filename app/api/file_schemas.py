@@ -87,12 +87,16 @@ class ChangeSchema(Schema):
     new_value = fields.String(allow_none=True)
 
 
+_EXACT = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+          "description": "a decimal number written as a string, so it stays exact"}
+
+
 class QuoteVersionSchema(Schema):
     """A quote version as it was sent."""
 
     version = fields.Integer()
-    price = fields.Decimal(as_string=True)
-    estimated_hours = fields.Decimal(as_string=True)
+    price = fields.Decimal(as_string=True, metadata=_EXACT)
+    estimated_hours = fields.Decimal(as_string=True, metadata=_EXACT)
     currency = fields.String()
     status = fields.Enum(QuoteStatus)
     decided_at = fields.AwareDateTime(allow_none=True)
