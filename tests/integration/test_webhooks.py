@@ -10,7 +10,9 @@ import hashlib
 import hmac
 import json
 import queue
+import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -35,7 +37,7 @@ class Receiver:
     """An HTTP server on 127.0.0.1 that records every POST (headers, exact body) and answers
     with the statuses queued by the test (200 when none is queued)."""
 
-    def __init__(self):
+    def __init__(self, tls: tuple[str, str] | None = None):
         self.requests: list[tuple[dict, bytes]] = []
         self.answers: queue.Queue[int] = queue.Queue()
         receiver = self
@@ -45,11 +47,14 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 try:
-                    status = receiver.answers.get_nowait()
+                    answer = receiver.answers.get_nowait()
                 except queue.Empty:
-                    status = 200
+                    answer = 200
+                status = answer() if callable(answer) else answer  # a callable: a slow answer
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
+                if 300 <= status < 400:
+                    self.send_header("Location", "/elsewhere")
                 self.end_headers()
                 self.wfile.write(b"answer %d" % status)
 
@@ -59,6 +64,13 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/soporte?x=1"
+        if tls:  # (certificate file, key file): answer over TLS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = self.url.replace("http://", "https://")
+
+
 
     def __enter__(self):
         self.thread.start()
@@ -422,3 +434,89 @@ def test_the_send_command_runs_one_pass(app, world, receiver, runner):
     result = runner.invoke(args=["webhooks", "send", "--once"])
     assert result.exit_code == 0, result.output
     assert "delivered 1" in result.output and len(receiver.requests) == 1
+
+
+def test_a_redirect_is_an_answer_not_followed(app, world, receiver):
+    register(world, receiver.url)
+    factories.new_ticket(world)
+    receiver.answers.put(302)
+    assert worker.send_once().retried == 1
+    assert len(receiver.requests) == 1
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.status is D.PENDING and delivery.last_status_code == 302
+
+
+def test_a_receiver_slower_than_the_timeout_is_retried(app, world, receiver):
+    app.config["SOPORTE_WEBHOOKS_TIMEOUT"] = 0.5
+    register(world, receiver.url)
+    factories.new_ticket(world)
+    receiver.answers.put(lambda: time.sleep(2) or 200)
+    assert worker.send_once().retried == 1
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.status is D.PENDING and "timed out" in delivery.last_error
+
+
+def test_an_https_endpoint_with_a_certificate_nobody_vouches_for_is_not_sent_to(
+        app, world, tmp_path):
+    with Receiver(tls=_self_signed(tmp_path)) as receiver:
+        register(world, receiver.url)
+        factories.new_ticket(world)
+        assert worker.send_once().retried == 1
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.last_error.startswith("TLS failed") and "CERTIFICATE_VERIFY_FAILED" in \
+        delivery.last_error
+    assert receiver.requests == []
+
+
+def test_two_workers_at_once_send_each_delivery_once(app, world, receiver):
+    register(world, receiver.url)
+    for _ in range(8):
+        factories.new_ticket(world)
+    db.session.commit()
+    errors = []
+
+    def work():
+        with app.app_context():
+            try:
+                worker.send_once()
+            except Exception as error:  # reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    ids = [headers["webhook-id"] for headers, _ in receiver.requests]
+    assert len(ids) == 8 and len(set(ids)) == 8
+    assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)
+                             .where(WebhookDelivery.status == D.DELIVERED)) == 8
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 signed by itself, and its key (files)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+            .not_valid_after(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)

@@ -37,13 +37,13 @@ WITH_CREDENTIALS = _l("The endpoint's address must not contain a user name or pa
                       "each request is signed with the endpoint's secret instead.")
 
 
-class AddressRefused(ValidationFailed):
-    """The URL is malformed, its host does not resolve, or it resolves to an address webhooks
-    may not reach (field "url"). `reason` says which in English, for the delivery log."""
-
-    def __init__(self, message, reason: str):
-        super().__init__(message, field="url")
-        self.reason = reason
+def refused(message, reason: str) -> ValidationFailed:
+    """The refusal of a URL that is malformed, whose host does not resolve, or that resolves to
+    an address webhooks may not reach: ValidationFailed on the field "url" (its own code would
+    say nothing more), with `reason` in English for the delivery log."""
+    error = ValidationFailed(message, field="url")
+    error.reason = reason
+    return error
 
 
 @dataclass(frozen=True)
@@ -57,25 +57,25 @@ class Target:
 
 
 def parse_url(url: str) -> Target:
-    """The URL's parts; AddressRefused unless it is an http(s) URL with a host and no
+    """The URL's parts; ValidationFailed (url) unless it is an http(s) URL with a host and no
     credentials, spaces or control characters, at most URL_MAX characters."""
     url = (url or "").strip()
     if not url or len(url) > URL_MAX or _UNSAFE_CHARACTERS.search(url):
-        raise AddressRefused(NOT_A_URL, "not an http(s) URL")
+        raise refused(NOT_A_URL, "not an http(s) URL")
     try:
         parts = urlsplit(url)
         port = parts.port
         host = parts.hostname
     except ValueError:
-        raise AddressRefused(NOT_A_URL, "not an http(s) URL") from None
+        raise refused(NOT_A_URL, "not an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise AddressRefused(NOT_A_URL, "not an http(s) URL")
+        raise refused(NOT_A_URL, "not an http(s) URL")
     if parts.username is not None or parts.password is not None:
-        raise AddressRefused(WITH_CREDENTIALS, "credentials in the URL")
+        raise refused(WITH_CREDENTIALS, "credentials in the URL")
     try:
         host.encode("idna")
     except UnicodeError:
-        raise AddressRefused(NOT_A_URL, "not an http(s) URL") from None
+        raise refused(NOT_A_URL, "not an http(s) URL") from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -83,24 +83,25 @@ def parse_url(url: str) -> Target:
 
 
 def vetted_addresses(target: Target) -> list[IPAddress]:
-    """The addresses the target's host resolves to, every one of them reachable; AddressRefused
-    when it does not resolve or any address is not public (nor allowed by configuration)."""
+    """The addresses the target's host resolves to, every one of them reachable;
+    ValidationFailed (url) when it does not resolve or any address is not public (nor allowed
+    by configuration)."""
     addresses = _resolve(target.host, target.port)
     allowed = allowed_networks(current_app.config.get("SOPORTE_WEBHOOKS_ALLOWED_NETWORKS") or "")
     for address in addresses:
         if not reachable(address, allowed):
-            raise AddressRefused(_l("%(host)s resolves to a private, loopback or link-local "
-                                    "address (%(address)s), which webhooks may not reach. Use "
-                                    "a public address, or an administrator can allow that "
-                                    "network in SOPORTE_WEBHOOKS_ALLOWED_NETWORKS.",
-                                    host=target.host, address=str(address)),
-                                 f"{target.host} resolves to {address}, not a public address")
+            raise refused(_l("%(host)s resolves to a private, loopback or link-local "
+                             "address (%(address)s), which webhooks may not reach. Use a "
+                             "public address, or an administrator can allow that network in "
+                             "SOPORTE_WEBHOOKS_ALLOWED_NETWORKS.",
+                             host=target.host, address=str(address)),
+                          f"{target.host} resolves to {address}, not a public address")
     return addresses
 
 
 def check_url(url: str) -> str:
-    """The URL, stripped, when an endpoint may be registered with it: AddressRefused otherwise
-    (see parse_url and vetted_addresses)."""
+    """The URL, stripped, when an endpoint may be registered with it; ValidationFailed (url)
+    otherwise (see parse_url and vetted_addresses)."""
     url = (url or "").strip()
     vetted_addresses(parse_url(url))
     return url
@@ -149,7 +150,7 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address of the host (a literal address is itself); AddressRefused when the name
+    """Every address of the host (a literal address is itself); ValidationFailed (url) when the name
     does not resolve."""
     try:
         return [ipaddress.ip_address(host)]
@@ -165,7 +166,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         if address not in found:
             found.append(address)
     if not found:
-        raise AddressRefused(_l("The host name %(host)s could not be resolved. Check the "
-                                "address, or try again when its DNS answers.", host=host),
-                             f"{host} does not resolve")
+        raise refused(_l("The host name %(host)s could not be resolved. Check the "
+                         "address, or try again when its DNS answers.", host=host),
+                      f"{host} does not resolve")
     return found

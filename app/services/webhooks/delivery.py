@@ -30,7 +30,8 @@ from app.models.enums import WebhookDeliveryStatus as D
 from app.models.webhook import WebhookAttempt, WebhookDelivery
 from app.services import clock
 from app.services.webhooks import signing
-from app.services.webhooks.addresses import AddressRefused, parse_url, vetted_addresses
+from app.services.errors import ValidationFailed
+from app.services.webhooks.addresses import parse_url, vetted_addresses
 from app.services.webhooks.endpoints import GONE, disable
 from app.services.webhooks.transport import Answer, timed_post
 
@@ -103,8 +104,10 @@ def claim_next(now: dt.datetime) -> WebhookDelivery | None:
                     next_attempt_at=now + lease(), last_attempt_at=now)
             .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
-        if taken == 1:
-            return db.session.get(WebhookDelivery, row.id, populate_existing=True)
+        claimed = db.session.get(WebhookDelivery, row.id, populate_existing=True) \
+            if taken == 1 else None
+        if claimed is not None:  # (None: taken by another worker, or its endpoint deleted)
+            return claimed
 
 
 def send_once(limit: int = BATCH, should_stop: Callable[[], bool] = lambda: False) -> SendReport:
@@ -172,8 +175,8 @@ def _attempt(job: _Job) -> tuple[Answer | None, str | None, int]:
     try:
         target = parse_url(job.url)
         address = vetted_addresses(target)[0]
-    except AddressRefused as refused:
-        return None, f"refused: {refused.reason}", 0
+    except ValidationFailed as refused:  # addresses.refused
+        return None, f"refused: {getattr(refused, 'reason', 'address refused')}", 0
     timestamp = int(clock.now().timestamp())
     headers = signing.headers(job.secrets, job.message_id, timestamp, job.body)
     return timed_post(target, address, headers, job.body,

@@ -94,7 +94,8 @@ def create_endpoint(actor: Actor, data: EndpointInput) -> NewSecret:
     return NewSecret(endpoint, secret)
 
 
-def update_endpoint(actor: Actor, endpoint: WebhookEndpoint, data: EndpointInput) -> WebhookEndpoint:
+def update_endpoint(actor: Actor, endpoint: WebhookEndpoint,
+                    data: EndpointInput) -> WebhookEndpoint:
     """Change what `data` gives; disabling cancels its waiting deliveries, enabling clears why
     it was disabled. Raises NotPermitted, ValidationFailed (as create_endpoint)."""
     check_manage(actor)
@@ -134,7 +135,8 @@ def rotate_secret(actor: Actor, endpoint: WebhookEndpoint,
     check_manage(actor)
     if keep_previous_hours is None:
         keep_previous_hours = current_app.config.get("SOPORTE_WEBHOOKS_SECRET_OVERLAP_HOURS", 24)
-    if not isinstance(keep_previous_hours, int) or not 0 <= keep_previous_hours <= OVERLAP_MAX_HOURS:
+    if not isinstance(keep_previous_hours, int) \
+            or not 0 <= keep_previous_hours <= OVERLAP_MAX_HOURS:
         raise ValidationFailed(_l("Keep the previous secret for 0 to %(max)s hours.",
                                   max=OVERLAP_MAX_HOURS), field="keep_previous_hours")
     until = clock.now() + dt.timedelta(hours=keep_previous_hours) if keep_previous_hours else None
