@@ -110,7 +110,7 @@ class _OfClient(Schema):
     external_id = fields.String(allow_none=True)
     client_id = fields.Integer()
     client_external_id = fields.Function(lambda row: row.client.external_id, allow_none=True,
-                                         metadata={"type": ["string", "null"]})
+                                         metadata={"type": "string"})
 
 
 class ContactSchema(_OfClient):

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project, TicketType
@@ -100,7 +101,12 @@ def list_rows(actor: Actor, kind: str, query: ReferenceQuery) -> ReferencePage:
     if query.after_id is not None:
         selected = selected.where(model.id > query.after_id)
     limit = max(1, min(query.limit, PAGE_MAX))
-    rows = list(db.session.scalars(selected.order_by(model.id).limit(limit + 1)))
+    selected = selected.order_by(model.id).limit(limit + 1)
+    if spec.of_client:
+        selected = selected.options(selectinload(model.client))  # each row names its client
+    elif model is Client:
+        selected = selected.options(selectinload(Client.domains))
+    rows = list(db.session.scalars(selected))
     return ReferencePage(rows[:limit], total or 0, len(rows) > limit)
 
 
