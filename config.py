@@ -64,6 +64,14 @@ class Config:
     # Without them: refuse to start (production), or use instance/encryption_key (see below).
     SOPORTE_ENCRYPTION_KEYS = os.environ.get("SOPORTE_ENCRYPTION_KEYS", "")
     SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE = False
+    # Webhooks (app/services/webhooks): networks (CIDRs, comma-separated) that endpoints may
+    # reach although private, loopback or link-local (none by default: only public addresses);
+    # seconds per connection step; hours a rotated secret keeps signing; the sender's pause.
+    SOPORTE_WEBHOOKS_ALLOWED_NETWORKS = os.environ.get("SOPORTE_WEBHOOKS_ALLOWED_NETWORKS", "")
+    SOPORTE_WEBHOOKS_TIMEOUT = float(os.environ.get("SOPORTE_WEBHOOKS_TIMEOUT", 10))
+    SOPORTE_WEBHOOKS_SECRET_OVERLAP_HOURS = int(
+        os.environ.get("SOPORTE_WEBHOOKS_SECRET_OVERLAP_HOURS", 24))
+    SOPORTE_WEBHOOKS_POLL_INTERVAL = float(os.environ.get("SOPORTE_WEBHOOKS_POLL_INTERVAL", 5))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -79,6 +87,9 @@ class Config:
                                                        "5 per 15 minutes")
     SOPORTE_SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SOPORTE_SIGN_IN_LIMIT_PER_ADDRESS",
                                                        "30 per 15 minutes")
+    # Requests to the API per token (or per client address without a valid token), in
+    # Flask-Limiter's notation; several separated by ";", empty for none (app/api/rate_limits.py).
+    SOPORTE_API_RATE_LIMIT = os.environ.get("SOPORTE_API_RATE_LIMIT", "600 per minute")
     # Reverse proxies in front of the app that set X-Forwarded-For (0: clients connect directly).
     SOPORTE_PROXY_HOPS = int(os.environ.get("SOPORTE_PROXY_HOPS", 0))
     BABEL_DEFAULT_LOCALE = "es"
@@ -104,6 +115,8 @@ class TestingConfig(Config):
     SOPORTE_SECRET_KEY_FROM_INSTANCE = True
     SOPORTE_ENCRYPTION_KEY_FROM_INSTANCE = True
     WTF_CSRF_ENABLED = False
+    # A test sends many requests with one token (the API's own limit test lowers it).
+    SOPORTE_API_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(Config):

@@ -63,6 +63,7 @@ COLUMN_LABELS = {
     "domains": _l("Domains"), "domain": _l("Domain"), "covers_support": _l("Covers support"),
     "starts_on": _l("Starts on"), "ends_on": _l("Ends on"), "url": _l("Inbox URL"),
     "created_at": _l("Created"), "time_zone": _l("Time zone"),
+    "external_id": _l("External id"),
 }
 
 
@@ -80,7 +81,11 @@ SECTION_PURPOSES = {
     "project": _l("Each client's projects, to file tickets under."),
     "tickettype": _l("The kinds of ticket (incident, question, …) staff choose from."),
     "user": _l("Staff accounts: role, language, time zone, password, sign out everywhere."),
+    "apitoken": _l("Every staff user's keys for the API: create one for someone, see when each "
+                   "was last used, revoke it."),
     "mailbox": _l("The mailboxes the mail poller reads new tickets and replies from."),
+    "webhook": _l("The addresses that receive events (new ticket, status change, …) as "
+                  "signed requests, and each one's delivery log."),
 }
 
 

@@ -4,12 +4,15 @@ cannot drift. Enum values are the enum names (NEW, LOW …); ids are whole numbe
 largest a row can have."""
 from __future__ import annotations
 
+import json
 import re
 
+from flask import abort
 from marshmallow import Schema, ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.models.columns import INTEGER_MAX
-from app.models.enums import TicketSource, TicketStatus, Urgency
+from app.models.enums import PaymentStatus, TicketSource, TicketStatus, Urgency
 from app.services.ticket_list import SEARCH_MAX, SORTS
 from app.services.tickets import SUBJECT_MAX
 
@@ -17,14 +20,43 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SORT_CHOICES = sorted(SORTS) + sorted(f"-{key}" for key in SORTS)
 
 
-def _no_control_characters(value: str) -> None:
+def no_control_characters(value: str) -> None:
+    """Refuse text with control characters other than tab and line breaks."""
     if _CONTROL.search(value or ""):
         raise ValidationError("Control characters are not allowed.")
 
 
+_no_control_characters = no_control_characters
+
+
+class RecordId(fields.Integer):
+    """A record id in a body: a JSON whole number, not true or false (which Python counts as
+    the integers 1 and 0)."""
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class JsonParser(FlaskParser):
+    """webargs' parser for the API's JSON bodies: a body of another type is a 415 (webargs
+    would read it as no body at all, which a schema of optional fields accepts), and one nested
+    too deep for Python's decoder (a RecursionError) is a 400 like any other body that is not
+    JSON, not a fault."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req) and (req.content_length or req.get_data(cache=True)):
+            abort(415)
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deep", "…", 0) from None
+
+
 def record_id(**kwargs) -> fields.Integer:
     """A record id field: a whole number from 1 to INTEGER_MAX."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=INTEGER_MAX), **kwargs)
+    return RecordId(strict=True, validate=validate.Range(min=1, max=INTEGER_MAX), **kwargs)
 
 
 class QueryId(fields.Integer):
@@ -75,11 +107,13 @@ class TicketActionsSchema(Schema):
     """What the token's user may do to the ticket now: the dashboard's buttons, each from its
     action's check."""
 
-    edit = fields.Boolean()
+    edit = fields.Boolean(metadata={"description": "PATCH"})
     assign = fields.Boolean()
     quote = fields.Boolean()
     record_decision = fields.Boolean()
-    mark_free = fields.Boolean()
+    mark_free = fields.Boolean(metadata={
+        "description": "POST …/free may switch the ticket to the other basis (free: the "
+                       "opposite of the ticket's `free`)"})
     reevaluate = fields.Boolean()
     payment = fields.Boolean()
     log_time = fields.Boolean()
@@ -116,6 +150,10 @@ class TicketSchema(TicketSummarySchema):
 
     description = fields.String()
     closed_at = fields.AwareDateTime(allow_none=True)
+    free = fields.Boolean(attribute="is_free", metadata={
+        "description": "no quote needed: marked free, or covered by a contract"})
+    payment_status = fields.Enum(PaymentStatus)
+    total_minutes = fields.Integer(metadata={"description": "time logged, in minutes"})
     actions = fields.Nested(TicketActionsSchema)
 
 

@@ -16,19 +16,30 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.api_token import ApiToken
 from app.models.user import User
 from app.services import clock
 from app.services.errors import NotFound, NotPermitted, ValidationFailed, passes
-from app.services.permissions import Actor, Permission, can, narrowed_to_scopes
+from app.services.permissions import Actor, Permission, can, narrowed_to_scopes, require
 
 SECRET_PREFIX = "sop_"  # says what the string is when it turns up in a log or a repository
 PREFIX_SHOWN = len(SECRET_PREFIX) + 8
 NAME_MAX = 80
 # last_used_at is written at most this often: a busy integration must not write on every call
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
+TOKENS_PER_PAGE = 50  # the administrators' list of everyone's tokens
+
+
+@dataclass(frozen=True)
+class TokenPage:
+    """One page of the administrators' list: its tokens, newest first, and whether more follow."""
+
+    tokens: list[ApiToken]
+    page: int
+    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,38 @@ def tokens_of(actor: Actor, owner: User) -> list[ApiToken]:
                                    .order_by(ApiToken.id.desc())))
 
 
+def list_tokens(actor: Actor, owner: User | None = None, page: int = 1) -> TokenPage:
+    """Everyone's tokens (or one owner's), newest first, revoked ones too, TOKENS_PER_PAGE at a
+    time: the administrators' list. Raises NotPermitted unless the actor may manage users."""
+    require(actor, Permission.MANAGE_USERS)
+    query = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
+    if owner is not None:
+        query = query.where(ApiToken.user_id == owner.id)
+    page = max(page, 1)
+    found = list(db.session.scalars(query.offset((page - 1) * TOKENS_PER_PAGE)
+                                    .limit(TOKENS_PER_PAGE + 1)))
+    return TokenPage(found[:TOKENS_PER_PAGE], page, len(found) > TOKENS_PER_PAGE)
+
+
+def token_owners(actor: Actor) -> list[User]:
+    """The users the actor may give a new token, by email: any active user for an
+    administrator, else the actor alone (when active)."""
+    if can(actor, Permission.MANAGE_USERS):
+        return list(db.session.scalars(select(User).where(User.active.is_(True))
+                                       .order_by(User.email)))
+    return [actor] if isinstance(actor, User) and actor.active else []
+
+
+def owner_by_id(actor: Actor, user_id: int | None) -> User:
+    """The user whose tokens the actor lists or creates. Raises ValidationFailed (owner) for no
+    such user, NotPermitted for one the actor may not manage."""
+    owner = db.session.get(User, user_id) if user_id is not None else None
+    if owner is None:
+        raise ValidationFailed(_l("Choose the staff user the token acts as."), field="owner")
+    check_manage_tokens(actor, owner)
+    return owner
+
+
 def token_by_id(actor: Actor, token_id: int) -> ApiToken:
     """One token the actor may manage. Raises NotFound, also for a token the actor may not
     manage (another user's ids are not revealed)."""
@@ -107,6 +150,18 @@ def revoke_token(actor: Actor, token: ApiToken) -> ApiToken:
         token.revoked_at = clock.now()
     db.session.flush()
     return token
+
+
+def usable_token_id(secret: str | None) -> int | None:
+    """The id of the token a bearer secret is, when it still authenticates its user (the API's
+    rate limit counts per token); None otherwise. Reads only: the use is noted by
+    authenticate."""
+    if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
+    if token is None or token.revoked or not token.user.active:
+        return None
+    return token.id
 
 
 def authenticate(secret: str | None) -> User | None:

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import InboundMessage, OutboxMessage, OutboxStatus, Ticket
 from app.services import assignment, canned_replies, notes
 from app.services.quote_links import make_token
+from app.services.webhooks.endpoints import EndpointInput, create_endpoint
 from mail_ingest.ingest import ingest
 from tests import factories
 from tests import mail_corpus as corpus
@@ -22,6 +23,8 @@ def _demo_data(world, app) -> dict:
     """A day's worth of data: a customer's email with an image opened a ticket, staff replied,
     noted and quoted, the reply bounced; one mail waits for triage, one sits in quarantine; the administrator has
     an unread notification. Returns the addresses the pages need."""
+    app.config["SOPORTE_WEBHOOKS_ALLOWED_NETWORKS"] = "127.0.0.1/32"  # deliveries wait in the log
+    hook = create_endpoint(world.admin, EndpointInput(url="http://127.0.0.1:9/hooks")).endpoint
     ingest("test", 0, "1", corpus.outlook_inline_image())
     ticket = db.session.scalars(select(Ticket)).one()
     notes.reply_publicly(world.agent, ticket, "Hola Carla, ¿puede reiniciar el servidor?")
@@ -60,6 +63,10 @@ def _demo_data(world, app) -> dict:
         "admin-client-list": "/admin/client/",
         "admin-client-edit": f"/admin/client/edit/?id={world.client.id}",
         "admin-api-tokens": "/admin/tokens/",
+        "admin-webhooks": "/admin/webhooks/",
+        "admin-webhook-new": "/admin/webhooks/new/",
+        "admin-webhook-edit": f"/admin/webhooks/{hook.id}/",
+        "admin-webhook-log": f"/admin/webhooks/{hook.id}/deliveries/",
     }
     portal = {
         "portal-quote": f"/cotizacion/{make_token(quote)}",
