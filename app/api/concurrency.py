@@ -7,10 +7,11 @@ with the same version exactly one is made.
 the only writer, app.database), so writers of one ticket take turns and each sees the one
 before it. It then answers what the request would get without `If-Match` first (404, and the
 action's own check: 403, 409; RFC 9110 §13.2.1), then checks `If-Match` (428 where required and
-missing, 412 for another version). `written` runs the write: its ticket row is always updated
-(so the version moves and the ETag changes, even for a note), with the version that was read in
-the UPDATE's WHERE as a second guard (a writer that did not lock, such as the dashboard, made
-meanwhile: 412 when the caller sent If-Match, else 409); nothing of a refused write is saved.
+missing, 412 for another version). `written` runs the write: the ticket's row is updated once
+(so the version moves by one and the ETag changes, even for a note), with the version that was
+read in the UPDATE's WHERE as a second guard (a writer that did not lock, such as the
+dashboard, made meanwhile: 412 when the caller sent If-Match, else 409); nothing of a refused
+write is saved.
 """
 from __future__ import annotations
 
@@ -109,11 +110,14 @@ def written(ticket: Ticket, write: Callable[[], T]) -> T:
     If-Match, else 409. Any other refusal (a DomainError) is raised as it is. Nothing of this
     write is saved unless it succeeds."""
     try:
+        read_version = ticket.lock_version
         result = write()
-        # an expression, not a value: the row is updated (and its version moves) even when
-        # the clock shows the moment it was last written (a fixed clock in tests)
-        ticket.updated_at = literal(clock.now(), UTCDateTime())
         db.session.flush()
+        if ticket.lock_version == read_version:  # the write left the ticket's row as it was
+            # an expression, not a value: the row is updated (and its version moves by one)
+            # even when the clock shows the moment it was last written (a fixed clock in tests)
+            ticket.updated_at = literal(clock.now(), UTCDateTime())
+            db.session.flush()
         db.session.commit()
     except BaseException as error:
         db.session.rollback()

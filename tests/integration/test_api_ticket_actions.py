@@ -141,6 +141,18 @@ def _patch(client, headers, ticket, body, etag=None):
 
 # ---- PATCH ---------------------------------------------------------------------------------
 
+def test_each_write_moves_the_version_by_one(world, tokens, client):
+    """A write whose service changes the ticket, and one that only adds a note, each move the
+    ETag by one (clients may count versions)."""
+    ticket = factories.new_ticket(world)
+    headers = tokens["agent"]
+    first = int(_etag(client, headers, ticket).strip('"'))
+    edited = _patch(client, headers, ticket, {"subject": "Otro asunto"}, f'"{first}"')
+    assert edited.status_code == 200 and edited.headers["ETag"] == f'"{first + 1}"'
+    noted = client.post(f"{_url(ticket)}/notes", json={"text": "Mirado"}, headers=headers)
+    assert noted.status_code == 201 and noted.headers["ETag"] == f'"{first + 2}"'
+
+
 @pytest.mark.parametrize("role", ("agent", "supervisor", "admin"))
 def test_staff_who_may_edit_patch_the_fields_sent_with_the_etag(world, tokens, client, role):
     ticket = factories.new_ticket(world)
