@@ -12,7 +12,6 @@ application/octet-stream, with nosniff and a sandboxing CSP.
 """
 from __future__ import annotations
 
-from flask import send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +35,7 @@ from app.services.attachments import clean_filename
 from app.services.errors import NotFound, ValidationFailed
 from app.services.notes import Upload
 from app.services.ticket_view import ticket_view
+from app.web.security import file_download
 from app.web.uploads import uploads_from_request
 
 NO_FILE = _l("Attach at least one file: a part named \"file\" of a multipart/form-data body.")
@@ -164,12 +164,6 @@ def _uploaded_body(ticket: Ticket, note: Note) -> dict:
 
 
 def _file_response(download: Download):
-    """The file as the dashboard serves it (app.web.tickets.routes.attachment): a browser
-    never runs or renders it as a page."""
-    image_type = download.image_type
-    response = send_file(download.path, mimetype=image_type or "application/octet-stream",
-                         as_attachment=image_type is None,
-                         download_name=download.attachment.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    """The file as the dashboard serves it: an image shown, anything else downloaded, never
+    run as a page (app.web.security.file_download)."""
+    return file_download(download, inline=True)

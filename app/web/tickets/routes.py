@@ -3,7 +3,7 @@ services (ticket_list, ticket_view, attachment_downloads), which hold the permis
 A refusal (NotPermitted, NotFound) is answered by the app's one DomainError handler."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, send_file, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.received_mail import split_quoted, split_quoted_html
@@ -12,6 +12,7 @@ from app.services.attachment_downloads import attachment_for_download
 from app.services.billing.basis import describe_basis
 from app.services.ticket_actions import available_actions
 from app.services.ticket_view import TimelineEvent, ticket_view
+from app.web.security import file_download
 from app.web.tickets import bp
 from app.web.tickets.history_lines import basis_line, describe, who
 from app.web.tickets.list_page import render_list
@@ -81,10 +82,4 @@ def _shown(event: TimelineEvent) -> dict:
 def attachment(attachment_id: int):
     """An attachment, always as a download (an inline image only when it is a known image type)."""
     download = attachment_for_download(current_user, attachment_id)
-    image_type = download.image_type if request.args.get("inline") else None
-    response = send_file(download.path, mimetype=image_type or "application/octet-stream",
-                         as_attachment=image_type is None,
-                         download_name=download.attachment.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_download(download, inline=bool(request.args.get("inline")))
