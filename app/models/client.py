@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
@@ -15,9 +17,14 @@ class Client(db.Model):
     """A company or person we support."""
 
     __tablename__ = "client"
+    __table_args__ = (CheckConstraint("hourly_rate > 0", name="hourly_rate_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The client's rate per hour of work and its currency (ISO 4217); None: the configured
+    # default (app.services.billing.rates). A contract of the client may override either.
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
     # The key another system (an ERP) knows the row by: its upserts find the row by it.
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -85,10 +92,14 @@ class Contract(db.Model):
     """A contract of a client; one that covers support makes its tickets free."""
 
     __tablename__ = "contract"
+    __table_args__ = (CheckConstraint("hourly_rate > 0", name="hourly_rate_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Overrides the client's rate and currency for the contract's tickets; None: the client's.
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
     covers_support: Mapped[bool] = mapped_column(Boolean, default=False)
     # The key another system (an ERP) knows the row by: its upserts find the row by it.
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)

@@ -1,21 +1,70 @@
-"""Time entries: minutes of work logged on a ticket, by whom, on which day, doing what."""
+"""Time entries: minutes of work logged on a ticket, by whom, on which day, doing what, and the
+money they are worth; billing batches, which lock the entries they billed."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Text
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String,
+                        Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.client import Client
 from app.models.columns import UTCDateTime, utcnow
 from app.models.user import User
 
 
+class BillingBatch(db.Model):
+    """A numbered billing run of a period (optionally one client's): the time entries it billed
+    cannot be edited or deleted until a supervisor unlocks it (unlocked_at, unlocked_by)."""
+
+    __tablename__ = "billing_batch"
+    __table_args__ = (CheckConstraint("period_to >= period_from", name="period_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    period_from: Mapped[dt.date] = mapped_column(Date)
+    period_to: Mapped[dt.date] = mapped_column(Date)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    unlocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    unlocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    client: Mapped[Client | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    unlocked_by: Mapped[User | None] = relationship(foreign_keys=[unlocked_by_id])
+    entries: Mapped[list[TimeEntry]] = relationship(back_populates="billing_batch",
+                                                    order_by="TimeEntry.id")
+
+    @property
+    def is_locked(self) -> bool:
+        """Its entries are locked until a supervisor unlocks the batch."""
+        return self.unlocked_at is None
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class TimeEntry(db.Model):
-    """Whole minutes (at least one) of work on a ticket."""
+    """Whole minutes (at least one) of work on a ticket, valued when logged.
+
+    rate, currency and amount are the valuation at logging time (app.services.billing.rates):
+    a later change of rate never changes them. All three are NULL on an entry logged before
+    rates existed ("not valued": migration 7b3c4d5e6f70). `billable` says whether the entry is
+    billed at all; a non-billable entry keeps its amount. `note` is the entry's description.
+    """
 
     __tablename__ = "time_entry"
-    __table_args__ = (CheckConstraint("minutes >= 1", name="minutes_positive"),)
+    __table_args__ = (
+        CheckConstraint("minutes >= 1", name="minutes_positive"),
+        CheckConstraint("rate > 0", name="rate_positive"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("(rate IS NULL AND currency IS NULL AND amount IS NULL) OR "
+                        "(rate IS NOT NULL AND currency IS NOT NULL AND amount IS NOT NULL)",
+                        name="valued_together"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
@@ -23,7 +72,24 @@ class TimeEntry(db.Model):
     minutes: Mapped[int] = mapped_column(Integer)
     work_date: Mapped[dt.date] = mapped_column(Date, index=True)  # selected by period (billing)
     note: Mapped[str] = mapped_column(Text, default="")
+    billable: Mapped[bool] = mapped_column(Boolean, default=True)
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    billing_batch_id: Mapped[int | None] = mapped_column(ForeignKey("billing_batch.id"),
+                                                         index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped["Ticket"] = relationship(back_populates="time_entries")  # noqa: F821
     user: Mapped[User] = relationship()
+    billing_batch: Mapped[BillingBatch | None] = relationship(back_populates="entries")
+
+    @property
+    def is_billed(self) -> bool:
+        """Included in a billing batch (whether or not that batch was unlocked since)."""
+        return self.billing_batch_id is not None
+
+    @property
+    def is_locked(self) -> bool:
+        """Billed in a batch that is still locked: no edit, no delete."""
+        return self.billing_batch is not None and self.billing_batch.is_locked
