@@ -55,6 +55,9 @@ class Config:
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     # The currency a new quote starts in (ISO 4217); the quote form may change it.
     SOPORTE_CURRENCY = os.environ.get("SOPORTE_CURRENCY", "EUR").upper()
+    # The hourly rate of time on a ticket whose contract and client set none, in
+    # SOPORTE_CURRENCY (a decimal string; app.services.billing.rates).
+    SOPORTE_DEFAULT_HOURLY_RATE = os.environ.get("SOPORTE_DEFAULT_HOURLY_RATE", "50.00")
     SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
     # A ticket arriving by email unassigned is always in the supervisors' dashboard; with this
     # on ("1", "true", "yes", "on"), each active supervisor is emailed as well.

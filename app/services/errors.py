@@ -84,6 +84,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class EntryBilled(DomainError):
+    """The time entry was billed in a billing batch that is still locked: it cannot be changed
+    or deleted until a supervisor unlocks the batch."""
+
+    code = "entry_billed"
+
+
 class LinkProblem(DomainError):
     """A customer's signed link cannot be used: tampered, expired, already used or superseded
     (its `kind`, which picks the page the customer sees)."""
@@ -100,4 +107,5 @@ class LinkProblem(DomainError):
 # presence.NewerCustomerMessage "customer_wrote_again").
 CODES = frozenset({"domain_error", "validation_failed", "not_permitted", "invalid_transition",
                    "quote_not_approved", "ticket_closed", "no_staff_available", "not_found",
-                   "conflict", "link_unusable", "too_many_attempts", "customer_wrote_again"})
+                   "conflict", "link_unusable", "too_many_attempts", "customer_wrote_again",
+                   "entry_billed"})

@@ -1,4 +1,6 @@
-"""Time logging: whole minutes of work, only once the ticket is free or its quote is approved."""
+"""Time logging: whole minutes of work, only once the ticket is free or its quote is approved;
+each entry valued when logged (app.services.billing.rates), billable or not, changed or removed
+by its author or a supervisor until a billing batch locks it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +12,10 @@ from app.services import clock
 from app.models.user import User
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
-from app.services.errors import NotPermitted, ValidationFailed
+from app.services.billing import rates
+from app.services.errors import EntryBilled, NotPermitted, ValidationFailed
 from app.services.history import record_change
-from app.services.permissions import Actor, Permission, require
+from app.services.permissions import Actor, Permission, can, require
 from app.services.workflow import require_open, require_work_allowed
 from app.services.webhooks import events as webhook_events
 
@@ -31,12 +34,16 @@ def parse_duration(hours, minutes) -> int:
     if h < 0 or m < 0 or m > 59:
         raise ValidationFailed(
             _l("Hours cannot be negative and minutes must be between 0 and 59."), field="minutes")
-    total = h * 60 + m
+    return check_minutes(h * 60 + m, too_long_field="hours")
+
+
+def check_minutes(total: int, too_long_field: str = "minutes") -> int:
+    """Whole minutes of one entry: at least one, at most 24 hours; ValidationFailed otherwise."""
     if total < 1:
         raise ValidationFailed(_l("Log at least one minute of work."), field="minutes")
     if total > MAX_MINUTES_PER_ENTRY:
         raise ValidationFailed(_l("One entry can hold at most 24 hours; split longer work by day."),
-                               field="hours")
+                               field=too_long_field)
     return total
 
 
@@ -50,21 +57,31 @@ def check_log_time(actor: Actor, ticket: Ticket) -> None:
     require_work_allowed(ticket)
 
 
+def billable_by_default(ticket: Ticket) -> bool:
+    """A free ticket's time (marked free, or covered by a contract) is not billable; a billed
+    ticket's is."""
+    return not ticket.is_free
+
+
 def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
-             work_date: dt.date | None = None) -> TimeEntry:
-    """Log work on the ticket and add it to the ticket's total.
+             work_date: dt.date | None = None, billable: bool | None = None) -> TimeEntry:
+    """Log work on the ticket, valued at the ticket's rate now, and add it to the ticket's
+    total. `billable` None: the ticket's default (billable_by_default); another value than the
+    default only by a supervisor.
 
     Raises NotPermitted, TicketClosed, QuoteNotApproved (billed ticket without an
     approved quote), ValidationFailed (bad duration or a date in the future).
     """
     check_log_time(actor, ticket)
     total = parse_duration(hours, minutes)
-    today = clock.today()
-    work_date = work_date or today
-    if work_date > today + dt.timedelta(days=1):
-        raise ValidationFailed(_l("Work cannot be logged on a future date."), field="work_date")
+    work_date = _work_date(work_date)
+    default = billable_by_default(ticket)
+    if billable is not None and billable != default:
+        require(actor, Permission.SET_BILLING)
+    rate, currency = rates.rate_for(ticket)
     entry = TimeEntry(ticket=ticket, user_id=actor.id, minutes=total, work_date=work_date,
-                      note=(note or "").strip())
+                      note=(note or "").strip(), billable=default if billable is None else billable,
+                      rate=rate, currency=currency, amount=rates.amount_for(total, rate))
     db.session.add(entry)
     old_total = ticket.total_minutes or 0
     ticket.total_minutes = old_total + total
@@ -72,3 +89,102 @@ def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
     db.session.flush()
     webhook_events.time_logged(entry)
     return entry
+
+
+def _work_date(work_date: dt.date | None) -> dt.date:
+    """The day of the work (today by default); ValidationFailed for a day after tomorrow (a
+    colleague's time zone may be a day ahead)."""
+    today = clock.today()
+    work_date = work_date or today
+    if work_date > today + dt.timedelta(days=1):
+        raise ValidationFailed(_l("Work cannot be logged on a future date."), field="work_date")
+    return work_date
+
+
+def require_not_billed(entry: TimeEntry) -> None:
+    """Raise EntryBilled while a billing batch that is still locked holds the entry."""
+    if entry.is_locked:
+        raise EntryBilled(_l(
+            "This time was billed in batch %(number)s: it cannot be changed or deleted unless "
+            "a supervisor unlocks the batch.", number=entry.billing_batch.number))
+
+
+def check_change_entry(actor: Actor, entry: TimeEntry) -> None:
+    """Raise NotPermitted, TicketClosed or EntryBilled unless the actor may edit or delete the
+    entry: its author (staff who may work) or a supervisor, on an open ticket, not billed."""
+    require(actor, Permission.WORK)
+    if not isinstance(actor, User):
+        raise NotPermitted(_l("Only staff members can log time."))
+    if entry.user_id != actor.id and not can(actor, Permission.SET_BILLING):
+        raise NotPermitted(_l("Only who logged this time or a supervisor can change or delete it."))
+    require_open(entry.ticket)
+    require_not_billed(entry)
+
+
+def edit_time_entry(actor: Actor, entry: TimeEntry, *, minutes: int | None = None,
+                    work_date: dt.date | None = None, description: str | None = None) -> None:
+    """Change an entry's minutes, day or description (None: kept), recorded in the history.
+    New minutes are valued again at the entry's own stored rate (never today's), and the
+    ticket's total follows.
+
+    Raises NotPermitted, TicketClosed, EntryBilled, ValidationFailed (bad minutes, a future day).
+    """
+    check_change_entry(actor, entry)
+    before = describe_entry(entry)
+    if minutes is not None and minutes != entry.minutes:
+        check_minutes(minutes)
+        ticket = entry.ticket
+        old_total = ticket.total_minutes or 0
+        ticket.total_minutes = old_total - entry.minutes + minutes
+        entry.minutes = minutes
+        if entry.rate is not None:
+            entry.amount = rates.amount_for(minutes, entry.rate)
+        record_change(ticket, actor, "time", old_total, ticket.total_minutes)
+    if work_date is not None:
+        entry.work_date = _work_date(work_date)
+    if description is not None:
+        entry.note = description.strip()
+    if describe_entry(entry) != before:
+        record_change(entry.ticket, actor, "time_entry", before, describe_entry(entry))
+    db.session.flush()
+
+
+def delete_time_entry(actor: Actor, entry: TimeEntry) -> None:
+    """Remove an entry; the ticket's total loses its minutes; recorded in the history.
+
+    Raises NotPermitted, TicketClosed, EntryBilled.
+    """
+    check_change_entry(actor, entry)
+    ticket = entry.ticket
+    old_total = ticket.total_minutes or 0
+    ticket.total_minutes = max(old_total - entry.minutes, 0)
+    record_change(ticket, actor, "time", old_total, ticket.total_minutes)
+    record_change(ticket, actor, "time_entry", describe_entry(entry), None)
+    ticket.time_entries.remove(entry)
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def check_set_billable(actor: Actor, entry: TimeEntry) -> None:
+    """Raise NotPermitted or EntryBilled unless the actor (a supervisor) may mark the entry
+    billable or not; a closed ticket's entries too, as its payment (billing follows work)."""
+    require(actor, Permission.SET_BILLING)
+    require_not_billed(entry)
+
+
+def set_billable(actor: Actor, entry: TimeEntry, billable: bool) -> None:
+    """Mark the entry billable or not, recorded in the history; its amount stays stored (a
+    non-billable entry is simply not billed). Raises NotPermitted, EntryBilled."""
+    check_set_billable(actor, entry)
+    if entry.billable == billable:
+        return
+    record_change(entry.ticket, actor, "time_billable", f"#{entry.id}: {entry.billable}",
+                  f"#{entry.id}: {billable}")
+    entry.billable = billable
+    db.session.flush()
+
+
+def describe_entry(entry: TimeEntry) -> str:
+    """An entry as the history keeps it: "#id YYYY-MM-DD, N min: description"."""
+    text = f"#{entry.id} {entry.work_date.isoformat()}, {entry.minutes} min"
+    return f"{text}: {entry.note}" if entry.note else text

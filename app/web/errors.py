@@ -38,6 +38,7 @@ HTTP_STATUS = {
     "customer_wrote_again": 409,
     "link_unusable": 410,
     "too_many_attempts": 429,
+    "entry_billed": 409,
 }
 
 
