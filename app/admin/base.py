@@ -64,6 +64,7 @@ COLUMN_LABELS = {
     "starts_on": _l("Starts on"), "ends_on": _l("Ends on"), "url": _l("Inbox URL"),
     "created_at": _l("Created"), "time_zone": _l("Time zone"),
     "external_id": _l("External id"),
+    "hourly_rate": _l("Hourly rate"), "currency": _l("Currency"),
 }
 
 

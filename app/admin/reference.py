@@ -1,7 +1,9 @@
 """Clients (with their domains), contacts, contracts, projects and ticket types in /admin: every
 save goes through its service (clients, contacts, reference_data), so the rules hold here as in
 triage and the mail poller. The external id (the key the company's ERP knows a client, contact,
-contract or project by) is shown and edited here too, under the same rule as over the API."""
+contract or project by) is shown and edited here too, under the same rule as over the API, and
+so are a client's and a contract's hourly rate and currency (blank: the less specific one,
+app.services.billing.rates)."""
 from __future__ import annotations
 
 from app.admin.base import ServiceView
@@ -12,7 +14,7 @@ from app.services import clients, contacts, reference_data
 class ClientView(ServiceView):
     """A client and its email domains (an inline list: add, change, remove)."""
 
-    column_list = ("name", "external_id", "active", "domains")
+    column_list = ("name", "external_id", "hourly_rate", "currency", "active", "domains")
     column_searchable_list = ("name", "external_id")
     inline_models = (ClientDomain,)
     form_excluded_columns = ("contacts", "contracts", "projects", "created_at")
@@ -20,7 +22,8 @@ class ClientView(ServiceView):
     def save(self, actor, row, form):
         fields = clients.ClientFields(form.name.data, bool(form.active.data), form.notes.data,
                                       tuple(_inline_domains(form.domains)),
-                                      form.external_id.data)
+                                      form.external_id.data, form.hourly_rate.data,
+                                      form.currency.data)
         return clients.save_client(actor, row, fields)
 
 
@@ -48,16 +51,16 @@ class ContractView(ServiceView):
     """A contract of a client; one that covers support makes new tickets free."""
 
     column_list = ("name", "client", "external_id", "covers_support", "starts_on", "ends_on",
-                   "active")
+                   "hourly_rate", "currency", "active")
     column_searchable_list = ("name", "external_id")
     form_columns = ("client", "name", "external_id", "covers_support", "starts_on", "ends_on",
-                    "active")
+                    "hourly_rate", "currency", "active")
 
     def save(self, actor, row, form):
         fields = reference_data.ContractFields(
             form.client.data, form.name.data, bool(form.covers_support.data),
             form.starts_on.data, form.ends_on.data, bool(form.active.data),
-            form.external_id.data)
+            form.external_id.data, form.hourly_rate.data, form.currency.data)
         return reference_data.save_contract(actor, row, fields)
 
 

@@ -4,6 +4,7 @@ by its author or a supervisor until a billing batch locks it."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -13,7 +14,7 @@ from app.models.user import User
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
 from app.services.billing import rates
-from app.services.errors import EntryBilled, NotPermitted, ValidationFailed
+from app.services.errors import DomainError, EntryBilled, NotPermitted, ValidationFailed, passes
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, can, require
 from app.services.workflow import require_open, require_work_allowed
@@ -188,3 +189,26 @@ def describe_entry(entry: TimeEntry) -> str:
     """An entry as the history keeps it: "#id YYYY-MM-DD, N min: description"."""
     text = f"#{entry.id} {entry.work_date.isoformat()}, {entry.minutes} min"
     return f"{text}: {entry.note}" if entry.note else text
+
+
+@dataclass(frozen=True)
+class EntryFlags:
+    """What the actor may do with one entry (each a check that did not raise), and why a billed
+    entry cannot be changed (the refusal's message; None otherwise)."""
+
+    can_change: bool
+    can_set_billable: bool
+    billed_refusal: str | None
+
+
+def entry_flags(actor: Actor, entry: TimeEntry) -> EntryFlags:
+    """The flags of the ticket page's forms for one entry (edit, delete, billable)."""
+    refusal = None
+    try:
+        check_change_entry(actor, entry)
+        can_change = True
+    except EntryBilled as error:
+        can_change, refusal = False, str(error)
+    except DomainError:
+        can_change = False
+    return EntryFlags(can_change, passes(check_set_billable, actor, entry), refusal)

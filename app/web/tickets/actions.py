@@ -11,12 +11,13 @@ from app.extensions import db
 from app.models.enums import TicketStatus
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
 from app.services.billing import basis, payment
+from app.models.worklog import TimeEntry
 from app.services.errors import DomainError, NotPermitted, ValidationFailed
 from app.services.presence import NewerCustomerMessage
 from app.services.quotes import QuoteInput
 from app.services.ticket_view import ticket_by_number
 from app.web.number_format import duration
-from app.web.params import checked
+from app.web.params import checked, parse_date
 from app.web.tickets import bp
 from app.web.tickets.forms import AssignForm
 from app.web.tickets.presence import reply_guard_fields
@@ -35,6 +36,31 @@ def _assignee(form) -> int | None:
     return checked(AssignForm(form)).assignee_id.data
 
 
+def _time_entry(ticket, form) -> TimeEntry:
+    """The ticket's time entry the form names (entry_id)."""
+    wanted = (form.get("entry_id") or "").strip()
+    entry = next((e for e in ticket.time_entries if str(e.id) == wanted), None)
+    if entry is None:
+        raise ValidationFailed(_l("This time entry is not on the ticket any more. Reload the "
+                                  "page."), field="entry_id")
+    return entry
+
+
+def _edit_time(user, ticket, form) -> TimeEntry:
+    """The entry's new duration, day and description, as typed in its edit form."""
+    entry = _time_entry(ticket, form)
+    worklog.edit_time_entry(user, entry, minutes=worklog.parse_duration(
+        form.get("hours"), form.get("minutes")), work_date=parse_date(
+        form.get("work_date"), "work_date", _l("Day")), description=form.get("note", ""))
+    return entry
+
+
+def _delete_time(user, ticket, form) -> TimeEntry:
+    entry = _time_entry(ticket, form)
+    worklog.delete_time_entry(user, entry)
+    return entry
+
+
 ACTIONS = {
     "assign": lambda u, t, f: assignment.assign(u, t, _assignee(f)),
     "quote": lambda u, t, f: quotes.save_quote(u, t, QuoteInput(
@@ -46,6 +72,10 @@ ACTIONS = {
     "payment": lambda u, t, f: payment.set_payment_status(u, t, f.get("payment_status", "")),
     "time": lambda u, t, f: worklog.log_time(u, t, f.get("hours"), f.get("minutes"),
                                              f.get("note", "")),
+    "time_edit": _edit_time,
+    "time_delete": _delete_time,
+    "time_billable": lambda u, t, f: worklog.set_billable(u, _time_entry(t, f),
+                                                          f.get("billable") == "1"),
     "status": lambda u, t, f: status_changes.change_status(u, t, _status(f.get("status", "")),
                                                    f.get("note", "")),
     "note": lambda u, t, f: notes.add_internal_note(u, t, f.get("text", ""),
@@ -68,6 +98,9 @@ DONE = {
     "reevaluate": lambda t, r: _("Billing re-evaluated"),
     "payment": lambda t, r: _("Payment: %(status)s", status=t.payment_status.label),
     "time": lambda t, r: _("Logged %(duration)s", duration=duration(r.minutes)),
+    "time_edit": lambda t, r: _("Time entry changed: %(duration)s", duration=duration(r.minutes)),
+    "time_delete": lambda t, r: _("Time entry deleted: %(duration)s", duration=duration(r.minutes)),
+    "time_billable": lambda t, r: _("Billable time changed"),
     "status": lambda t, r: _("Status: %(status)s", status=t.status.label),
     "note": lambda t, r: _("Note added"),
     "reply": lambda t, r: _("Reply sent"),

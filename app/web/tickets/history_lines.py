@@ -23,6 +23,9 @@ FIELD_LABELS = {
     "is_free": _l("Billing"),
     "billing_basis": _l("Billing"),
     "time": _l("Time logged"),
+    "time_entry": _l("Time entry"),
+    "time_billable": _l("Billable time"),
+    "billing_batch": _l("Billing batch"),
     "urgency": _l("Urgency"),
     "client": _l("Client"),
     "contact": _l("Requester"),
@@ -81,6 +84,11 @@ def _value(field: str, value: str | None) -> str:
     if field == "assignee":
         name = db.session.scalar(select(User.name).where(User.email == value))
         return name or value
+    if field == "time_billable":  # "#<entry id>: True"
+        entry, _sep, flag = value.partition(": ")
+        return f"{entry} " + (_("Billable") if flag == "True" else _("Not billable"))
+    if field == "billing_batch" and value == "UNLOCKED":
+        return _("Unlocked")
     if field == "time":
         minutes = int(value) if value.isdigit() else 0
         return duration(minutes)

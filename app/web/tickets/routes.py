@@ -7,7 +7,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.received_mail import split_quoted, split_quoted_html
-from app.services import presence
+from app.services import presence, worklog
 from app.services.attachment_downloads import attachment_for_download
 from app.services.billing.basis import describe_basis
 from app.services.ticket_actions import available_actions
@@ -74,6 +74,8 @@ def _shown(event: TimelineEvent) -> dict:
         shown["html"], shown["html_quoted"] = split_quoted_html(event.note.body_html, cids.get)
     elif event.kind == "change":
         shown["who"], shown["line"] = who(event.change), describe(event.change)
+    elif event.kind == "time":
+        shown["entry_flags"] = worklog.entry_flags(current_user, event.entry)
     return shown
 
 
