@@ -13,20 +13,25 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.models.columns import INTEGER_MAX
 from app.models.enums import PaymentStatus, TicketSource, TicketStatus, Urgency
-from app.services.ticket_list import SEARCH_MAX, SORTS
+from app.services.control_characters import fits_multi_line, fits_one_line
+from app.services.ticket_list import PER_PAGE, SEARCH_MAX, SORTS
 from app.services.tickets import SUBJECT_MAX
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SORT_CHOICES = sorted(SORTS) + sorted(f"-{key}" for key in SORTS)
 
 
 def no_control_characters(value: str) -> None:
-    """Refuse text with control characters other than tab and line breaks."""
-    if _CONTROL.search(value or ""):
+    """Refuse multi-line text with control characters other than tab and line breaks
+    (app.services.control_characters)."""
+    if not fits_multi_line(value):
         raise ValidationError("Control characters are not allowed.")
 
 
-_no_control_characters = no_control_characters
+def no_control_characters_in_line(value: str) -> None:
+    """Refuse one line of text with any control character, tab and line breaks included
+    (app.services.control_characters)."""
+    if not fits_one_line(value):
+        raise ValidationError("Control characters are not allowed.")
 
 
 class RecordId(fields.Integer):
@@ -94,13 +99,15 @@ class TicketListQuery(Schema):
     needs_assignee = fields.Boolean()
     waiting_on_customer = fields.Boolean()
     customer_waiting = fields.Boolean()
-    q = fields.String(validate=[validate.Length(max=SEARCH_MAX), _no_control_characters],
+    q = fields.String(validate=[validate.Length(max=SEARCH_MAX), no_control_characters_in_line],
                       metadata={"description": "a ticket number, a client's name or words"})
     archived = fields.Boolean(metadata={"description": "include CLOSED tickets"})
     sort = fields.String(load_default="-created", validate=validate.OneOf(SORT_CHOICES),
                          metadata={"description": "a field; a leading '-' for descending"})
     cursor = fields.String(validate=validate.Length(max=500), metadata={
         "description": "next_cursor of the previous page, sent with the same filters"})
+    limit = fields.Integer(load_default=PER_PAGE, validate=validate.Range(min=1, max=100),
+                           metadata={"description": "tickets per page (1 to 100)"})
 
 
 class TicketActionsSchema(Schema):

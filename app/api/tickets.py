@@ -4,36 +4,34 @@ GET /api/v1/tickets/{number} (with its ETag and the actions the caller may take 
 Adapters only: the list is app.services.ticket_list, a ticket app.services.ticket_view, its
 actions app.services.ticket_actions, a new one app.services.tickets.create_ticket.
 
-The cursor is opaque to clients: a signed position in the list's order for the filters it was
-given with (another filter, or a cursor altered or made up, is a 422 on the field "cursor").
-Pages hold the list's page size; a ticket created or changed meanwhile may move between pages
-of a descending order, so an integration that must see every ticket walks sort=number (oldest
-first), where new tickets only join at the end.
+The list's cursor (app.api.cursors) holds the sort value and id of the last ticket of a page:
+the next page is the tickets after it in the list's order (keyset paging), so a ticket that
+leaves the list meanwhile (closed, moved to another status) makes none skipped, and a ticket
+created or changed meanwhile joins where its order puts it (a walk by sort=number, oldest
+first, sees every new ticket at its end). `limit` sets the page size (25 by default, up to 100).
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import datetime as dt
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.api.auth import acting_user, forget_scopes, require_token
 from app.api.concurrency import etag, ticket_named
+from app.api.cursors import BAD_CURSOR, make_cursor, read_cursor
 from app.api.errors import ErrorSchema
 from app.api.schemas import JsonParser, TicketCreateSchema, TicketListQuery, TicketPageSchema, \
     TicketSchema
 from app.extensions import db
-from app.models.enums import TicketSource
+from app.models.enums import TicketSource, TicketStatus, Urgency
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock
 from app.services.errors import ValidationFailed
 from app.services.ticket_actions import available_actions
-from app.services.ticket_list import TicketFilters, list_tickets
+from app.services.ticket_list import TicketFilters, keyset_of, list_tickets, sort_column
 from app.services.tickets import TicketFields, create_ticket
 
 bp = Blueprint("api-tickets", __name__, url_prefix="/tickets",
@@ -42,8 +40,6 @@ bp.ARGUMENTS_PARSER = JsonParser()
 bp.before_request(require_token)
 bp.teardown_request(forget_scopes)
 
-BAD_CURSOR = _l("This cursor was not given by this list for these filters. Send the filters "
-                "of the page that gave it, or start again without a cursor.")
 ACTION_FLAGS = ("edit", "assign", "quote", "record_decision", "mark_free", "reevaluate",
                 "payment", "log_time", "note", "reply", "close", "reopen")
 
@@ -60,12 +56,16 @@ class Tickets(MethodView):
     def get(self, cursor: str | None = None, **query):
         """The tickets the filters select, a page at a time (newest first by default)."""
         user = acting_user()
-        fingerprint = _fingerprint(query)
-        page = _page_of(cursor, fingerprint) if cursor else 1
-        result = list_tickets(user, _filters(user, query, page))
-        items = result.items if result.page == page else []  # a page past the end is empty
-        return {"items": items, "total": result.total,
-                "next_cursor": _cursor(page + 1, fingerprint) if page < result.pages else None}
+        filters = {name: value for name, value in query.items() if name != "limit"}
+        after = _position(read_cursor("tickets", cursor, filters), query["sort"]) if cursor \
+            else None
+        result = list_tickets(user, _filters(user, query, after))
+        items = result.items
+        next_cursor = None
+        if len(items) == query["limit"]:  # perhaps more: the next page starts after this one
+            value, ticket_id = keyset_of(items[-1], query["sort"])
+            next_cursor = make_cursor("tickets", [_as_json(value), ticket_id], filters)
+        return {"items": items, "total": result.total, "next_cursor": next_cursor}
 
     @bp.arguments(TicketCreateSchema)
     @bp.response(201, TicketSchema)
@@ -122,7 +122,7 @@ def with_etag(body: dict, ticket: Ticket, **headers):
     return body, headers
 
 
-def _filters(user: User, query: dict, page: int) -> TicketFilters:
+def _filters(user: User, query: dict, after: tuple | None) -> TicketFilters:
     """The list's filters from the validated query ("mine": assigned to the token's user)."""
     return TicketFilters(
         client_id=query.get("client"), statuses=list(query.get("status") or []),
@@ -133,30 +133,37 @@ def _filters(user: User, query: dict, page: int) -> TicketFilters:
         needs_assignee=bool(query.get("needs_assignee")),
         waiting_on_customer=bool(query.get("waiting_on_customer")),
         customer_waiting=bool(query.get("customer_waiting")), q=query.get("q") or "",
-        archived=bool(query.get("archived")), sort=query["sort"], page=page)
+        archived=bool(query.get("archived")), sort=query["sort"], after=after,
+        per_page=query["limit"])
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="api.tickets.cursor")
+def _as_json(value):
+    """A sort value as the cursor keeps it: a time as ISO 8601, a status or urgency by name."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return getattr(value, "name", value)
 
 
-def _fingerprint(query: dict) -> str:
-    """What a cursor must be sent with: the filters of the list that gave it."""
-    canonical = json.dumps(query, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-def _cursor(page: int, fingerprint: str) -> str:
-    return _serializer().dumps([page, fingerprint])
-
-
-def _page_of(cursor: str, fingerprint: str) -> int:
-    """The page a cursor points to. Raises ValidationFailed (cursor) for a cursor this list
-    did not give, or gave for other filters."""
+def _position(position: list, sort: str) -> tuple:
+    """The (sort value, id) a cursor of this list holds, as the service compares them. Raises
+    ValidationFailed (cursor) for anything this API did not make."""
+    column, _descending = sort_column(sort)
     try:
-        page, given_for = _serializer().loads(cursor)
-    except (BadSignature, TypeError, ValueError):
+        raw, ticket_id = position
+        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or ticket_id < 1:
+            raise ValueError(ticket_id)
+        if column.key in ("created_at", "updated_at"):
+            value = dt.datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError(raw)
+        elif column.key == "status":
+            value = TicketStatus[raw]
+        elif column.key == "urgency":
+            value = Urgency[raw]
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            value = raw
+        else:
+            raise ValueError(raw)
+    except (TypeError, ValueError, KeyError):
         raise ValidationFailed(BAD_CURSOR, field="cursor") from None
-    if given_for != fingerprint or not isinstance(page, int) or page < 1:
-        raise ValidationFailed(BAD_CURSOR, field="cursor")
-    return page
+    return value, ticket_id

@@ -56,6 +56,10 @@ class TicketFilters:
     archived: bool = False
     sort: str = "-created"
     page: int = 1
+    # Keyset paging (the API's cursor): the sort value and id of the last ticket seen; the page
+    # is then the tickets after it in the list's order, whatever was added or left meanwhile.
+    after: tuple | None = None
+    per_page: int = PER_PAGE
 
 
 @dataclass
@@ -195,23 +199,49 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
         # a closed ticket named by its number is shown although closed ones are not counted
         total += db.session.scalar(select(func.count()).select_from(
             query.where(Ticket.status == TicketStatus.CLOSED).subquery()))
-    key = filters.sort.lstrip("-")
+    column, descending = sort_column(filters.sort)
+    order = column.desc() if descending else column.asc()
+    per_page = filters.per_page
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, filters.page), pages)
+    query = query.options(selectinload(Ticket.client), selectinload(Ticket.assignee),
+                          selectinload(Ticket.contract)).order_by(
+        *([order] if column is Ticket.id else [order, Ticket.id.desc()]))
+    if filters.after is not None:
+        query = query.where(_after(column, descending, *filters.after))
+    else:
+        query = query.offset((page - 1) * per_page)
+    items = db.session.scalars(query.limit(per_page)).all()
+    needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
+    return TicketPage(list(items), total, page, pages, counts, needs)
+
+
+def sort_column(sort: str):
+    """The column a sort orders by, and whether descending (the tie-break is always the id,
+    descending)."""
+    key = sort.lstrip("-")
     column = SORTS.get(key, Ticket.created_at)
     if column is Ticket.created_at and db.session.get_bind().dialect.name == "sqlite":
         # Ids follow creation order; SQLite then walks the primary key and stops at the page
         # instead of sorting every match (measured in bench/dashboard.py). PostgreSQL plans
         # better with the created_at index and a tie-break, so it keeps those.
         column = Ticket.id
-    order = column.desc() if filters.sort.startswith("-") or key not in SORTS else column.asc()
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, filters.page), pages)
-    items = db.session.scalars(
-        query.options(selectinload(Ticket.client), selectinload(Ticket.assignee),
-                      selectinload(Ticket.contract))
-        .order_by(*([order] if column is Ticket.id else [order, Ticket.id.desc()]))
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
-    return TicketPage(list(items), total, page, pages, counts, needs)
+    return column, sort.startswith("-") or key not in SORTS
+
+
+def keyset_of(ticket: Ticket, sort: str) -> tuple:
+    """Where a ticket stands in a sort's order (for `TicketFilters.after`): its sort value and
+    its id."""
+    column, _descending = sort_column(sort)
+    return getattr(ticket, column.key), ticket.id
+
+
+def _after(column, descending: bool, value, ticket_id: int) -> ColumnElement[bool]:
+    """The tickets after (value, id) in the order: by the column, then by id descending."""
+    if column is Ticket.id:
+        return Ticket.id < ticket_id if descending else Ticket.id > ticket_id
+    beyond = column < value if descending else column > value
+    return or_(beyond, and_(column == value, Ticket.id < ticket_id))
 
 
 def count_tickets(actor: Actor, filters: TicketFilters) -> int:

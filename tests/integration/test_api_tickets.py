@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiToken, Language, Ticket, TicketStatus
-from app.services import api_tokens
+from app.models import ApiToken, Language, Ticket, TicketStatus, Urgency
+from app.services import api_tokens, assignment, status_changes
 from tests import factories
 from tests.api_calls import API, ROLES, assert_error, bearer
 from tests.browsers import browser
@@ -173,13 +173,18 @@ def test_a_rule_of_the_service_is_422_with_its_field_in_either_language(world, t
     assert english.get_json()["message"] == "The requester must be a contact of the selected client."
 
 
-@pytest.mark.parametrize("body", ["{client_id:", "[]", "null", '"texto"', "1"])
-def test_a_body_that_is_not_a_json_object_is_a_jsonassert_error(world, tokens, client, body):
+@pytest.mark.parametrize("body, status, code", [
+    ("{client_id:", 400, "bad_request"),  # not JSON: the request cannot be read
+    ("[]", 422, "validation_failed"),  # JSON, but not an object: the schema refuses it
+    ("null", 422, "validation_failed"),
+    ('"texto"', 422, "validation_failed"),
+    ("1", 422, "validation_failed"),
+])
+def test_a_body_that_is_not_a_json_object_is_a_json_error(world, tokens, client, body, status,
+                                                         code):
     broken = client.post(f"{API}/tickets", data=body, headers={
         **tokens["agent"], "Content-Type": "application/json"})
-    assert broken.status_code in (400, 422) and broken.content_type == "application/json"
-    assert broken.get_json()["code"] in ("bad_request", "validation_failed")
-    assert broken.get_json()["field"] is None
+    assert assert_error(broken, status, code)["field"] is None
 
 
 def test_text_a_database_cannot_hold_is_stored_not_a_fault(world, tokens, client):
@@ -238,6 +243,52 @@ def test_the_cursor_walks_every_page_once_and_only_with_its_filters(world, token
                                             else "BB")
     assert_error(client.get(f"{API}/tickets?sort=number&cursor={tampered}", headers=headers), 422,
            "validation_failed")
+
+
+def _walk(client, headers, query):
+    """Every page of the list under `query`, following next_cursor."""
+    pages, cursor = [], None
+    while True:
+        answer = client.get(f"{API}/tickets?{query}" + (f"&cursor={cursor}" if cursor else ""),
+                            headers=headers)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        body = answer.get_json()
+        pages.append([item["number"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_a_ticket_leaving_the_list_during_a_walk_makes_none_skipped(world, tokens, client):
+    """The cursor is the last ticket's place in the order, not a page number: a ticket of a
+    page already read that leaves the filtered list (here: closed) shifts nothing."""
+    made = [factories.new_ticket(world, description=f"Ticket {n}") for n in range(5)]
+    headers = tokens["supervisor"]
+    first = client.get(f"{API}/tickets?status=NEW&sort=number&limit=2", headers=headers)
+    assert [item["number"] for item in first.get_json()["items"]] == \
+        [made[0].number, made[1].number]
+    status_changes.close_ticket(world.supervisor, made[0], "Duplicado")
+    db.session.commit()
+    rest = client.get(f"{API}/tickets?status=NEW&sort=number&limit=2&cursor="
+                      f"{first.get_json()['next_cursor']}", headers=headers).get_json()
+    assert [item["number"] for item in rest["items"]] == [made[2].number, made[3].number]
+
+
+@pytest.mark.parametrize("sort", ["number", "-number", "created", "-created", "updated",
+                                  "-updated", "status", "-status", "urgency", "-urgency"])
+def test_a_walk_in_any_order_sees_every_ticket_once_in_that_order(world, tokens, client, sort):
+    urgencies = ["LOW", "HIGH", "MEDIUM", "CRITICAL"]
+    made = [factories.new_ticket(world, urgency=Urgency[urgencies[n % 4]]) for n in range(7)]
+    for ticket in made[::3]:
+        assignment.assign(world.supervisor, ticket, world.agent.id)  # another status, a later update
+    db.session.commit()
+    headers = tokens["agent"]
+    pages = _walk(client, headers, f"sort={sort}&limit=2")
+    walked = [number for page in pages for number in page]
+    assert sorted(walked) == sorted(ticket.number for ticket in made)
+    whole = client.get(f"{API}/tickets?sort={sort}&limit=100", headers=headers).get_json()
+    assert walked == [item["number"] for item in whole["items"]]
+    assert all(len(page) == 2 for page in pages[:-1])
 
 
 def test_the_openapi_document_names_the_endpoints_and_the_bearer_scheme(client):
