@@ -35,7 +35,8 @@ class SoporteApi(Api):
 def init_api(app: Flask) -> None:
     """Serve the API under API_PREFIX: its resources, its document and docs page, its JSON
     errors; the dashboard's CSRF check does not apply to it (no cookie signs it in)."""
-    from app.api import rate_limits, reference, ticket_actions, ticket_files, tickets, webhooks
+    from app.api import (rate_limits, reference, ticket_actions, ticket_files, tickets,
+                         time_entries, webhooks)
     from app.api.auth import ignore_cookies
     from app.extensions import csrf
 
@@ -63,7 +64,7 @@ def init_api(app: Flask) -> None:
         app.config.setdefault(key, value)
     rate_limits.init_rate_limits(app)  # before the document is made: it describes the limit
     api = SoporteApi(app)
-    for resource in (tickets, ticket_actions, ticket_files, reference, webhooks):
+    for resource in (tickets, ticket_actions, ticket_files, time_entries, reference, webhooks):
         api.register_blueprint(resource.bp, url_prefix=API_PREFIX + resource.bp.url_prefix)
         csrf.exempt(resource.bp)
     errors.register(app)
