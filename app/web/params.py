@@ -16,6 +16,7 @@ from werkzeug.routing import ValidationError as NoMatch
 from wtforms import Form, SelectField
 
 from app.models.columns import INTEGER_MAX
+from app.services.control_characters import fits_one_line
 from app.services.errors import ValidationFailed
 
 ID_MAX = INTEGER_MAX  # every primary key is an INTEGER
@@ -27,7 +28,6 @@ _WHOLE = re.compile(r"[0-9]{1,10}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Where a page sends the browser next (after sign-in; Flask-Admin's return address).
 REDIRECT_PARAMS = ("next", "url")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 E = TypeVar("E", bound=Enum)
 F = TypeVar("F", bound=Form)
@@ -111,7 +111,7 @@ def refuse_unusable_redirect_targets() -> None:
     Location header (the server would fail after the work is done), so the request is refused
     (400) before anything happens."""
     for name in REDIRECT_PARAMS:
-        if any(_CONTROL.search(value) for value in request.values.getlist(name)):
+        if not all(fits_one_line(value) for value in request.values.getlist(name)):
             abort(400)
 
 
