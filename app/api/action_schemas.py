@@ -19,6 +19,7 @@ from app.api.schemas import TicketSchema, no_control_characters, record_id
 from app.models.columns import INTEGER_MAX
 from app.models.enums import NoteKind, PaymentStatus, QuoteStatus, TicketStatus, Urgency
 from app.services.tickets import SUBJECT_MAX
+from app.web.params import DATE_MAX, DATE_MIN
 
 # Text a person writes (a note, a reply, a description): far more than anyone types, far less
 # than a request may carry.
@@ -55,8 +56,8 @@ class DecimalString(fields.Field):
     ("150", "150.00"); no sign, exponent, NaN or Infinity, no JSON number. Loaded as a Decimal
     (the service decides how many decimals and how large)."""
 
-    default_error_messages = {"invalid": "Send a decimal number as a string, for example "
-                                         "\"150.00\"."}
+    default_error_messages = {"invalid": "Send a positive decimal number as a string, for "
+                                         "example \"150.00\"."}
 
     def __init__(self, **kwargs):
         metadata = {"type": "string", "format": "decimal", "pattern": "^" + _DECIMAL.pattern + "$",
@@ -119,11 +120,16 @@ class ApprovalSchema(Schema):
 
 
 class TimeEntryBodySchema(Schema):
-    """Work to log: `minutes` alone (90), or `hours` and `minutes` (1 and 30)."""
+    """Work to log: `minutes` alone (90), or `hours` and `minutes` (1 and 30); on `work_date`
+    (today if absent); `billable` only when it differs from the ticket's default (not on a free
+    ticket, else billable) by a supervisor."""
 
     hours = fields.Integer(strict=True, validate=validate.Range(min=0, max=INTEGER_MAX))
     minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=INTEGER_MAX))
-    note = text()
+    work_date = fields.Date(validate=validate.Range(min=DATE_MIN, max=DATE_MAX))
+    description = text()
+    note = text(metadata={"description": "the description's former name"})
+    billable = StrictBoolean()
 
 
 class StatusSchema(Schema):
@@ -199,17 +205,6 @@ class QuoteCreatedSchema(CreatedSchema):
     created_at = fields.AwareDateTime()
 
 
-class TimeEntryCreatedSchema(CreatedSchema):
-    """Logged work."""
-
-    id = fields.Integer()
-    minutes = fields.Integer()
-    work_date = fields.Date()
-    note = fields.String()
-    user_id = fields.Integer()
-    created_at = fields.AwareDateTime()
-
-
 class NoteCreatedSchema(CreatedSchema):
     """A note of the ticket's timeline."""
 
@@ -218,21 +213,3 @@ class NoteCreatedSchema(CreatedSchema):
     text = fields.String(attribute="body_text")
     author_user_id = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime()
-
-
-class NewerMessageSchema(Schema):
-    """A customer message the reply's writer had not seen."""
-
-    note_id = fields.Integer()
-    at = fields.AwareDateTime()
-    excerpt = fields.String()
-
-
-class ReplyGuardErrorSchema(Schema):
-    """The reply guard's refusal: the error, and the messages that were not seen (send the
-    reply again with `seen_through` the newest one's id, or with `confirm_newer`)."""
-
-    code = fields.String()
-    message = fields.String()
-    field = fields.String(allow_none=True)
-    messages = fields.List(fields.Nested(NewerMessageSchema))

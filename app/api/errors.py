@@ -2,7 +2,9 @@
 per field when a schema refused the request), the message in the language of Accept-Language
 (Spanish by default). A domain error keeps its stable code and the status of
 app.web.errors.HTTP_STATUS; HTTP errors get a code of their own here; a fault is logged and
-answered as JSON too, never as a page."""
+answered as JSON too, never as a page. A domain error that carries more than its message (the
+reply guard's unseen messages) gets those as further members of the body, each documented in
+ErrorSchema."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +15,9 @@ from marshmallow import Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.api.field_messages import translated
 from app.services.errors import DomainError
+from app.services.presence import NewerCustomerMessage
 from app.web.errors import CHANGED_MEANWHILE, http_status
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,14 @@ GENERIC = ("http_error", _l("The request was refused. Check it against the API's
                             "/api/v1/openapi.json."))
 
 
+class NewerMessageSchema(Schema):
+    """A customer message the reply's writer had not seen."""
+
+    note_id = fields.Integer()
+    at = fields.AwareDateTime()
+    excerpt = fields.String()
+
+
 class ErrorSchema(Schema):
     """The body of every error answer of the API."""
 
@@ -64,6 +76,11 @@ class ErrorSchema(Schema):
     field = fields.String(allow_none=True, metadata={"description": "the field concerned"})
     errors = fields.Dict(metadata={"description": "per location and field, what a schema "
                                    "refused (422 only)"})
+    messages = fields.List(fields.Nested(NewerMessageSchema), metadata={
+        "description": "customer_wrote_again only (a reply not sent, 409): the customer's "
+                       "messages the reply's writer had not seen, oldest first; send the reply "
+                       "again with seen_through the newest one's note_id, or with "
+                       "confirm_newer true"})
 
 
 def is_api_request() -> bool:
@@ -82,8 +99,13 @@ def error_response(status: int, code: str, message, field: str | None = None,
 
 
 def domain_error_response(error: DomainError):
-    """A domain error's answer: its code, message and field, with its HTTP status."""
-    return error_response(http_status(error), error.code, error.message, error.field)
+    """A domain error's answer: its code, message and field (and what else it carries), with its
+    HTTP status."""
+    body, status, headers = error_response(http_status(error), error.code, error.message,
+                                           error.field)
+    if isinstance(error, NewerCustomerMessage):
+        body["messages"] = NewerMessageSchema(many=True).dump(error.messages)
+    return body, status, headers
 
 
 def _http_error_response(error: HTTPException):
@@ -94,7 +116,7 @@ def _http_error_response(error: HTTPException):
         headers["WWW-Authenticate"] = 'Bearer realm="soporte"'
     if error.code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    errors = data.get("messages") if error.code == 422 else None
+    errors = translated(data.get("messages")) if error.code == 422 else None
     return error_response(error.code or 500, code, message, _first_field(errors), errors,
                           headers)
 

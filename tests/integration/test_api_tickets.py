@@ -163,6 +163,27 @@ def test_a_body_the_schema_refuses_is_422_naming_the_field(world, tokens, client
     assert db.session.scalar(select(Ticket)) is None
 
 
+@pytest.mark.parametrize("language, expected", [
+    (None, {"client_id": ["Envíe un número entero."], "urgency": ["Elija uno de: LOW, MEDIUM, "
+                                                                 "HIGH, CRITICAL."],
+            "subject": ["Envíe como máximo 255 caracteres (o elementos)."],
+            "status": ["Campo desconocido: el documento de la API enumera los campos que "
+                       "admite."], "description": ["Este campo es obligatorio."]}),
+    ("en", {"client_id": ["Send a whole number."],
+            "urgency": ["Choose one of: LOW, MEDIUM, HIGH, CRITICAL."],
+            "subject": ["Send at most 255 characters (or items)."],
+            "status": ["Unknown field: the API's document lists the fields it takes."],
+            "description": ["This field is required."]}),
+])
+def test_what_the_schema_says_of_each_field_is_in_the_callers_language(world, tokens, client,
+                                                                        language, expected):
+    headers = dict(tokens["agent"], **({"Accept-Language": language} if language else {}))
+    refused = assert_error(client.post(f"{API}/tickets", headers=headers, json={
+        "client_id": "uno", "urgency": "URGENT", "subject": "s" * 256, "status": "NEW"}),
+        422, "validation_failed")
+    assert refused["errors"]["json"] == expected
+
+
 def test_a_rule_of_the_service_is_422_with_its_field_in_either_language(world, tokens, client):
     other = dict(contact_id=world.other_contact.id)
     refused = assert_error(_new_ticket(client, tokens["agent"], world, **other), 422,
