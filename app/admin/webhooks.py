@@ -202,10 +202,7 @@ class WebhookView(AdminOnly, BaseView):
     def _list(self, status: int = 200):
         """The list: every endpoint and the status of its last delivery."""
         endpoints = service.list_endpoints(current_user)
-        last = {}
-        for endpoint in endpoints:
-            latest = service.list_deliveries(current_user, endpoint, 1)
-            last[endpoint.id] = latest[0] if latest else None
+        last = service.last_deliveries(current_user, endpoints)
         return make_response(self.render(
             "admin/webhooks.html", endpoints=endpoints, last=last, event_labels=EVENT_TYPES,
             disabled_reasons=service.DISABLED_REASONS), status)

@@ -184,7 +184,8 @@ class Endpoints(MethodView):
         new = service.create_endpoint(acting_user(), service.EndpointInput(**data))
         db.session.commit()
         return _with_secret(new), {"Location": url_for(".EndpointById",
-                                                       endpoint_id=new.endpoint.id)}
+                                                       endpoint_id=new.endpoint.id),
+                                   **NO_STORE}
 
 
 @bp.route("/<id:endpoint_id>")
@@ -238,7 +239,7 @@ def rotate_secret(data: dict, endpoint_id: int):
     new = service.rotate_secret(user, service.get_endpoint(user, endpoint_id),
                                 (data or {}).get("keep_previous_hours"))
     db.session.commit()
-    return _with_secret(new)
+    return _with_secret(new), NO_STORE
 
 
 @bp.route("/<id:endpoint_id>/deliveries", methods=["GET"])
@@ -269,6 +270,9 @@ def resend(endpoint_id: int, delivery_id: int):
     delivery = service.resend_delivery(user, service.get_delivery(user, endpoint, delivery_id))
     db.session.commit()
     return delivery
+
+
+NO_STORE = {"Cache-Control": "no-store"}  # an answer holding a secret: kept in no cache
 
 
 def _with_secret(new: service.NewSecret) -> dict:

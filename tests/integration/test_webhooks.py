@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import queue
+import socket
 import ssl
 import threading
 import time
@@ -27,10 +28,63 @@ from app.services.webhooks import delivery as worker
 from app.services.webhooks.endpoints import (EndpointInput, create_endpoint, delete_endpoint,
                                              list_deliveries, resend_delivery, rotate_secret,
                                              update_endpoint)
+from app.services.webhooks.transport import Answer
 from tests import factories
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone.utc)
 D = WebhookDeliveryStatus
+
+
+class Trickler:
+    """A receiver on 127.0.0.1 whose first answer comes a byte of a header at a time, every
+    `pause` seconds, for `count` bytes (each byte well inside the timeout), then completes;
+    later connections are answered at once. `cut` is set when the sender hung up mid-trickle."""
+
+    def __init__(self, pause: float = 0.05, count: int = 120):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        self.pause, self.count = pause, count
+        self.cut, self.requests = threading.Event(), 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with connection:
+                self._answer(connection)
+
+    def _answer(self, connection):
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += connection.recv(65536)
+        head, body = request.split(b"\r\n\r\n", 1)
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")))
+        while len(body) < length:
+            body += connection.recv(65536)
+        self.requests += 1
+        try:
+            if self.requests == 1:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(self.count):
+                    time.sleep(self.pause)
+                    connection.sendall(b"z")
+            else:
+                connection.sendall(b"HTTP/1.1 200 OK")
+            connection.sendall(b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        except OSError:
+            self.cut.set()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.listener.close()
+        self.thread.join(timeout=10)
 
 
 class Receiver:
@@ -69,8 +123,6 @@ class Receiver:
             context.load_cert_chain(*tls)
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
             self.url = self.url.replace("http://", "https://")
-
-
 
     def __enter__(self):
         self.thread.start()
@@ -335,11 +387,44 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(app, world
     assert again.id == first.id and again.attempts == 2
 
 
+def test_a_result_arriving_after_the_lease_was_reclaimed_changes_nothing(app, world, receiver):
+    register(world, receiver.url)
+    factories.new_ticket(world)
+    report = worker.SendReport()
+    assert worker.lease() > dt.timedelta(seconds=2 * worker.attempt_deadline())
+    stalled = worker.prepare(worker.claim_next(T0), report)
+    at(app, T0 + worker.lease())  # the first worker stalled past its lease: reclaimed
+    second = worker.prepare(worker.claim_next(T0 + worker.lease()), report)
+    assert second.claim.attempts == 2
+
+    worker.record(stalled.claim, Answer(200, "late"), None, 5, report)  # dropped
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.status is D.SENDING and delivery.attempts == 2
+    assert delivery.last_status_code is None and delivery.attempt_log == []
+    assert report.delivered == 0
+
+    worker.record(second.claim, Answer(500, "down"), None, 5, report)
+    db.session.expire_all()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.status is D.PENDING and delivery.last_status_code == 500
+    resend_delivery(world.admin, delivery)  # attempts back to 0: claimed again as attempt 1,
+    db.session.commit()                     # as the stalled claim was, but with another lease
+    third = worker.prepare(worker.claim_next(T0 + worker.lease()), report)
+    assert third.claim.attempts == stalled.claim.attempts == 1
+
+    worker.record(stalled.claim, Answer(200, "later still"), None, 5, report)
+    db.session.expire_all()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.status is D.SENDING and [a.status_code for a in delivery.attempt_log] == [500]
+
+
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1/hook", "http://127.1.2.3:8080/", "http://10.1.2.3/", "http://192.168.0.5/",
     "http://172.16.0.1/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
     "http://[fe80::1]/", "http://[fd00::1]/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/",
     "http://[::]/", "http://224.0.0.1/", "http://100.64.0.1/", "http://localhost:5000/hook",
+    "http://[fec0::1]/", "http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/",
+    "http://2130706433/", "http://0177.0.0.1/", "http://0x7f000001/",
 ])
 def test_private_loopback_and_link_local_addresses_are_refused(app, world, url):
     app.config["SOPORTE_WEBHOOKS_ALLOWED_NETWORKS"] = ""
@@ -377,8 +462,47 @@ def test_the_address_is_checked_again_at_each_attempt(app, world, receiver):
 
     assert receiver.requests == [] and report.retried == 1
     [delivery] = list_deliveries(world.admin, new.endpoint)
-    assert delivery.status is D.PENDING and delivery.last_error.startswith("refused:")
+    assert delivery.status is D.PENDING
+    assert delivery.last_error == "refused: 127.0.0.1 resolves to 127.0.0.1, not a public address"
     assert delivery.last_status_code is None
+
+
+def test_the_attempt_resolves_the_name_again_and_connects_to_the_address_it_checked(
+        app, world, receiver, monkeypatch):
+    real_getaddrinfo = socket.getaddrinfo
+    answers, lookups = [], []  # what the name resolves to next (the last one stays)
+
+    def resolver(host, port, *args, **kwargs):  # a DNS whose answer changes: a fault to provoke
+        if host != "hooks.example.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    app.config["SOPORTE_WEBHOOKS_ALLOWED_NETWORKS"] = ""
+    app.config["SOPORTE_WEBHOOKS_TIMEOUT"] = 2
+    url = f"http://hooks.example.test:{receiver.server.server_port}/hook"
+    answers[:] = ["93.184.215.14"]  # public when registered
+    register(world, url)
+    factories.new_ticket(world)
+
+    answers[:] = ["127.0.0.1"]  # loopback when delivered: refused, nothing sent
+    assert worker.send_once().retried == 1 and receiver.requests == []
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.last_error == \
+        "refused: hooks.example.test resolves to 127.0.0.1, not a public address"
+
+    # loopback allowed now; a second lookup within the attempt would answer 192.0.2.1 (nothing
+    # there): the connection goes to the first, vetted answer, never to a fresh lookup
+    app.config["SOPORTE_WEBHOOKS_ALLOWED_NETWORKS"] = "127.0.0.1/32"
+    answers[:] = ["127.0.0.1", "192.0.2.1"]
+    before = len(lookups)
+    at(app, delivery.next_attempt_at)
+    assert worker.send_once().delivered == 1
+    assert len(lookups) == before + 1
+    [(headers, _)] = receiver.requests
+    assert headers["host"] == f"hooks.example.test:{receiver.server.server_port}"
 
 
 def test_a_receiver_that_does_not_answer_is_retried(app, world):
@@ -422,6 +546,18 @@ def test_disabling_by_hand_cancels_waiting_deliveries_and_deleting_removes_the_l
     assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
 
 
+def test_deleting_an_endpoint_removes_the_events_no_other_endpoint_awaits(app, world, receiver):
+    first, second = register(world, receiver.url), register(world, receiver.url)
+    factories.new_ticket(world)  # one event, a delivery to each endpoint
+    worker.send_once()
+    delete_endpoint(world.admin, first.endpoint)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+    delete_endpoint(world.admin, second.endpoint)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
 def test_the_secret_is_stored_encrypted(app, world, receiver):
     new = register(world, receiver.url)
     stored = db.session.scalar(select(WebhookEndpoint.secret_encrypted))
@@ -447,13 +583,35 @@ def test_a_redirect_is_an_answer_not_followed(app, world, receiver):
 
 
 def test_a_receiver_slower_than_the_timeout_is_retried(app, world, receiver):
-    app.config["SOPORTE_WEBHOOKS_TIMEOUT"] = 0.5
+    app.config["SOPORTE_WEBHOOKS_TIMEOUT"] = 0.3
     register(world, receiver.url)
     factories.new_ticket(world)
-    receiver.answers.put(lambda: time.sleep(2) or 200)
-    assert worker.send_once().retried == 1
+    release = threading.Event()
+    receiver.answers.put(lambda: release.wait(30) and 200)  # answers once the test is done
+    try:
+        assert worker.send_once().retried == 1
+    finally:
+        release.set()
     delivery = db.session.scalar(select(WebhookDelivery))
     assert delivery.status is D.PENDING and "timed out" in delivery.last_error
+
+
+def test_a_receiver_trickling_its_answer_is_cut_at_the_deadline_and_retried(app, world):
+    app.config["SOPORTE_WEBHOOKS_TIMEOUT"] = 0.5  # for the whole answer, not for each byte
+    with Trickler() as trickler:
+        register(world, trickler.url)
+        factories.new_ticket(world)
+        assert worker.send_once().retried == 1
+        assert trickler.cut.wait(10)  # hung up before the trickle ended
+        delivery = db.session.scalar(select(WebhookDelivery))
+        assert delivery.status is D.PENDING and "timed out" in delivery.last_error
+        assert delivery.last_status_code is None
+
+        at(app, delivery.next_attempt_at)
+        assert worker.send_once().delivered == 1
+    db.session.expire_all()
+    assert [a.status_code for a in db.session.scalar(select(WebhookDelivery)).attempt_log] \
+        == [200, None]
 
 
 def test_an_https_endpoint_with_a_certificate_nobody_vouches_for_is_not_sent_to(

@@ -44,6 +44,7 @@ def test_an_administrator_registers_an_endpoint_and_sees_its_secret_once(
     body = created.get_json()
     assert body["secret"].startswith("whsec_") and body["event_types"] == ["ticket.created"]
     assert created.headers["Location"].endswith(f"/webhooks/{body['id']}")
+    assert created.headers["Cache-Control"] == "no-store"  # the secret stays in no cache
 
     listed = client.get(HOOKS, headers=admin).get_json()
     assert [e["id"] for e in listed] == [body["id"]] and "secret" not in listed[0]
@@ -144,6 +145,7 @@ def test_rotate_returns_a_new_secret_and_both_sign_meanwhile(client, world, admi
     first = client.post(HOOKS, headers=admin, json={"url": receiver.url}).get_json()
     rotated = client.post(f"{HOOKS}/{first['id']}/rotate-secret", headers=admin)
     assert rotated.status_code == 200, rotated.get_data(as_text=True)
+    assert rotated.headers["Cache-Control"] == "no-store"
     second = rotated.get_json()
     assert second["secret"] != first["secret"]
     assert second["previous_secret_until"].startswith("2026-03-03T10:00:00")

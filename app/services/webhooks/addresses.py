@@ -1,7 +1,8 @@
 """Where a webhook may go: an http(s) URL whose host resolves only to public addresses.
 
-Loopback, private, link-local (169.254.169.254, the cloud metadata service), multicast,
-reserved and unspecified addresses are refused, IPv4 and IPv6 alike, and an IPv6 address that
+Loopback, private, link-local (169.254.169.254, the cloud metadata service), IPv6 site-local
+(fec0::/10, deprecated but still routed inside some networks), multicast, reserved and
+unspecified addresses are refused, IPv4 and IPv6 alike, and an IPv6 address that
 carries an IPv4 one (IPv4-mapped, 6to4, Teredo, NAT64) is judged by the IPv4 address inside.
 An administrator may allow some of those networks in SOPORTE_WEBHOOKS_ALLOWED_NETWORKS (CIDRs,
 comma-separated: 127.0.0.1/32 for a receiver on the same machine, 10.0.0.0/8 …).
@@ -37,13 +38,16 @@ WITH_CREDENTIALS = _l("The endpoint's address must not contain a user name or pa
                       "each request is signed with the endpoint's secret instead.")
 
 
-def refused(message, reason: str) -> ValidationFailed:
-    """The refusal of a URL that is malformed, whose host does not resolve, or that resolves to
-    an address webhooks may not reach: ValidationFailed on the field "url" (its own code would
-    say nothing more), with `reason` in English for the delivery log."""
-    error = ValidationFailed(message, field="url")
-    error.reason = reason
-    return error
+class AddressRefused(Exception):
+    """A URL webhooks may not use: malformed, its host does not resolve, or it resolves to an
+    address webhooks may not reach. `message` is for the person (translatable), `reason` is
+    the English line the delivery log keeps. Not a DomainError: check_url, the adapters' entry,
+    turns it into ValidationFailed on the field "url"; the worker logs `reason`."""
+
+    def __init__(self, message, reason: str):
+        super().__init__(reason)
+        self.message = message
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -57,25 +61,25 @@ class Target:
 
 
 def parse_url(url: str) -> Target:
-    """The URL's parts; ValidationFailed (url) unless it is an http(s) URL with a host and no
+    """The URL's parts; AddressRefused unless it is an http(s) URL with a host and no
     credentials, spaces or control characters, at most URL_MAX characters."""
     url = (url or "").strip()
     if not url or len(url) > URL_MAX or _UNSAFE_CHARACTERS.search(url):
-        raise refused(NOT_A_URL, "not an http(s) URL")
+        raise AddressRefused(NOT_A_URL, "not an http(s) URL")
     try:
         parts = urlsplit(url)
         port = parts.port
         host = parts.hostname
     except ValueError:
-        raise refused(NOT_A_URL, "not an http(s) URL") from None
+        raise AddressRefused(NOT_A_URL, "not an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise refused(NOT_A_URL, "not an http(s) URL")
+        raise AddressRefused(NOT_A_URL, "not an http(s) URL")
     if parts.username is not None or parts.password is not None:
-        raise refused(WITH_CREDENTIALS, "credentials in the URL")
+        raise AddressRefused(WITH_CREDENTIALS, "credentials in the URL")
     try:
         host.encode("idna")
     except UnicodeError:
-        raise refused(NOT_A_URL, "not an http(s) URL") from None
+        raise AddressRefused(NOT_A_URL, "not an http(s) URL") from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -84,13 +88,13 @@ def parse_url(url: str) -> Target:
 
 def vetted_addresses(target: Target) -> list[IPAddress]:
     """The addresses the target's host resolves to, every one of them reachable;
-    ValidationFailed (url) when it does not resolve or any address is not public (nor allowed
+    AddressRefused when it does not resolve or any address is not public (nor allowed
     by configuration)."""
     addresses = _resolve(target.host, target.port)
     allowed = allowed_networks(current_app.config.get("SOPORTE_WEBHOOKS_ALLOWED_NETWORKS") or "")
     for address in addresses:
         if not reachable(address, allowed):
-            raise refused(_l("%(host)s resolves to a private, loopback or link-local "
+            raise AddressRefused(_l("%(host)s resolves to a private, loopback or link-local "
                              "address (%(address)s), which webhooks may not reach. Use a "
                              "public address, or an administrator can allow that network in "
                              "SOPORTE_WEBHOOKS_ALLOWED_NETWORKS.",
@@ -103,7 +107,10 @@ def check_url(url: str) -> str:
     """The URL, stripped, when an endpoint may be registered with it; ValidationFailed (url)
     otherwise (see parse_url and vetted_addresses)."""
     url = (url or "").strip()
-    vetted_addresses(parse_url(url))
+    try:
+        vetted_addresses(parse_url(url))
+    except AddressRefused as refused:
+        raise ValidationFailed(refused.message, field="url") from None
     return url
 
 
@@ -116,7 +123,8 @@ def reachable(address: IPAddress, allowed: tuple = ()) -> bool:
         return True
     return judged.is_global and not (
         judged.is_private or judged.is_loopback or judged.is_link_local or judged.is_multicast
-        or judged.is_reserved or judged.is_unspecified)
+        or judged.is_reserved or judged.is_unspecified
+        or (judged.version == 6 and judged.is_site_local))
 
 
 @lru_cache(maxsize=8)
@@ -150,7 +158,7 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address of the host (a literal address is itself); ValidationFailed (url) when the name
+    """Every address of the host (a literal address is itself); AddressRefused when the name
     does not resolve."""
     try:
         return [ipaddress.ip_address(host)]
@@ -166,7 +174,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         if address not in found:
             found.append(address)
     if not found:
-        raise refused(_l("The host name %(host)s could not be resolved. Check the "
+        raise AddressRefused(_l("The host name %(host)s could not be resolved. Check the "
                          "address, or try again when its DNS answers.", host=host),
                       f"{host} does not resolve")
     return found

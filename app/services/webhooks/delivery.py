@@ -5,7 +5,11 @@ Claiming: one delivery at a time, SELECT … FOR UPDATE SKIP LOCKED on PostgreSQ
 workers pass each other by) and a compare-and-set UPDATE on both databases; the claim is a
 lease (status SENDING until LEASE from now), so a worker killed mid-send leaves its delivery
 to be sent again when the lease ends: with the same webhook-id, which receivers use to drop
-duplicates. No transaction is held open while the endpoint answers.
+duplicates. No transaction is held open while the endpoint answers. An attempt has an overall
+deadline (SOPORTE_WEBHOOKS_TIMEOUT), well inside the lease; its result is recorded only while
+the delivery is still SENDING under the same claim (a compare-and-set on the claim's attempts
+count and lease end), so a worker that stalled past its lease cannot overwrite what the worker
+that reclaimed the delivery recorded: its late result is logged and dropped.
 
 Answers: 2xx delivered; 410 Gone fails the delivery and disables the endpoint (its waiting
 deliveries are cancelled); anything else (another status, a redirect, which is not followed,
@@ -30,8 +34,7 @@ from app.models.enums import WebhookDeliveryStatus as D
 from app.models.webhook import WebhookAttempt, WebhookDelivery
 from app.services import clock
 from app.services.webhooks import signing
-from app.services.errors import ValidationFailed
-from app.services.webhooks.addresses import parse_url, vetted_addresses
+from app.services.webhooks.addresses import AddressRefused, parse_url, vetted_addresses
 from app.services.webhooks.endpoints import GONE, disable
 from app.services.webhooks.transport import Answer, timed_post
 
@@ -59,10 +62,25 @@ class SendReport:
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What one attempt needs, read before the POST so no transaction stays open during it."""
+class Claim:
+    """Which claim of a delivery an attempt belongs to: the attempts count and lease end the
+    claim wrote (a later claim changes both)."""
 
     delivery_id: int
+    attempts: int
+    lease_until: dt.datetime
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery) -> "Claim":
+        """The claim a just-claimed delivery is under."""
+        return cls(delivery.id, delivery.attempts, delivery.next_attempt_at)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one attempt needs, read before the POST so no transaction stays open during it."""
+
+    claim: Claim
     url: str
     message_id: str
     body: bytes
@@ -76,9 +94,16 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return base * (1 + random.uniform(0, JITTER))
 
 
+def attempt_deadline() -> float:
+    """The longest one attempt may take, in seconds: SOPORTE_WEBHOOKS_TIMEOUT for the whole
+    exchange with the endpoint."""
+    return float(current_app.config.get("SOPORTE_WEBHOOKS_TIMEOUT", 10))
+
+
 def lease() -> dt.timedelta:
-    """How long a claim lasts: well over the longest an attempt can take."""
-    return dt.timedelta(seconds=current_app.config.get("SOPORTE_WEBHOOKS_TIMEOUT", 10) * 6 + 60)
+    """How long a claim lasts: six times the attempt's deadline plus a minute, so only a worker
+    that stalled (not a slow endpoint) outlives its lease."""
+    return dt.timedelta(seconds=attempt_deadline() * 6 + 60)
 
 
 def claim_next(now: dt.datetime) -> WebhookDelivery | None:
@@ -119,10 +144,10 @@ def send_once(limit: int = BATCH, should_stop: Callable[[], bool] = lambda: Fals
         delivery = claim_next(clock.now())
         if delivery is None:
             break
-        job = _prepare(delivery, report)
+        job = prepare(delivery, report)
         if job is None:
             continue
-        _record(job.delivery_id, *_attempt(job), report)
+        record(job.claim, *_attempt(job), report)
     return report
 
 
@@ -149,10 +174,10 @@ def send_forever(interval: float | None = None,
             time.sleep(min(0.2, interval))
 
 
-def _prepare(delivery: WebhookDelivery, report: SendReport) -> _Job | None:
+def prepare(delivery: WebhookDelivery, report: SendReport) -> Job | None:
     """The attempt's inputs, the transaction ended; None when its endpoint was disabled meanwhile
     (the delivery is cancelled) or its secret cannot be read (recorded as a failed attempt)."""
-    endpoint = delivery.endpoint
+    endpoint, claim = delivery.endpoint, Claim.of(delivery)
     if not endpoint.active:
         delivery.status = D.CANCELLED
         db.session.commit()
@@ -162,36 +187,48 @@ def _prepare(delivery: WebhookDelivery, report: SendReport) -> _Job | None:
         secrets = endpoint.secrets(clock.now())
     except SecretUnreadable as error:
         db.session.rollback()
-        _record(delivery.id, None, f"secret unreadable: {error}"[:300], 0, report)
+        record(claim, None, f"secret unreadable: {error}"[:300], 0, report)
         return None
-    job = _Job(delivery.id, endpoint.url, delivery.event.event_id,
+    job = Job(claim, endpoint.url, delivery.event.event_id,
                delivery.event.payload.encode("utf-8"), secrets)
     db.session.commit()
     return job
 
 
-def _attempt(job: _Job) -> tuple[Answer | None, str | None, int]:
-    """Vet the address again (DNS may have changed), sign and POST: (answer, error, ms)."""
+def _attempt(job: Job) -> tuple[Answer | None, str | None, int]:
+    """Vet the address again (DNS may have changed), sign and POST to the vetted address:
+    (answer, error, ms)."""
     try:
         target = parse_url(job.url)
         address = vetted_addresses(target)[0]
-    except ValidationFailed as refused:  # addresses.refused
-        return None, f"refused: {getattr(refused, 'reason', 'address refused')}", 0
+    except AddressRefused as refused:
+        return None, f"refused: {refused.reason}", 0
     timestamp = int(clock.now().timestamp())
     headers = signing.headers(job.secrets, job.message_id, timestamp, job.body)
-    return timed_post(target, address, headers, job.body,
-                      current_app.config.get("SOPORTE_WEBHOOKS_TIMEOUT", 10))
+    return timed_post(target, address, headers, job.body, attempt_deadline())
 
 
-def _record(delivery_id: int, answer: Answer | None, error: str | None, duration_ms: int,
-            report: SendReport) -> None:
+def record(claim: Claim, answer: Answer | None, error: str | None, duration_ms: int,
+           report: SendReport) -> None:
     """Log the attempt and decide what comes next (delivered, retry later, failed), in one
-    transaction; a delivery removed meanwhile (its endpoint deleted) is left alone."""
-    delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
-    if delivery is None:
-        db.session.rollback()
-        return
+    transaction, if the delivery is still SENDING under this claim; otherwise (its lease ran
+    out and another worker reclaimed it, it was cancelled, or its endpoint was deleted) the
+    result is logged and dropped."""
     now = clock.now()
+    still_ours = db.session.execute(  # the row stays locked until the commit below
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.status == D.SENDING,
+               WebhookDelivery.attempts == claim.attempts,
+               WebhookDelivery.next_attempt_at == claim.lease_until)
+        .values(last_attempt_at=now)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not still_ours:
+        db.session.rollback()
+        log.warning("webhook delivery=%s attempt=%s: result dropped (%s), the delivery is no "
+                    "longer under this claim", claim.delivery_id, claim.attempts,
+                    error or (answer and f"HTTP {answer.status}"))
+        return
+    delivery = db.session.get(WebhookDelivery, claim.delivery_id, populate_existing=True)
     status = answer.status if answer else None
     db.session.add(WebhookAttempt(delivery=delivery, attempted_at=now, status_code=status,
                                   duration_ms=duration_ms, error=error,

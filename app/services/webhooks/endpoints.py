@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.enums import WebhookDeliveryStatus as D
-from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.services import clock
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.permissions import Actor, Permission, actor_user_id, require
@@ -115,13 +115,22 @@ def update_endpoint(actor: Actor, endpoint: WebhookEndpoint,
 
 
 def delete_endpoint(actor: Actor, endpoint: WebhookEndpoint) -> None:
-    """Remove the endpoint with its deliveries and their log. Raises NotPermitted."""
+    """Remove the endpoint with its deliveries and their log, and the events no delivery is
+    left for (an event is kept only to be delivered). Raises NotPermitted."""
     check_manage(actor)
     deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    events = list(db.session.scalars(select(WebhookDelivery.event_id).distinct()
+                                     .where(WebhookDelivery.endpoint_id == endpoint.id)))
     db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries))
                        .execution_options(synchronize_session=False))
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
                        .execution_options(synchronize_session=False))
+    for chunk in (events[i:i + 500] for i in range(0, len(events), 500)):
+        still_delivered = select(WebhookDelivery.id).where(
+            WebhookDelivery.event_id == WebhookEvent.id)
+        db.session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(chunk),
+                                                      ~still_delivered.exists())
+                           .execution_options(synchronize_session=False))
     db.session.delete(endpoint)
     db.session.flush()
 
@@ -160,6 +169,19 @@ def list_deliveries(actor: Actor, endpoint: WebhookEndpoint, limit: int = 50,
     if before_id is not None:
         query = query.where(WebhookDelivery.id < before_id)
     return list(db.session.scalars(query))
+
+
+def last_deliveries(actor: Actor, endpoints: list[WebhookEndpoint]
+                    ) -> dict[int, WebhookDelivery | None]:
+    """Each endpoint's newest delivery (None: none yet), by endpoint id, in one query.
+    Raises NotPermitted."""
+    check_manage(actor)
+    newest = (select(func.max(WebhookDelivery.id))
+              .where(WebhookDelivery.endpoint_id.in_([e.id for e in endpoints]))
+              .group_by(WebhookDelivery.endpoint_id))
+    found = {d.endpoint_id: d for d in db.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.id.in_(newest)))} if endpoints else {}
+    return {endpoint.id: found.get(endpoint.id) for endpoint in endpoints}
 
 
 def get_delivery(actor: Actor, endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDelivery:
