@@ -29,7 +29,7 @@ from app.models.columns import UTCDateTime
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.ticket_view import ticket_by_number
 from app.web.errors import CHANGED_MEANWHILE
 
@@ -49,6 +49,9 @@ IF_MATCH_REQUIRED = {**IF_MATCH_PARAMETER, "required": True,
                                     "it): the change is made only if the ticket is still that "
                                     "version (else 412)"}
 
+BAD_IF_MATCH = _l("Send in If-Match the ticket's ETag exactly as the API gave it, quotes "
+                  "included, for example \"3\".")
+
 Check = Callable[[User, Ticket], object]
 
 
@@ -66,9 +69,10 @@ def ticket_named(user: User, number: str) -> Ticket:
     return ticket_by_number(user, number)
 
 
-def expected_version(required: bool) -> int | None:
-    """The version `If-Match` names; None without the header (or for "*", any version).
-    Aborts 428 when it is required and missing, 412 when it names no version of a ticket."""
+def expected_versions(required: bool) -> frozenset[int] | None:
+    """The versions `If-Match` names (one ETag, or a list of them: any may match); None without
+    the header (or for "*", any version). Aborts 428 when it is required and missing;
+    ValidationFailed (If-Match) when it holds something that is not an ETag the API gives."""
     header = request.headers.get("If-Match")
     if header is None or not header.strip():
         if required:
@@ -78,10 +82,8 @@ def expected_version(required: bool) -> int | None:
         return None
     versions = [_ETAG.fullmatch(part) for part in header.split(",")]
     if not all(versions):
-        abort(412)
-    if len(versions) != 1:  # the API gives one ETag at a time: a list is not a version read
-        abort(412)
-    return int(versions[0].group(1))
+        raise ValidationFailed(BAD_IF_MATCH, field="If-Match")
+    return frozenset(int(version.group(1)) for version in versions)
 
 
 def ticket_for_write(user: User, number: str, *, if_match_required: bool = False,
@@ -94,8 +96,8 @@ def ticket_for_write(user: User, number: str, *, if_match_required: bool = False
         db.session.refresh(ticket, with_for_update={"key_share": True})
         if check is not None:
             check(user, ticket)
-        wanted = expected_version(if_match_required)
-        if wanted is not None and wanted != ticket.lock_version:
+        wanted = expected_versions(if_match_required)
+        if wanted is not None and ticket.lock_version not in wanted:
             abort(412)
     except BaseException:
         db.session.rollback()

@@ -27,6 +27,8 @@ from app.web.auth.throttle import client_network
 log = logging.getLogger(__name__)
 DEFAULT_LIMIT = "600 per minute"
 SCOPE = "soporte-api"
+# The document and its page are public and static: reading them spends nobody's budget.
+PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_redoc"})
 DESCRIPTION = ("Each token may send SOPORTE_API_RATE_LIMIT requests ({limit} here); requests "
                "without a valid token count per client address. Past it the answer is 429 "
                "(code `too_many_requests`) with `Retry-After`, the seconds to wait.")
@@ -37,7 +39,13 @@ def init_rate_limits(app: Flask) -> None:
     lower it) and say so in the API's document; a limit that does not parse stops the app from
     starting."""
     app.config.setdefault("SOPORTE_API_RATE_LIMIT", DEFAULT_LIMIT)
-    configured_limits(app.config["SOPORTE_API_RATE_LIMIT"])
+    try:
+        configured_limits(app.config["SOPORTE_API_RATE_LIMIT"])
+    except ValueError:
+        raise RuntimeError(
+            f"SOPORTE_API_RATE_LIMIT={app.config['SOPORTE_API_RATE_LIMIT']!r} is not a rate "
+            "limit: write e.g. '600 per minute', several separated by ';', or leave it empty "
+            "for none.") from None
     app.before_request(check_rate_limit)
     options = dict(app.config.get("API_SPEC_OPTIONS") or {})  # a copy: never a shared default
     info = dict(options.get("info") or {})
@@ -62,7 +70,7 @@ def caller_key() -> str:
 def check_rate_limit() -> None:
     """Before each request: an API request past its caller's limit is answered 429 with
     Retry-After (flask_smorest.abort: errors.py turns it into the API's JSON error)."""
-    if not is_api_request() or not limiter.enabled:
+    if not is_api_request() or not limiter.enabled or request.endpoint in PUBLIC_ENDPOINTS:
         return
     limits = configured_limits(current_app.config["SOPORTE_API_RATE_LIMIT"])
     if not limits:

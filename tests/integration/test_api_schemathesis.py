@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from assembly import build_app
 from app.extensions import db
 from app.models import TicketStatus
+from app.services import worklog
 from tests import factories
 from tests.api_calls import API, bearer
 from tests.conftest import BACKENDS, _empty_tables, make_test_app
@@ -42,9 +43,8 @@ from tests.http_server import serving
 
 DOCUMENT = f"{API}/openapi.json"
 EXAMPLES = 25
-# Schemathesis' negative_data_rejection is left out: it expects a request it made invalid to be
-# refused with one of its own list of statuses, which lacks 412 (a malformed If-Match), and it
-# counts an unknown query parameter (ignored here, as webargs does) as invalid.
+# Schemathesis' negative_data_rejection is left out: it counts an unknown query parameter
+# (ignored here, as webargs does) as invalid data the API should have refused.
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 
@@ -73,11 +73,14 @@ def served(request, database_urls, tmp_path_factory):
                    factories.ticket_in(world, TicketStatus.QUOTED),
                    factories.ticket_in(world, TicketStatus.IN_PROGRESS, free=True),
                    factories.ticket_in(world, TicketStatus.CLOSED)]
+        entries = [worklog.log_time(world.agent, tickets[2], 0, minutes, "Diagnóstico")
+                   for minutes in (30, 45)]
         world.client.external_id, world.contact.external_id = "ERP-C1", "ERP-P1"
         world.contract.external_id, world.project.external_id = "ERP-K1", "ERP-R1"
         db.session.commit()
         data = SimpleNamespace(
             numbers=[ticket.number for ticket in tickets],
+            entries=[entry.id for entry in entries],
             external_ids=["ERP-C1", "ERP-P1", "ERP-K1", "ERP-R1"],
             rows={"clients": [world.client.id, world.other_client.id],
                   "contacts": [world.contact.id, world.english_contact.id],
@@ -110,7 +113,8 @@ def _aim_at_the_world(case, data) -> None:
     path = case.path_parameters or {}
     resource = case.operation.path.removeprefix(API + "/").split("/")[0]
     for name, choices in (("number", data.numbers), ("external_id", data.external_ids),
-                          ("row_id", data.rows.get(resource, [1]))):
+                          ("row_id", data.rows.get(resource, [1])),
+                          ("entry_id", data.entries)):
         value = path.get(name)
         if isinstance(value, str) or (type(value) is int and value >= 1):
             real = _pick(value, choices)
