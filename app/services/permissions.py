@@ -132,9 +132,16 @@ def can(actor: Actor | None, permission: Permission) -> bool:
 
 
 def require(actor: Actor | None, permission: Permission) -> None:
-    """Raise NotPermitted unless the actor's role grants the permission."""
-    if not can(actor, permission):
-        raise NotPermitted(_DENIED[permission])
+    """Raise NotPermitted unless the actor's role grants the permission (and, through an API
+    token with scopes, its scopes too: a refusal by the scopes says so)."""
+    if can(actor, permission):
+        return
+    scopes = getattr(actor, SCOPES_ATTRIBUTE, None)
+    if scopes is not None and permission in ROLE_PERMISSIONS.get(actor.role, ()):
+        raise NotPermitted(_l("This token's scopes do not include %(permission)s. Use a token "
+                              "made with that scope, or one without scopes (the whole role).",
+                              permission=permission.value))
+    raise NotPermitted(_DENIED[permission])
 
 
 def working_roles() -> list[Role]:

@@ -82,7 +82,12 @@ def test_a_viewer_may_not_create_in_spanish_by_default_and_english_on_request(wo
 def test_a_scope_narrows_the_role_and_is_forgotten_after_the_request(world, client):
     reader = bearer(world.supervisor, "VIEW")
     assert client.get(f"{API}/tickets", headers=reader).status_code == 200
-    assert_error(_new_ticket(client, reader, world), 403, "not_permitted")
+    refused = assert_error(_new_ticket(client, reader, world), 403, "not_permitted")
+    assert refused["message"].startswith("Los ámbitos de este token no incluyen CREATE.")
+    # the role's refusal is the role's, whatever the scopes
+    viewer = assert_error(_new_ticket(client, bearer(world.viewer, "VIEW"), world), 403,
+                          "not_permitted")
+    assert "ámbitos" not in viewer["message"]
     ticket = factories.new_ticket(world)
     actions = client.get(f"{API}/tickets/{ticket.number}", headers=reader).get_json()["actions"]
     assert not any(value for value in actions.values())
