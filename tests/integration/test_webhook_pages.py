@@ -88,6 +88,35 @@ def test_an_administrator_sees_the_menu_entry_and_the_list(world, client, receiv
     assert "whsec_" not in listing
 
 
+def test_the_list_shows_each_endpoints_last_delivery_read_in_one_query(world, client, app,
+                                                                      receiver):
+    from sqlalchemy import event
+
+    first = _endpoint(world, receiver.url).endpoint
+    second = _endpoint(world, receiver.url + "&second").endpoint
+    factories.new_ticket(world)
+    receiver.answers.put(200)
+    receiver.answers.put(500)
+    worker.send_once()
+    third = _endpoint(world, receiver.url + "&third").endpoint  # nothing sent to it yet
+    _login(client, world.admin)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        listing = client.get(PAGE).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    rows = dict(re.findall(r'<tr id="endpoint-(\d+)">(.*?)</tr>', listing, re.S))
+    assert "Entregado (200)" in rows[str(first.id)]
+    assert "En cola (500)" in rows[str(second.id)]
+    assert "Ninguna todavía" in rows[str(third.id)]
+    assert len([s for s in statements if "FROM webhook_delivery" in s]) == 1
+
+
 def test_a_new_endpoint_shows_its_secret_once(world, client, app, receiver, caplog):
     caplog.set_level(logging.DEBUG)
     _login(client, world.admin)

@@ -34,6 +34,10 @@ class PostFailed(Exception):
     """No answer: the connection, TLS or the wait for an answer failed (its message says how)."""
 
 
+class _TooLong(Exception):
+    """The answer's start ran past READ_MAX bytes."""
+
+
 class _DeadlineReader(io.RawIOBase):
     """The socket's bytes, each read waiting only for what is left of the deadline and all of
     them together at most READ_MAX: http.client's timeout is per read, which a trickling
@@ -72,10 +76,6 @@ class _DeadlineSocket:
         return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
 
-class _TooLong(Exception):
-    """The answer's start ran past READ_MAX bytes."""
-
-
 class _PinnedConnection:
     """The shared part of both connections: a given address, whatever the host name now
     resolves to, and one deadline for every step."""
@@ -112,7 +112,7 @@ class _PinnedHTTPSConnection(_PinnedConnection, http.client.HTTPSConnection):
 
     def connect(self):
         sock = self._open()
-        sock.settimeout(_remaining(self._deadline))
+        sock.settimeout(_remaining(self._deadline))  # bounds the whole handshake, not each read
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
