@@ -30,9 +30,9 @@ from app.models.enums import NoteKind
 from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import notes
-from app.services.attachment_downloads import Download, attachment_for_download
+from app.services.attachment_downloads import attachment_for_download
 from app.services.attachments import clean_filename
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
 from app.services.notes import Upload
 from app.services.ticket_view import ticket_view
 from app.web.security import file_download
@@ -118,11 +118,9 @@ class AttachmentFile(MethodView):
         ticket, and for a file whose contents are no longer stored."""
         user = acting_user()
         ticket = ticket_named(user, number)
-        download = attachment_for_download(user, attachment_id)
-        if download.attachment.ticket_id != ticket.id:
-            raise NotFound(_l("There is no file %(id)s on the ticket %(number)s.",
-                              id=attachment_id, number=ticket.number), field="attachment")
-        return _file_response(download)
+        download = attachment_for_download(user, attachment_id, ticket=ticket)
+        # As the dashboard serves it: an image shown, anything else downloaded, never run.
+        return file_download(download, inline=True)
 
 
 @bp.route("/<number>/timeline")
@@ -162,8 +160,3 @@ def _uploaded_body(ticket: Ticket, note: Note) -> dict:
     return {"note_id": note.id, "kind": kind,
             "attachments": [attachment_body(ticket, item) for item in note.attachments]}
 
-
-def _file_response(download: Download):
-    """The file as the dashboard serves it: an image shown, anything else downloaded, never
-    run as a page (app.web.security.file_download)."""
-    return file_download(download, inline=True)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models.columns import INTEGER_MAX
-from app.models.ticket import Attachment
+from app.models.ticket import Attachment, Ticket
 from app.services.attachments import attachment_store
 from app.services.errors import NotFound
 from app.services.permissions import Actor, Permission, require
@@ -33,15 +33,20 @@ class Download:
         return sniffed if sniffed in INLINE_IMAGE_TYPES else None
 
 
-def attachment_for_download(actor: Actor, attachment_id: int) -> Download:
-    """The attachment with this id and its stored file. Raises NotPermitted without the view
-    permission, NotFound for an id no attachment has, or one whose bytes are no longer stored
+def attachment_for_download(actor: Actor, attachment_id: int,
+                            ticket: Ticket | None = None) -> Download:
+    """The attachment with this id and its stored file; with a ticket, only a file of that
+    ticket. Raises NotPermitted without the view permission, NotFound for an id no attachment
+    has, a file of another ticket than the one given, or one whose bytes are no longer stored
     (removed from the store by hand, or never restored from a backup)."""
     require(actor, Permission.VIEW)
     item = db.session.get(Attachment, attachment_id) if 1 <= attachment_id <= INTEGER_MAX else None
     if item is None:
         raise NotFound(_l("This file does not exist (any more). Go back to the ticket and choose "
                           "it again."), field="attachment")
+    if ticket is not None and item.ticket_id != ticket.id:
+        raise NotFound(_l("There is no file %(id)s on the ticket %(number)s.",
+                          id=attachment_id, number=ticket.number), field="attachment")
     path = attachment_store().path_for(item.sha256)
     if not path.is_file():
         raise NotFound(_l("This file's contents are no longer stored on the server. Ask an "

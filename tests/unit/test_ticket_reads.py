@@ -93,6 +93,15 @@ def test_a_download_is_the_stored_file_and_only_a_real_image_is_shown_inline(wor
     assert attachment_for_download(world.viewer, image.id).image_type == "image/png"
 
 
+def test_a_file_asked_for_through_another_ticket_is_not_found(world):
+    ticket, other = factories.new_ticket(world), factories.new_ticket(world)
+    file = _file(ticket)
+    assert attachment_for_download(world.viewer, file.id, ticket=ticket).attachment == file
+    with pytest.raises(NotFound) as missing:
+        attachment_for_download(world.viewer, file.id, ticket=other)
+    assert missing.value.field == "attachment" and other.number in str(missing.value)
+
+
 # --- the ticket with its timeline ---------------------------------------------------------------
 
 def _at(hours: float) -> dt.datetime:
