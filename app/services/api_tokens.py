@@ -156,27 +156,32 @@ def usable_token_id(secret: str | None) -> int | None:
     """The id of the token a bearer secret is, when it still authenticates its user (the API's
     rate limit counts per token); None otherwise. Reads only: the use is noted by
     authenticate."""
-    if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
-        return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
-    if token is None or token.revoked or not token.user.active:
-        return None
-    return token.id
+    token = _usable_token(secret)
+    return token.id if token is not None else None
 
 
 def authenticate(secret: str | None) -> User | None:
     """The user a bearer secret acts as, narrowed to its token's scopes, or None when the
     secret is unknown, revoked or its user inactive. Notes the use (at most once a minute)."""
-    if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
-        return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
-    if token is None or token.revoked or not token.user.active:
+    token = _usable_token(secret)
+    if token is None:
         return None
     moment = clock.now()
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = moment
         db.session.flush()
     return narrowed_to_scopes(token.user, parse_scopes(token.scopes))
+
+
+def _usable_token(secret: str | None) -> ApiToken | None:
+    """The token a bearer secret is, when it still authenticates its user (known, not revoked,
+    its user active); None otherwise."""
+    if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
+    if token is None or token.revoked or not token.user.active:
+        return None
+    return token
 
 
 def _hash(secret: str) -> str:
