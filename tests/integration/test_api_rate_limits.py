@@ -27,19 +27,20 @@ def client(app):
 
 
 @pytest.fixture
-def three_a_minute(app):
-    """A low limit, as a deployment might set it."""
-    app.config["SOPORTE_API_RATE_LIMIT"] = "3 per minute"
+def three_an_hour(app):
+    """A low limit, as a deployment might set it, in a window no test outlasts (a minute's
+    could roll over between a test's requests on a slow machine and refill the budget)."""
+    app.config["SOPORTE_API_RATE_LIMIT"] = "3 per hour"
 
 
 def _too_many(answer) -> dict:
     body = assert_error(answer, 429, "too_many_requests")
-    assert 1 <= int(answer.headers["Retry-After"]) <= 60
+    assert 1 <= int(answer.headers["Retry-After"]) <= 3600
     return body
 
 
 def test_the_fourth_request_of_a_token_is_429_with_retry_after_and_another_token_goes_on(
-        world, client, three_a_minute):
+        world, client, three_an_hour):
     first, second = bearer(world.agent), bearer(world.agent)
     for _ in range(3):
         assert client.get(f"{API}/tickets", headers=first).status_code == 200
@@ -52,7 +53,7 @@ def test_the_fourth_request_of_a_token_is_429_with_retry_after_and_another_token
     assert client.get(f"{API}/tickets", headers=bearer(world.viewer)).status_code == 200
 
 
-def test_every_address_of_the_api_counts_writes_and_errors_too(world, client, three_a_minute):
+def test_every_address_of_the_api_counts_writes_and_errors_too(world, client, three_an_hour):
     headers = bearer(world.agent)
     assert client.get(f"{API}/tickets/TCK-404", headers=headers).status_code == 404
     assert client.post(f"{API}/tickets", json={}, headers=headers).status_code == 422
@@ -61,7 +62,7 @@ def test_every_address_of_the_api_counts_writes_and_errors_too(world, client, th
                                                   "description": "x"}, headers=headers))
 
 
-def test_requests_without_a_valid_token_count_per_client_address(world, app, three_a_minute):
+def test_requests_without_a_valid_token_count_per_client_address(world, app, three_an_hour):
     here, elsewhere = browser(app, "192.0.2.10"), browser(app, "198.51.100.7")
     for sent in ({}, {"Authorization": "Bearer sop_falso"}, {"Authorization": "Basic x"}):
         assert_error(here.get(f"{API}/tickets", headers=sent), 401, "not_authenticated")
@@ -70,7 +71,7 @@ def test_requests_without_a_valid_token_count_per_client_address(world, app, thr
     assert here.get(f"{API}/tickets", headers=bearer(world.agent)).status_code == 200
 
 
-def test_a_revoked_token_spends_its_address_budget_not_its_own(world, app, three_a_minute):
+def test_a_revoked_token_spends_its_address_budget_not_its_own(world, app, three_an_hour):
     headers = bearer(world.agent)
     token = db.session.scalar(select(ApiToken))
     api_tokens.revoke_token(world.agent, token)
@@ -92,7 +93,7 @@ def test_the_key_is_the_tokens_id_never_its_secret(world, app):
         assert rate_limits.caller_key() == "address/2001:db8::/64"
 
 
-def test_the_dashboard_and_signing_in_are_not_counted(world, client, three_a_minute):
+def test_the_dashboard_and_signing_in_are_not_counted(world, client, three_an_hour):
     headers = bearer(world.agent)
     for _ in range(3):
         assert client.get(f"{API}/tickets", headers=headers).status_code == 200
@@ -113,7 +114,7 @@ def test_an_empty_limit_is_no_limit(world, client, app):
 
 
 def test_storage_that_cannot_be_reached_serves_the_request_uncounted(world, client, app,
-                                                                     three_a_minute, monkeypatch):
+                                                                     three_an_hour, monkeypatch):
     from app.extensions import limiter
 
     def unreachable(*_args, **_kwargs):
