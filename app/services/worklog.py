@@ -14,7 +14,8 @@ from app.models.user import User
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
 from app.services.billing import rates
-from app.services.errors import DomainError, EntryBilled, NotPermitted, ValidationFailed, passes
+from app.services.errors import (DomainError, EntryBilled, NotFound, NotPermitted,
+                                 ValidationFailed, passes)
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, can, require
 from app.services.workflow import require_open, require_work_allowed
@@ -100,6 +101,16 @@ def _work_date(work_date: dt.date | None) -> dt.date:
     if work_date > today + dt.timedelta(days=1):
         raise ValidationFailed(_l("Work cannot be logged on a future date."), field="work_date")
     return work_date
+
+
+def time_entry_for(actor: Actor, entry_id: int) -> TimeEntry:
+    """The time entry with this id, for whoever may view tickets. Raises NotPermitted,
+    NotFound."""
+    require(actor, Permission.VIEW)
+    entry = db.session.get(TimeEntry, entry_id)
+    if entry is None:
+        raise NotFound(_l("There is no time entry %(id)s.", id=entry_id), field="id")
+    return entry
 
 
 def require_not_billed(entry: TimeEntry) -> None:
