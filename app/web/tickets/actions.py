@@ -47,11 +47,12 @@ def _time_entry(ticket, form) -> TimeEntry:
 
 
 def _edit_time(user, ticket, form) -> TimeEntry:
-    """The entry's new duration, day and description, as typed in its edit form."""
+    """The entry's new duration, day and description, as typed in its edit form (an empty
+    description keeps the entry's: the form does not repeat it, the timeline shows it once)."""
     entry = _time_entry(ticket, form)
     worklog.edit_time_entry(user, entry, minutes=worklog.parse_duration(
         form.get("hours"), form.get("minutes")), work_date=parse_date(
-        form.get("work_date"), "work_date", _l("Day")), description=form.get("note", ""))
+        form.get("work_date"), "work_date", _l("Day")), description=form.get("note") or None)
     return entry
 
 
