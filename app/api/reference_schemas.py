@@ -6,11 +6,10 @@ named); the rules beyond that (a taken name, a bad address, an external id's for
 services', whose refusals are 422 too, with their message in the reader's language."""
 from __future__ import annotations
 
-import unicodedata
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
-
-from app.api.schemas import query_id, record_id
+from app.api.action_schemas import DecimalString
+from app.api.schemas import no_control_characters_in_line, query_id, record_id
 from app.models.enums import Language, Role
 from app.services.external_ids import EXTERNAL_ID_MAX
 from app.services.reference_reads import PAGE_MAX, SEARCH_MAX
@@ -22,12 +21,10 @@ DOMAINS_MAX = 100
 EXTERNAL_ID_DOC = (f"the key the company's ERP knows the row by: 1 to {EXTERNAL_ID_MAX} "
                    "characters, trimmed, no control characters, unique for the kind with its "
                    "letter case (\"C-1\" and \"c-1\" are two keys); null: none")
-
-
-def _no_control_characters(value: str) -> None:
-    """Refuse control characters (tab, line breaks, NUL …) in one line of text."""
-    if any(unicodedata.category(char) == "Cc" for char in value or ""):
-        raise ValidationError("Control characters are not allowed.")
+RATE_DOC = ("per hour of work, a decimal string: more than 0, at most two decimals; null: none "
+            "here (a contract's: its client's; a client's: the configured default)")
+CURRENCY_DOC = ("ISO 4217 (EUR, USD, …); null: none here (a contract's: its client's; a "
+                "client's: the configured currency)")
 
 
 def _boolean(**kwargs) -> fields.Boolean:
@@ -37,7 +34,7 @@ def _boolean(**kwargs) -> fields.Boolean:
 
 def _line(limit: int, **kwargs) -> fields.String:
     """One line of text of at most `limit` characters."""
-    return fields.String(validate=[validate.Length(max=limit), _no_control_characters],
+    return fields.String(validate=[validate.Length(max=limit), no_control_characters_in_line],
                          **kwargs)
 
 
@@ -56,7 +53,7 @@ def _day(**kwargs) -> fields.Date:
 class ReferenceListQuery(Schema):
     """A list's filters and page: rows in id order, `limit` at a time."""
 
-    q = fields.String(validate=[validate.Length(max=SEARCH_MAX), _no_control_characters],
+    q = fields.String(validate=[validate.Length(max=SEARCH_MAX), no_control_characters_in_line],
                       metadata={"description": "words in the name (for contacts and staff also "
                                                "the address; for ERP-kept kinds the external id)"})
     active = fields.Boolean(metadata={"description": "only active (true) or inactive (false)"})
@@ -100,6 +97,8 @@ class ClientSchema(Schema):
     active = fields.Boolean()
     notes = fields.String()
     domains = fields.Pluck(DomainSchema, "domain", many=True)
+    hourly_rate = DecimalString(allow_none=True, metadata={"description": RATE_DOC})
+    currency = fields.String(allow_none=True, metadata={"description": CURRENCY_DOC})
     created_at = fields.AwareDateTime()
 
 
@@ -131,6 +130,8 @@ class ContractSchema(_OfClient):
     starts_on = fields.Date(allow_none=True)
     ends_on = fields.Date(allow_none=True)
     active = fields.Boolean()
+    hourly_rate = DecimalString(allow_none=True, metadata={"description": RATE_DOC})
+    currency = fields.String(allow_none=True, metadata={"description": CURRENCY_DOC})
 
 
 class ProjectSchema(_OfClient):
@@ -173,6 +174,8 @@ class ClientValuesSchema(Schema):
     notes = fields.String(validate=validate.Length(max=NOTES_MAX))
     domains = fields.List(_line(253), validate=validate.Length(max=DOMAINS_MAX), metadata={
         "description": "the whole set: domains not listed are removed from the client"})
+    hourly_rate = DecimalString(allow_none=True, metadata={"description": RATE_DOC})
+    currency = _line(3, allow_none=True, metadata={"description": CURRENCY_DOC})
 
 
 class ClientChangeSchema(ClientValuesSchema):
@@ -223,6 +226,8 @@ class ContractValuesSchema(_OfClientValues):
     starts_on = _day()
     ends_on = _day()
     active = _boolean()
+    hourly_rate = DecimalString(allow_none=True, metadata={"description": RATE_DOC})
+    currency = _line(3, allow_none=True, metadata={"description": CURRENCY_DOC})
 
 
 class ContractChangeSchema(ContractValuesSchema):

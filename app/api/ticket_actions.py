@@ -14,27 +14,25 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import jsonify, make_response
 from flask_smorest import Blueprint
 
 from app.api.action_schemas import (ApprovalSchema, AssignSchema, FreeSchema, NoteBodySchema,
                                     NoteCreatedSchema, PaymentBodySchema, QuoteBodySchema,
                                     QuoteCreatedSchema, ReevaluateSchema, ReopenSchema,
-                                    ReplyBodySchema, ReplyGuardErrorSchema, ResolutionSchema,
-                                    StatusSchema, TicketPatchSchema, TimeEntryBodySchema,
-                                    TimeEntryCreatedSchema, NewerMessageSchema)
+                                    ReplyBodySchema, ResolutionSchema,
+                                    StatusSchema, TicketPatchSchema, TimeEntryBodySchema)
 from app.api.auth import acting_user, forget_scopes, require_token
 from app.api.concurrency import (ETAG_HEADER, IF_MATCH_PARAMETER, IF_MATCH_REQUIRED, Check,
                                  ticket_for_write, written)
 from app.api.errors import ErrorSchema
 from app.api.schemas import JsonParser, TicketSchema
+from app.api.time_entry_schemas import TimeEntryCreatedSchema
 from app.api.tickets import ticket_resource, with_etag
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, tickets, \
     worklog
 from app.services.billing import basis, payment
-from app.services.presence import NewerCustomerMessage
 from app.services.quotes import QuoteInput
 from app.services.tickets import TicketFields
 
@@ -50,14 +48,13 @@ EDITED = ("subject", "description", "urgency", "type_id", "contact_id", "contrac
           "project_id", "client_id")
 
 
-def _documented(body, status: int = 200, answer=TicketSchema, if_match=IF_MATCH_PARAMETER,
-                errors: dict | None = None):
+def _documented(body, status: int = 200, answer=TicketSchema, if_match=IF_MATCH_PARAMETER):
     """The decorators of one write endpoint: its body's schema, its answer with the ETag, its
-    error answers (ErrorSchema unless `errors` names another), the If-Match header."""
+    error answers (ErrorSchema), the If-Match header."""
     def decorate(view):
         statuses = ERRORS + ((428,) if if_match.get("required") else ())
         for code in statuses:
-            view = bp.alt_response(code, schema=(errors or {}).get(code, ErrorSchema))(view)
+            view = bp.alt_response(code, schema=ErrorSchema)(view)
         view = bp.response(status, answer, headers=ETAG_HEADER)(view)
         view = bp.arguments(body)(view)
         return bp.doc(parameters=[if_match])(view)
@@ -158,14 +155,17 @@ def approval(data: dict, number: str):
 def time_entry(data: dict, number: str):
     """Log time.
 
-    Work on the ticket today (at most 24 hours an entry), once it is free, covered by a
-    contract or its quote approved."""
+    Work on the ticket (at most 24 hours an entry), once it is free, covered by a contract or
+    its quote approved; valued at the ticket's rate now (contract, client, default), kept with
+    the entry."""
     hours, minutes = data.get("hours"), data.get("minutes")
     if hours is None and minutes is not None:
         hours, minutes = divmod(minutes, 60)
     return _created_answer(number, worklog.check_log_time,
-                           lambda user, ticket: worklog.log_time(user, ticket, hours, minutes,
-                                                                 data["note"]))
+                           lambda user, ticket: worklog.log_time(
+                               user, ticket, hours, minutes,
+                               data["description"] or data["note"], data.get("work_date"),
+                               data.get("billable")))
 
 
 @bp.route("/<number>/status", methods=["POST"])
@@ -195,24 +195,17 @@ def note(data: dict, number: str):
 
 
 @bp.route("/<number>/replies", methods=["POST"])
-@_documented(ReplyBodySchema, 201, NoteCreatedSchema,
-             errors={409: ReplyGuardErrorSchema})
+@_documented(ReplyBodySchema, 201, NoteCreatedSchema)
 def reply(data: dict, number: str):
     """Reply to the requester.
 
     By email; the reply joins the timeline. With `seen_through`, a reply over a customer
     message newer than it is not sent (409 customer_wrote_again with those messages) unless
     `confirm_newer` is true."""
-    try:
-        return _created_answer(number, notes.check_reply,
-                               lambda user, ticket: notes.reply_publicly(
-                                   user, ticket, data["text"],
-                                   seen_through=data.get("seen_through"),
-                                   confirmed=data["confirm_newer"]))
-    except NewerCustomerMessage as refused:
-        body = {"code": refused.code, "message": str(refused), "field": refused.field,
-                "messages": NewerMessageSchema(many=True).dump(refused.messages)}
-        return make_response(jsonify(body), 409)
+    return _created_answer(number, notes.check_reply,
+                           lambda user, ticket: notes.reply_publicly(
+                               user, ticket, data["text"], seen_through=data.get("seen_through"),
+                               confirmed=data["confirm_newer"]))
 
 
 @bp.route("/<number>/close", methods=["POST"])

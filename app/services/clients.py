@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.client import Client, ClientDomain
 from app.services import external_ids
+from app.services.billing import rates
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
@@ -35,6 +36,8 @@ class ClientFields:
     notes: str = ""
     domains: tuple[str, ...] = field(default_factory=tuple)
     external_id: str | None = None
+    hourly_rate: object = None  # a decimal string or Decimal; None: the configured default
+    currency: str | None = None  # ISO 4217; None: the configured currency
 
 
 def check_create_client(actor: Actor) -> None:
@@ -62,7 +65,8 @@ def create_client(actor: Actor, name: str) -> Client:
 def save_client(actor: Actor, client: Client | None, fields: ClientFields) -> Client:
     """Create (client None) or change a client and its set of domains. Raises NotPermitted,
     ValidationFailed (no name or a taken one; a domain that is not one or is another client's;
-    an external id that cannot be one or is another client's)."""
+    an external id that cannot be one or is another client's; a rate or currency that is not
+    one: app.services.billing.rates)."""
     require(actor, Permission.MANAGE_REFERENCE)
     name = _tidy_name(fields.name, "name", _l("Write the client's name."))
     if _name_taken(name, client):
@@ -70,11 +74,14 @@ def save_client(actor: Actor, client: Client | None, fields: ClientFields) -> Cl
                                   name=name), field="name")
     domains = _free_domains(fields.domains, client)
     external_id = external_ids.free_external_id(Client, fields.external_id, client)
+    hourly_rate, currency = rates.parse_rate(fields.hourly_rate), rates.parse_currency(
+        fields.currency)
     if client is None:
         client = Client()
         db.session.add(client)
     client.name, client.active, client.notes = name, fields.active, fields.notes or ""
     client.external_id = external_id
+    client.hourly_rate, client.currency = hourly_rate, currency
     kept = [d for d in client.domains if d.domain in domains]
     known = {d.domain for d in kept}
     client.domains = kept + [ClientDomain(domain=d) for d in domains if d not in known]
@@ -85,7 +92,8 @@ def save_client(actor: Actor, client: Client | None, fields: ClientFields) -> Cl
 def client_fields(client: Client) -> ClientFields:
     """The client's fields as they are now (what a partial change starts from)."""
     return ClientFields(client.name, client.active, client.notes or "",
-                        tuple(d.domain for d in client.domains), client.external_id)
+                        tuple(d.domain for d in client.domains), client.external_id,
+                        client.hourly_rate, client.currency)
 
 
 def upsert_client(actor: Actor, external_id: str, changes: Mapping[str, object]
@@ -95,12 +103,9 @@ def upsert_client(actor: Actor, external_id: str, changes: Mapping[str, object]
     the client and whether it was created. Raises NotPermitted, ValidationFailed (save_client's,
     and external_id)."""
     require(actor, Permission.MANAGE_REFERENCE)
-
-    def save(client: Client | None, key: str) -> Client:
-        now = client_fields(client) if client is not None else ClientFields(name="")
-        return save_client(actor, client, replace(now, **{**changes, "external_id": key}))
-
-    return external_ids.upsert(Client, external_id, save)
+    return external_ids.upsert(Client, external_id, changes, fields_of=client_fields,
+                               blank=ClientFields(name=""),
+                               save=lambda client, fields: save_client(actor, client, fields))
 
 
 def client_named(client_id: int | None, external_id: str | None) -> Client | None:
@@ -115,13 +120,16 @@ def client_named(client_id: int | None, external_id: str | None) -> Client | Non
     if external_id is None:
         return by_id
     try:
-        by_key = external_ids.with_external_id(Client, external_id)
+        key = external_ids.tidy_external_id(external_id)
     except ValidationFailed as error:
         raise ValidationFailed(error.message, field="client_external_id") from None
+    if key is None:
+        raise ValidationFailed(_l("Write the client's external id in client_external_id, or "
+                                  "leave that field out."), field="client_external_id")
+    by_key = external_ids.with_external_id(Client, key)
     if by_key is None:
         raise ValidationFailed(_l("No client has the external id %(external_id)s.",
-                                  external_id=external_id.strip()[:100]),
-                               field="client_external_id")
+                                  external_id=key), field="client_external_id")
     if by_id is not None and by_id.id != by_key.id:
         raise ValidationFailed(_l("client_id and client_external_id name two different "
                                   "clients: send one of them."), field="client_external_id")

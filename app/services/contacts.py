@@ -7,7 +7,7 @@ of staff accounts: normalised, valid, unique), and an ERP's, by the contact's ex
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -76,12 +76,9 @@ def upsert_contact(actor: Actor, external_id: str, changes: Mapping[str, object]
     change the one that has it: only the fields in `changes`. Returns the contact and whether
     it was created. Raises NotPermitted, ValidationFailed (save_contact's, and external_id)."""
     require(actor, Permission.MANAGE_REFERENCE)
-
-    def save(contact: Contact | None, key: str) -> Contact:
-        now = contact_fields(contact) if contact is not None else ContactFields(None, "")
-        return save_contact(actor, contact, replace(now, **{**changes, "external_id": key}))
-
-    return external_ids.upsert(Contact, external_id, save)
+    return external_ids.upsert(Contact, external_id, changes, fields_of=contact_fields,
+                               blank=ContactFields(None, ""),
+                               save=lambda contact, fields: save_contact(actor, contact, fields))
 
 
 def _free_address(value: str, contact: Contact | None) -> str:

@@ -12,13 +12,16 @@ kind has is refused the way a taken name is: ValidationFailed on the field exter
 from __future__ import annotations
 
 import unicodedata
-from typing import Callable, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project
+from app.services.control_characters import fits_one_line
 from app.services.errors import ValidationFailed
 from app.services.uniqueness import taken_by_another
 
@@ -26,6 +29,7 @@ EXTERNAL_ID_MAX = 100
 FIELD = "external_id"
 
 R = TypeVar("R", Client, Contact, Contract, Project)
+F = TypeVar("F")  # the kind's fields (ClientFields, ContactFields, …): a frozen dataclass
 
 _TAKEN = {  # the refusal of a taken key, per kind
     Client: lambda key: _l("Another client already has the external id %(external_id)s: "
@@ -48,7 +52,7 @@ def tidy_external_id(value: str | None) -> str | None:
     (external_id) for a control character or more than EXTERNAL_ID_MAX characters."""
     if value is None:
         return None
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+    if not fits_one_line(value) or any(unicodedata.category(char) == "Cs" for char in value):
         raise ValidationFailed(_l("An external id cannot hold control characters (such as a "
                                   "tab or a line break)."), field=FIELD)
     key = value.strip()
@@ -85,12 +89,17 @@ def with_external_id(model: type[R], value: str | None) -> R | None:
     return db.session.scalar(select(model).where(model.external_id == key))
 
 
-def upsert(model: type[R], external_id: str | None,
-           save: Callable[[R | None, str], R]) -> tuple[R, bool]:
-    """Create or change the row of the kind with this external id: `save(row, key)` is the
-    kind's save (row None: create) and must store `key` as the row's external id. Returns the
-    row and whether it was created. Sending the same values again changes nothing (idempotent).
-    Raises ValidationFailed (external_id) and whatever the save raises."""
+def upsert(model: type[R], external_id: str | None, changes: Mapping[str, object], *,
+           fields_of: Callable[[R], F], blank: F, save: Callable[[R | None, F], R]
+           ) -> tuple[R, bool]:
+    """Create or change the row of the kind with this external id, the one upsert every kind
+    shares. The kind gives its specifics: `fields_of(row)` its fields as they are now (what a
+    partial change starts from), `blank` the fields of a new row, and `save(row, fields)` its
+    save (row None: create). Only the fields named in `changes` change, and the external id
+    stays this one. Returns the row and whether it was created. Sending the same values again
+    changes nothing (idempotent). Raises ValidationFailed (external_id) and whatever the save
+    raises."""
     key = required_external_id(external_id)
     row = with_external_id(model, key)
-    return save(row, key), row is None
+    now = fields_of(row) if row is not None else blank
+    return save(row, replace(now, **{**changes, "external_id": key})), row is None

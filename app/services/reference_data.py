@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models.client import Client, Contract, Project, TicketType
 from app.models.ticket import Ticket
 from app.services import external_ids
+from app.services.billing import rates
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
@@ -37,6 +38,8 @@ class ContractFields:
     ends_on: dt.date | None = None
     active: bool = True
     external_id: str | None = None
+    hourly_rate: object = None  # a decimal string or Decimal; None: the client's rate
+    currency: str | None = None  # ISO 4217; None: the client's currency
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,16 @@ def check_manage_reference(actor: Actor) -> None:
 def save_contract(actor: Actor, contract: Contract | None, fields: ContractFields) -> Contract:
     """Create (contract None) or change a contract. Raises NotPermitted, ValidationFailed (no
     client or name; ends before it starts; another client while tickets refer to it; an
-    external id that cannot be one or is another contract's)."""
+    external id that cannot be one or is another contract's; a rate or currency that is not
+    one: app.services.billing.rates)."""
     require(actor, Permission.MANAGE_REFERENCE)
     client, name = _owner(fields.client), _name(fields.name, NAME_MAX)
     if fields.starts_on and fields.ends_on and fields.ends_on < fields.starts_on:
         raise ValidationFailed(_l("The contract ends before it starts: check both dates."),
                                field="ends_on")
     external_id = external_ids.free_external_id(Contract, fields.external_id, contract)
+    hourly_rate, currency = rates.parse_rate(fields.hourly_rate), rates.parse_currency(
+        fields.currency)
     if contract is None:
         contract = Contract(client=client)
         db.session.add(contract)
@@ -74,6 +80,7 @@ def save_contract(actor: Actor, contract: Contract | None, fields: ContractField
     contract.client, contract.name, contract.covers_support = client, name, fields.covers_support
     contract.starts_on, contract.ends_on = fields.starts_on, fields.ends_on
     contract.active, contract.external_id = fields.active, external_id
+    contract.hourly_rate, contract.currency = hourly_rate, currency
     db.session.flush()
     return contract
 
@@ -100,7 +107,7 @@ def contract_fields(contract: Contract) -> ContractFields:
     """The contract's fields as they are now (what a partial change starts from)."""
     return ContractFields(contract.client, contract.name, contract.covers_support,
                           contract.starts_on, contract.ends_on, contract.active,
-                          contract.external_id)
+                          contract.external_id, contract.hourly_rate, contract.currency)
 
 
 def project_fields(project: Project) -> ProjectFields:
@@ -114,12 +121,9 @@ def upsert_contract(actor: Actor, external_id: str, changes: Mapping[str, object
     change the one that has it: only the fields in `changes`. Returns the contract and whether
     it was created. Raises NotPermitted, ValidationFailed (save_contract's, and external_id)."""
     require(actor, Permission.MANAGE_REFERENCE)
-
-    def save(contract: Contract | None, key: str) -> Contract:
-        now = contract_fields(contract) if contract is not None else ContractFields(None, "")
-        return save_contract(actor, contract, replace(now, **{**changes, "external_id": key}))
-
-    return external_ids.upsert(Contract, external_id, save)
+    return external_ids.upsert(Contract, external_id, changes, fields_of=contract_fields,
+                               blank=ContractFields(None, ""),
+                               save=lambda contract, fields: save_contract(actor, contract, fields))
 
 
 def upsert_project(actor: Actor, external_id: str, changes: Mapping[str, object]
@@ -128,12 +132,9 @@ def upsert_project(actor: Actor, external_id: str, changes: Mapping[str, object]
     change the one that has it: only the fields in `changes`. Returns the project and whether
     it was created. Raises NotPermitted, ValidationFailed (save_project's, and external_id)."""
     require(actor, Permission.MANAGE_REFERENCE)
-
-    def save(project: Project | None, key: str) -> Project:
-        now = project_fields(project) if project is not None else ProjectFields(None, "")
-        return save_project(actor, project, replace(now, **{**changes, "external_id": key}))
-
-    return external_ids.upsert(Project, external_id, save)
+    return external_ids.upsert(Project, external_id, changes, fields_of=project_fields,
+                               blank=ProjectFields(None, ""),
+                               save=lambda project, fields: save_project(actor, project, fields))
 
 
 def save_ticket_type(actor: Actor, ticket_type: TicketType | None, name: str,
