@@ -59,7 +59,7 @@ class TicketFilters:
     # Keyset paging (the API's cursor): the sort value and id of the last ticket seen; the page
     # is then the tickets after it in the list's order, whatever was added or left meanwhile.
     after: tuple | None = None
-    per_page: int = PER_PAGE
+    per_page: int | None = None  # None: PER_PAGE
 
 
 @dataclass
@@ -201,7 +201,7 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
             query.where(Ticket.status == TicketStatus.CLOSED).subquery()))
     column, descending = sort_column(filters.sort)
     order = column.desc() if descending else column.asc()
-    per_page = filters.per_page
+    per_page = filters.per_page or PER_PAGE
     pages = max(1, -(-total // per_page))
     page = min(max(1, filters.page), pages)
     query = query.options(selectinload(Ticket.client), selectinload(Ticket.assignee),

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import InboundMessage, InboundOutcome, OutboxMessage, Role
 from app.services import notes, ticket_list
 from app.services.ticket_list import TicketFilters
+from app.services.webhooks.endpoints import EndpointInput, create_endpoint
 from tests import factories
 
 BEFORE = "43ce3c71fa4d"
@@ -35,9 +36,12 @@ def _check_name(table: str, column: str) -> str:
 
 
 @pytest.fixture
-def a_row_in_every_table(world):
+def a_row_in_every_table(app, world):
     """One row in each table with an enum column, written through the services where they exist."""
-    ticket = factories.new_ticket(world, subject="Impresora atascada")
+    app.config["SOPORTE_WEBHOOKS_ALLOWED_NETWORKS"] = "127.0.0.1/32"
+    create_endpoint(world.admin, EndpointInput(url="http://127.0.0.1:9/hook", event_types=[]))
+    ticket = factories.new_ticket(world, subject="Impresora atascada")  # and its delivery
+    create_endpoint(world.admin, EndpointInput(url="http://127.0.0.1:9/other", event_types=[]))
     notes.add_internal_note(world.agent, ticket, "Revisar la bandeja")
     factories.quote(world, ticket)
     db.session.add_all([
@@ -63,9 +67,15 @@ def _copy_row_sql(conn, table_name: str, column: str) -> str:
     new (one non-foreign-key column of each), so only the enum's CHECK can refuse it."""
     table = db.metadata.tables[table_name]
     changed = {}  # column name: whether it is text
+    refers_to = {}  # column name: the table whose newest row the copy refers to instead
     for unique in (u for u in table.constraints if isinstance(u, UniqueConstraint)):
-        key = next(c for c in unique.columns if not c.foreign_keys)
-        changed[key.name] = key.type.python_type is str
+        key = next((c for c in unique.columns if not c.foreign_keys), None)
+        if key is not None:
+            changed[key.name] = key.type.python_type is str
+        else:  # a key of foreign keys only (a delivery's event and endpoint): the newest row
+            key = next(iter(unique.columns))  # it refers to, which the fixture leaves unused
+            referred = next(iter(key.foreign_keys)).column.table.name
+            refers_to[key.name] = referred
     quote = conn.dialect.identifier_preparer.quote
     names, values = [], []
     for c in table.columns:
@@ -74,6 +84,8 @@ def _copy_row_sql(conn, table_name: str, column: str) -> str:
         names.append(quote(c.name))
         if c.name == column:
             values.append(":value")
+        elif c.name in refers_to:
+            values.append(f"(SELECT max(id) FROM {quote(refers_to[c.name])})")
         elif c.name in changed:
             values.append(f"{quote(c.name)} || '-copy'" if changed[c.name]
                           else f"{quote(c.name)} + 1000000")
