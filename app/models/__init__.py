@@ -21,11 +21,11 @@ from app.models.quote import Quote
 from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
 from app.models.user import User
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from app.models.worklog import BillingBatch, TimeEntry
+from app.models.worklog import BillingAlert, BillingBatch, TimeEntry
 from app.models.workspace import CannedReply, SavedView, TicketPresence
 
 __all__ = [
-    "ApiToken", "Attachment", "BillingBatch", "CannedReply", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "CannedReply", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "Ticket", "TicketPresence", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",

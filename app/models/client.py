@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.columns import UTCDateTime, enum_column_type, utcnow
-from app.models.enums import Language
+from app.models.enums import BankPeriod, Language
 
 
 class Client(db.Model):
@@ -92,7 +92,13 @@ class Contract(db.Model):
     """A contract of a client; one that covers support makes its tickets free."""
 
     __tablename__ = "contract"
-    __table_args__ = (CheckConstraint("hourly_rate > 0", name="hourly_rate_positive"),)
+    __table_args__ = (
+        CheckConstraint("hourly_rate > 0", name="hourly_rate_positive"),
+        CheckConstraint("included_hours > 0", name="included_hours_positive"),
+        CheckConstraint("overage_rate > 0", name="overage_rate_positive"),
+        CheckConstraint("(included_hours IS NULL) = (bank_period IS NULL)",
+                        name="bank_complete"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -101,6 +107,12 @@ class Contract(db.Model):
     hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     covers_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An hour bank (app.services.billing.hour_banks): support hours included per period; time
+    # on the contract's covered tickets draws on it, and time beyond it is billed at
+    # overage_rate (None: the contract's rate as app.services.billing.rates decides it).
+    included_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    bank_period: Mapped[BankPeriod | None] = mapped_column(enum_column_type(BankPeriod))
+    overage_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     # The key another system (an ERP) knows the row by: its upserts find the row by it.
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     starts_on: Mapped[dt.date | None] = mapped_column(Date)

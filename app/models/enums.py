@@ -124,6 +124,36 @@ class BillingBasis(LabeledEnum):
         }
 
 
+class BankPeriod(LabeledEnum):
+    """What a contract's hour bank is counted over: each calendar month of the company's time
+    zone, or the contract's whole term (starts_on to ends_on)."""
+
+    MONTH = "MONTH"
+    CONTRACT = "CONTRACT"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.MONTH: _l("Per month"),
+            cls.CONTRACT: _l("Per contract period"),
+        }
+
+
+class BillingAlertKind(LabeledEnum):
+    """What a billing warning watches: a contract's hour bank in one period, or a ticket's logged
+    hours against its quote's estimate."""
+
+    BANK = "BANK"
+    ESTIMATE = "ESTIMATE"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.BANK: _l("Hour bank"),
+            cls.ESTIMATE: _l("Quote estimate"),
+        }
+
+
 class PaymentStatus(LabeledEnum):
     UNPAID = "UNPAID"
     PAID = "PAID"

@@ -38,7 +38,12 @@ class Quote(db.Model):
         enum_column_type(DecisionChannel)
     )
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The billing batch that billed this (approved, fixed-price) quote; a quote is billed once.
+    billing_batch_id: Mapped[int | None] = mapped_column(ForeignKey("billing_batch.id"),
+                                                         index=True)
 
     ticket: Mapped["Ticket"] = relationship(back_populates="quotes")  # noqa: F821
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     decided_by_user: Mapped[User | None] = relationship(foreign_keys=[decided_by_user_id])
+    billing_batch: Mapped["BillingBatch | None"] = relationship(  # noqa: F821
+        back_populates="quotes")

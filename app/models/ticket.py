@@ -5,6 +5,7 @@ import datetime as dt
 
 from sqlalchemy import (BigInteger, Boolean, ColumnElement, ForeignKey, Index, Integer, String,
                         Text, and_, or_)
+from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +51,12 @@ class Ticket(db.Model):
     billing_basis: Mapped[BillingBasis | None] = mapped_column(enum_column_type(BillingBasis))
     billing_contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
     billing_quote_version: Mapped[int | None] = mapped_column(Integer)
+    # Under an approved quote (app.services.billing.coverage): billed by time instead of the
+    # quote's price, and whether time beyond the quote's hours is billed at the rate; both a
+    # supervisor's choice.
+    billing_by_time: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=sa_false())
+    bill_overage: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     payment_status: Mapped[PaymentStatus] = mapped_column(
         enum_column_type(PaymentStatus), default=PaymentStatus.UNPAID
     )

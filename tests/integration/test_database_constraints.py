@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 import app.models  # noqa: F401 - every model's table in the metadata
 from app.extensions import db
-from app.models import InboundMessage, InboundOutcome, OutboxMessage, Role
+from app.models import BillingAlert, InboundMessage, InboundOutcome, OutboxMessage, Role
+from app.models.enums import BankPeriod, BillingAlertKind
 from app.services import notes, ticket_list
 from app.services.ticket_list import TicketFilters
 from app.services.webhooks.endpoints import EndpointInput, create_endpoint
@@ -44,7 +45,10 @@ def a_row_in_every_table(app, world):
     create_endpoint(world.admin, EndpointInput(url="http://127.0.0.1:9/other", event_types=[]))
     notes.add_internal_note(world.agent, ticket, "Revisar la bandeja")
     factories.quote(world, ticket)
+    world.contract.included_hours, world.contract.bank_period = 10, BankPeriod.MONTH
     db.session.add_all([
+        BillingAlert(kind=BillingAlertKind.BANK, subject_id=world.contract.id, period="2026-11",
+                     threshold=80),
         OutboxMessage(kind="test", to_address="carla@acme.example", subject="s", body_text="b",
                       message_id="<constraints@soporte.example>"),
         InboundMessage(mailbox="INBOX", uid="1", from_address="carla@acme.example",
@@ -64,12 +68,13 @@ def _first_id(table: str) -> int:
 
 def _copy_row_sql(conn, table_name: str, column: str) -> str:
     """INSERT … SELECT copying one row by id, with :value in `column` and every unique key made
-    new (one non-foreign-key column of each), so only the enum's CHECK can refuse it."""
+    new (one non-foreign-key column of each, not the enum's own), so only the enum's CHECK can
+    refuse it."""
     table = db.metadata.tables[table_name]
     changed = {}  # column name: whether it is text
     refers_to = {}  # column name: the table whose newest row the copy refers to instead
     for unique in (u for u in table.constraints if isinstance(u, UniqueConstraint)):
-        key = next((c for c in unique.columns if not c.foreign_keys), None)
+        key = next((c for c in unique.columns if not c.foreign_keys and c.name != column), None)
         if key is not None:
             changed[key.name] = key.type.python_type is str
         else:  # a key of foreign keys only (a delivery's event and endpoint): the newest row
