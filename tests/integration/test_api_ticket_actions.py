@@ -528,7 +528,9 @@ def test_the_tickets_action_flags_agree_with_what_the_endpoints_allow(world, tok
         if allowed:
             ticket = None
 
-    for role in ROLES:
+    # An administrator holds every permission a supervisor does (and more, none of them on
+    # tickets): test_each_action_with_each_role covers the administrator's answers.
+    for role in ("viewer", "agent", "supervisor"):
         for action, flag in FLAG_OF.items():
             attempt(action, lambda t, action=action: {
                 **ACTIONS[action][1](world, t),
