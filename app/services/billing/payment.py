@@ -1,13 +1,20 @@
-"""Whether a billed ticket is paid: Unpaid or Paid (Not applicable on a free ticket)."""
+"""Whether a billed ticket is paid: Unpaid or Paid (Not applicable on a free ticket), recorded
+on the ticket by a supervisor, or following a billing batch marked paid (a ticket is Paid once
+every line it bills is in a paid batch)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from app.extensions import db
 from app.models.enums import PaymentStatus
 from app.models.ticket import Ticket
+from app.models.worklog import BillingBatch, TimeEntry
+from app.services import clock
+from app.services.billing import basis
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
-from app.services.permissions import Actor, Permission, require
+from app.services.permissions import Actor, Permission, actor_user_id, require
 
 
 PAYMENT_CHOICES = (PaymentStatus.UNPAID, PaymentStatus.PAID)
@@ -42,3 +49,45 @@ def set_payment_status(actor: Actor, ticket: Ticket, status: PaymentStatus | str
     if status is not ticket.payment_status:
         record_change(ticket, actor, "payment_status", ticket.payment_status, status)
         ticket.payment_status = status
+
+
+def check_mark_batch_paid(actor: Actor, batch: BillingBatch) -> None:
+    """Raise NotPermitted (a supervisor records payments) or InvalidTransition (paid already)."""
+    require(actor, Permission.SET_BILLING)
+    if batch.paid_at is not None:
+        raise InvalidTransition(_l("This billing batch is already marked paid."))
+
+
+def mark_batch_paid(actor: Actor, batch: BillingBatch) -> list[Ticket]:
+    """Record that the batch was paid (who and when). Each billed ticket it holds lines of
+    becomes Paid once it is settled (is_settled), recorded in its history; the tickets that
+    became Paid are returned. Raises what check_mark_batch_paid raises."""
+    check_mark_batch_paid(actor, batch)
+    batch.paid_at, batch.paid_by_id = clock.now(), actor_user_id(actor)
+    db.session.flush()
+    tickets = {line.ticket.id: line.ticket for line in [*batch.entries, *batch.quotes]}
+    paid = []
+    for ticket in sorted(tickets.values(), key=lambda t: t.id):
+        if not ticket.is_free and ticket.payment_status is not PaymentStatus.PAID \
+                and is_settled(ticket):
+            record_change(ticket, actor, "payment_status", ticket.payment_status,
+                          PaymentStatus.PAID)
+            ticket.payment_status = PaymentStatus.PAID
+            paid.append(ticket)
+    return paid
+
+
+def is_settled(ticket: Ticket) -> bool:
+    """Every line the ticket bills is in a paid batch: no billable time entry outside a batch or
+    in an unpaid one, and its fixed-price quote (when it bills one) in a paid batch."""
+    entries = db.session.execute(
+        select(TimeEntry.billing_batch_id, BillingBatch.paid_at)
+        .outerjoin(BillingBatch, TimeEntry.billing_batch_id == BillingBatch.id)
+        .where(TimeEntry.ticket_id == ticket.id, TimeEntry.billable.is_(True))).all()
+    if any(paid_at is None for _batch, paid_at in entries):
+        return False
+    quote = basis.billed_quote(ticket)
+    if quote is not None:
+        return quote.billing_batch is not None and quote.billing_batch.paid_at is not None
+    return bool(entries)
+
