@@ -1,5 +1,6 @@
 """Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password|token`,
-`flask seed`, `flask tickets export`, `flask mail …`, `flask webhooks send`.
+`flask seed`, `flask tickets export`, `flask mail …`, `flask webhooks send`,
+`flask billing export|close|unlock`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -21,6 +22,8 @@ users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
 mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries (send).")
+billing_cli = AppGroup("billing", help="Billing: export a period's lines, close it into a "
+                       "numbered batch, unlock a batch.")
 
 
 PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
@@ -274,6 +277,134 @@ def webhooks_send_command(once: bool) -> None:
         click.echo(f"  {line}", err=True)
 
 
+def _period_options(command):
+    """--from, --to (YYYY-MM-DD, both days included), --client and --contract (names)."""
+    day = click.DateTime(formats=["%Y-%m-%d"])
+    for option in reversed([
+        click.option("--from", "period_from", required=True, type=day,
+                     help="First day of the period (YYYY-MM-DD)."),
+        click.option("--to", "period_to", required=True, type=day,
+                     help="Last day of the period, included (YYYY-MM-DD)."),
+        click.option("--client", "client_name", default=None, help="Only this client's tickets."),
+        click.option("--contract", "contract_name", default=None,
+                     help="Only this contract's tickets (add --client when several clients "
+                          "have a contract of that name)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _billing_period(period_from, period_to, client_name, contract_name):
+    """The period as dates and its filters as rows; a bad value is a usage error (exit 2)."""
+    from app.services.billing.exports import check_period, filters_named
+    from app.services.errors import ValidationFailed
+
+    period_from, period_to = period_from.date(), period_to.date()
+    try:
+        check_period(period_from, period_to)
+        client, contract = filters_named(client_name, contract_name)
+    except ValidationFailed as error:
+        hint = {"client": "--client", "contract": "--contract"}.get(error.field, "--from/--to")
+        raise click.BadParameter(str(error), param_hint=f"'{hint}'") from None
+    return period_from, period_to, client, contract
+
+
+def _billing_actor(email: str):
+    """The staff user named by --as (a usage error when there is none)."""
+    from app.services import staff
+
+    try:
+        return staff.user_by_email(CONSOLE, email)
+    except DomainError as error:
+        raise click.BadParameter(str(error), param_hint="'--as'") from None
+
+
+@billing_cli.command("export")
+@_period_options
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option("--output", required=True, help="The file to write; - for standard output.")
+def billing_export_command(period_from, period_to, client_name, contract_name, fmt: str,
+                           output: str) -> None:
+    """Write the period's billable lines not billed yet, with a total per currency, as CSV or
+    XLSX. Marks nothing billed (that is `flask billing close`)."""
+    from app.services.billing import exports
+
+    period = _billing_period(period_from, period_to, client_name, contract_name)
+    write = exports.write_csv if fmt == "csv" else exports.write_xlsx
+    try:
+        if output == "-":
+            stream = sys.stdout if fmt == "csv" else click.get_binary_stream("stdout")
+            write(exports.billing_lines(*period), stream)
+            stream.flush()
+        else:
+            _write_file(output, fmt, lambda stream: write(exports.billing_lines(*period), stream))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        db.session.rollback()  # a read: nothing to keep
+
+
+def _write_file(path: str, fmt: str, write) -> None:
+    """Write through a temporary file beside the target, renamed when complete: a failed
+    export leaves no half file under the name asked for."""
+    import os
+    from pathlib import Path
+
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with (open(partial, "w", encoding="utf-8", newline="") if fmt == "csv"
+              else open(partial, "wb")) as stream:
+            write(stream)
+        os.replace(partial, target)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {path}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@billing_cli.command("close")
+@_period_options
+@click.option("--as", "actor_email", required=True,
+              help="The supervisor who closes the period (the console itself may not bill).")
+def billing_close_command(period_from, period_to, client_name, contract_name,
+                          actor_email: str) -> None:
+    """Take the period's billable lines not billed yet into a new numbered batch (LOTE-<year>-
+    <NNNN>) and mark them billed; prints the number and the totals per currency."""
+    from app.services.billing import batches, exports
+
+    period = _billing_period(period_from, period_to, client_name, contract_name)
+    actor = _billing_actor(actor_email)
+
+    def close():
+        batch = batches.close_period(actor, *period)
+        return batch.number, len(batch.entries), len(batch.quotes), \
+            exports.totals(exports.billing_lines(*period[:2], batch=batch))
+
+    number, entries, quotes, sums = _run_staff(close)
+    click.echo(f"Closed batch {number}: {entries} time entries and {quotes} quotes from "
+               f"{period[0].isoformat()} to {period[1].isoformat()}.")
+    for currency, amount in sums.items():
+        click.echo(f"  {amount:>14} {currency}")
+
+
+@billing_cli.command("unlock")
+@click.argument("number")
+@click.option("--as", "actor_email", required=True, help="The supervisor who unlocks the batch.")
+@click.option("--note", default="", help="Why (kept in the history of each ticket it billed).")
+def billing_unlock_command(number: str, actor_email: str, note: str) -> None:
+    """Unlock a billing batch: its time entries may be changed or deleted again."""
+    from app.services.billing import batches
+
+    actor = _billing_actor(actor_email)
+    try:
+        batch = batches.batch_by_number(number)
+    except DomainError as error:
+        raise click.BadParameter(str(error), param_hint="'NUMBER'") from None
+    _run_staff(lambda: batches.unlock_batch(actor, batch, note))
+    click.echo(f"Batch {batch.number} is unlocked: its time can be changed again.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
@@ -283,3 +414,4 @@ def register_commands(app: Flask) -> None:
     # mail_ingest.init_app, called by the composition root (assembly.build_app).
     app.cli.add_command(mail_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(billing_cli)

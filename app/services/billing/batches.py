@@ -1,9 +1,10 @@
-"""Billing batches: a numbered run of a period's billable time, which locks the entries it
-billed (no edit, no delete: app.services.worklog.require_not_billed) until a supervisor unlocks
-it, recorded in the history of each ticket it billed.
+"""Billing batches: a numbered run of a period's billable time and fixed-price quotes, which
+locks the entries it billed (no edit, no delete: app.services.worklog.require_not_billed) until a
+supervisor unlocks it, recorded in the history of each ticket it billed.
 
-Closing a period (choosing its entries, numbering the batch: `flask billing close`) is built on
-create_batch; tests create batches with it directly.
+close_period (`flask billing close`) takes a period's lines not billed yet
+(app.services.billing.exports.billing_lines) into a batch numbered LOTE-<year>-<NNNN> by
+create_batch; tests create batches with create_batch directly.
 """
 from __future__ import annotations
 
@@ -13,39 +14,134 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models.client import Client
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.models.client import Client, Contract
+from app.models.quote import Quote
+from app.models.ticket import TicketCounter
 from app.models.user import User
 from app.models.worklog import BillingBatch, TimeEntry
 from app.services import clock, notes
-from app.models.enums import NoteKind
-from app.services.errors import InvalidTransition, ValidationFailed
+from app.models.enums import NoteKind, QuoteStatus
+from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, require
 
 UNLOCKED = "UNLOCKED"  # the history's new value when a batch is unlocked
+NUMBER_PREFIX = "LOTE-"
+# A ticket_counter row that only serialises closings (its value counts them): two supervisors
+# closing at once would otherwise take the same lines and the same number.
+CLOSING_COUNTER = "billing_batch"
+LOAD_CHUNK = 500  # ids per IN (...) when loading the lines' rows
 
 
 def create_batch(actor: Actor, number: str, period_from: dt.date, period_to: dt.date,
-                 entries: Iterable[TimeEntry], client: Client | None = None) -> BillingBatch:
-    """A batch of these billable entries, each marked billed by it (recorded in the history of
-    each ticket). Raises NotPermitted, ValidationFailed (period out of order; an entry not
-    billable or already billed)."""
+                 entries: Iterable[TimeEntry], client: Client | None = None,
+                 quotes: Iterable[Quote] = (), contract: Contract | None = None) -> BillingBatch:
+    """A batch of these billable entries and approved quotes, each marked billed by it
+    (recorded in the history of each ticket). Raises NotPermitted, ValidationFailed (period out
+    of order; an entry not billable or already billed; a quote not approved or already
+    billed)."""
     require(actor, Permission.SET_BILLING)
     if period_to < period_from:
         raise ValidationFailed(_l("The period ends before it starts: check both dates."),
                                field="period_to")
-    entries = list(entries)
+    entries, quotes = list(entries), list(quotes)
     if any(not entry.billable or entry.billing_batch_id is not None for entry in entries):
         raise ValidationFailed(_l("Only billable time not billed yet can join a billing batch."),
                                field="entries")
+    if any(quote.status is not QuoteStatus.APPROVED or quote.billing_batch_id is not None
+           for quote in quotes):
+        raise ValidationFailed(
+            _l("Only approved quotes not billed yet can join a billing batch."), field="quotes")
     batch = BillingBatch(number=number, period_from=period_from, period_to=period_to,
-                         client=client, created_by_id=_user_id(actor))
+                         client=client, contract=contract, created_by_id=_user_id(actor))
     db.session.add(batch)
-    for entry in entries:
-        entry.billing_batch = batch
-    for ticket in {entry.ticket.id: entry.ticket for entry in entries}.values():
+    for line in [*entries, *quotes]:
+        line.billing_batch = batch
+    for ticket in _tickets_of([*entries, *quotes]):
         record_change(ticket, actor, "billing_batch", None, number)
     db.session.flush()
+    return batch
+
+
+def close_period(actor: Actor, period_from: dt.date, period_to: dt.date,
+                 client: Client | None = None, contract: Contract | None = None) -> BillingBatch:
+    """Take the period's lines not billed yet (the export's: billing_lines with the same
+    filters) into a new batch numbered LOTE-<year>-<NNNN>, the next of the company's current
+    year, for the client's / contract's tickets when given. Raises NotPermitted (a supervisor
+    closes), ValidationFailed (period out of order; nothing to bill)."""
+    from app.services.billing.exports import QUOTE, billing_lines, check_period
+
+    require(actor, Permission.SET_BILLING)
+    check_period(period_from, period_to)
+    _serialise_closing()
+    entry_ids, quote_ids = [], []
+    for line in billing_lines(period_from, period_to, client=client, contract=contract):
+        (quote_ids if line.kind == QUOTE else entry_ids).append(line.source_id)
+    if not entry_ids and not quote_ids:
+        raise ValidationFailed(_l(
+            "Nothing to bill from %(start)s to %(end)s: no billable time or fixed-price quote "
+            "of the period is left unbilled. Check the dates and the client or contract.",
+            start=period_from.isoformat(), end=period_to.isoformat()), field="period_from")
+    entries = _load(TimeEntry, entry_ids)
+    quotes = _load(Quote, quote_ids)
+    return create_batch(actor, next_batch_number(), period_from, period_to, entries,
+                        client=client or (contract.client if contract else None),
+                        quotes=quotes, contract=contract)
+
+
+def next_batch_number() -> str:
+    """LOTE-<year>-<NNNN>: the next after the highest number of the company's current year
+    (numbers restart each year; more than 9,999 in a year keep all their digits)."""
+    year_prefix = f"{NUMBER_PREFIX}{clock.today().year}-"
+    numbers = db.session.scalars(select(BillingBatch.number)
+                                 .where(BillingBatch.number.startswith(year_prefix)))
+    highest = max((int(n[len(year_prefix):]) for n in numbers
+                   if n[len(year_prefix):].isdigit()), default=0)
+    return f"{year_prefix}{highest + 1:04d}"
+
+
+def _serialise_closing() -> None:
+    """Hold the closing counter's row lock (PostgreSQL) or the write lock (SQLite, BEGIN
+    IMMEDIATE) until the transaction ends: closings queue, each sees the lines the previous
+    one billed."""
+    bumped = db.session.execute(update(TicketCounter)
+                                .where(TicketCounter.name == CLOSING_COUNTER)
+                                .values(value=TicketCounter.value + 1)).rowcount
+    if not bumped:
+        try:
+            with db.session.begin_nested():
+                db.session.add(TicketCounter(name=CLOSING_COUNTER, value=0))
+        except IntegrityError:
+            pass  # another closing created it first
+        _serialise_closing()
+
+
+def _load(model, ids: list[int]) -> list:
+    """The rows with these ids, with their tickets, a chunk of ids per query."""
+    rows = []
+    for start in range(0, len(ids), LOAD_CHUNK):
+        rows += db.session.scalars(select(model).options(selectinload(model.ticket))
+                                   .where(model.id.in_(ids[start:start + LOAD_CHUNK])))
+    return rows
+
+
+def _tickets_of(lines) -> list:
+    """The distinct tickets of entries and quotes, in the order first met."""
+    return list({line.ticket.id: line.ticket for line in lines}.values())
+
+
+def batch_by_number(number: str) -> BillingBatch:
+    """The batch with this number (e.g. LOTE-2026-0001, any letter case). Raises NotFound."""
+    number = (number or "").strip().upper()
+    batch = db.session.scalar(select(BillingBatch)
+                              .where(func.upper(BillingBatch.number) == number))
+    if batch is None:
+        raise NotFound(_l("There is no billing batch %(number)s.", number=number),
+                      field="number")
     return batch
 
 
@@ -64,7 +160,7 @@ def unlock_batch(actor: Actor, batch: BillingBatch, note_text: str = "") -> None
     check_unlock_batch(actor, batch)
     batch.unlocked_at, batch.unlocked_by_id = clock.now(), _user_id(actor)
     text = (note_text or "").strip()
-    for ticket in {entry.ticket.id: entry.ticket for entry in batch.entries}.values():
+    for ticket in _tickets_of([*batch.entries, *batch.quotes]):
         note = notes.create_note(ticket, NoteKind.INTERNAL, text, actor) if text else None
         record_change(ticket, actor, "billing_batch", batch.number, UNLOCKED, note=note)
     db.session.flush()
