@@ -1,6 +1,7 @@
 """Time logging: whole minutes of work, only once the ticket is free or its quote is approved;
-each entry valued when logged (app.services.billing.rates), billable or not, changed or removed
-by its author or a supervisor until a billing batch locks it."""
+each entry valued when logged (app.services.billing.coverage: what a quote or an hour bank
+covers, the rest at its rate), billable or not, changed or removed by its author or a supervisor
+until a billing batch locks it; the billing warnings checked after each (billing.alerts)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from app.services import clock
 from app.models.user import User
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
-from app.services.billing import rates
+from app.services.billing import alerts, coverage
 from app.services.errors import (DomainError, EntryBilled, NotFound, NotPermitted,
                                  ValidationFailed, passes)
 from app.services.history import record_change
@@ -59,17 +60,11 @@ def check_log_time(actor: Actor, ticket: Ticket) -> None:
     require_work_allowed(ticket)
 
 
-def billable_by_default(ticket: Ticket) -> bool:
-    """A free ticket's time (marked free, or covered by a contract) is not billable; a billed
-    ticket's is."""
-    return not ticket.is_free
-
-
 def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
              work_date: dt.date | None = None, billable: bool | None = None) -> TimeEntry:
-    """Log work on the ticket, valued at the ticket's rate now, and add it to the ticket's
-    total. `billable` None: the ticket's default (billable_by_default); another value than the
-    default only by a supervisor.
+    """Log work on the ticket, valued now (coverage.valuation_for: what its quote or hour bank
+    covers, the rest at the ticket's rate), and add it to the ticket's total; then the billing
+    warnings. `billable` None: the valuation's default; another value only by a supervisor.
 
     Raises NotPermitted, TicketClosed, QuoteNotApproved (billed ticket without an
     approved quote), ValidationFailed (bad duration or a date in the future).
@@ -77,18 +72,19 @@ def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
     check_log_time(actor, ticket)
     total = parse_duration(hours, minutes)
     work_date = _work_date(work_date)
-    default = billable_by_default(ticket)
-    if billable is not None and billable != default:
+    valuation = coverage.valuation_for(ticket, total, work_date)
+    if billable is not None and billable != valuation.billable:
         require(actor, Permission.SET_BILLING)
-    rate, currency = rates.rate_for(ticket)
     entry = TimeEntry(ticket=ticket, user_id=actor.id, minutes=total, work_date=work_date,
-                      note=(note or "").strip(), billable=default if billable is None else billable,
-                      rate=rate, currency=currency, amount=rates.amount_for(total, rate))
+                      note=(note or "").strip(),
+                      billable=valuation.billable if billable is None else billable)
+    valuation.apply_to(entry)
     db.session.add(entry)
     old_total = ticket.total_minutes or 0
     ticket.total_minutes = old_total + total
     record_change(ticket, actor, "time", old_total, ticket.total_minutes)
     db.session.flush()
+    alerts.check_after_logging(entry)
     webhook_events.time_logged(entry)
     return entry
 
@@ -136,29 +132,31 @@ def check_change_entry(actor: Actor, entry: TimeEntry) -> None:
 def edit_time_entry(actor: Actor, entry: TimeEntry, *, minutes: int | None = None,
                     work_date: dt.date | None = None, description: str | None = None) -> None:
     """Change an entry's minutes, day or description (None: kept), recorded in the history.
-    New minutes are valued again at the entry's own stored rate (never today's), and the
-    ticket's total follows.
+    New minutes or a new day are valued again (coverage.value_again: what the quote or the
+    bank covers now, at the entry's own stored rate, never today's), the ticket's total follows,
+    and the billing warnings are checked.
 
     Raises NotPermitted, TicketClosed, EntryBilled, ValidationFailed (bad minutes, a future day).
     """
     check_change_entry(actor, entry)
-    before = describe_entry(entry)
+    before, old_minutes, old_day = describe_entry(entry), entry.minutes, entry.work_date
     if minutes is not None and minutes != entry.minutes:
         check_minutes(minutes)
         ticket = entry.ticket
         old_total = ticket.total_minutes or 0
         ticket.total_minutes = old_total - entry.minutes + minutes
         entry.minutes = minutes
-        if entry.rate is not None:
-            entry.amount = rates.amount_for(minutes, entry.rate)
         record_change(ticket, actor, "time", old_total, ticket.total_minutes)
     if work_date is not None:
         entry.work_date = _work_date(work_date)
     if description is not None:
         entry.note = description.strip()
+    if (entry.minutes, entry.work_date) != (old_minutes, old_day):
+        coverage.value_again(entry, old_minutes)
     if describe_entry(entry) != before:
         record_change(entry.ticket, actor, "time_entry", before, describe_entry(entry))
     db.session.flush()
+    alerts.check_after_logging(entry)
 
 
 def delete_time_entry(actor: Actor, entry: TimeEntry) -> None:

@@ -13,13 +13,14 @@ def register(app: Flask) -> None:
     from app.web.account.routes import unread_count
     from app.web import errors
     from app.web.auth import bp as auth_bp
+    from app.web.contracts import bp as contracts_bp
     from app.web.inbox import bp as inbox_bp
     from app.web.params import IdConverter, refuse_unusable_redirect_targets
     from app.web.security import add_security_headers
     from app.web.tickets import bp as tickets_bp
 
     app.url_map.converters["id"] = IdConverter  # before the rules that use <id:…>
-    for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp):
+    for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp, contracts_bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_unusable_redirect_targets)
     app.after_request(add_security_headers)

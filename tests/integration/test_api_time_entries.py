@@ -11,20 +11,28 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import TicketStatus, TimeEntry
 from app.services import clock, worklog
-from app.services.billing import batches
+from app.services.billing import batches, coverage
 from tests import factories
 from tests.api_calls import API, ROLES, assert_error, bearer
 
 
+def _by_time(world, ticket):
+    """Billed by time (a supervisor's choice): its time is valued at the rate and billable, not
+    covered by the quote's hours (docs/billing.md)."""
+    coverage.set_billing_by_time(world.supervisor, ticket, True)
+    db.session.commit()
+    return ticket
+
+
 def _entry(world, minutes=30, author=None):
-    ticket = factories.ticket_in(world, TicketStatus.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, TicketStatus.IN_PROGRESS))
     entry = worklog.log_time(author or world.agent, ticket, 0, minutes, "Diagnóstico")
     db.session.commit()
     return ticket, entry
 
 
 def test_logging_time_takes_minutes_day_description_and_answers_its_value(world, client):
-    ticket = factories.ticket_in(world, TicketStatus.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, TicketStatus.IN_PROGRESS))
     world.client.hourly_rate, world.client.currency = Decimal("45.00"), "USD"
     db.session.commit()
     day = clock.today() - dt.timedelta(days=3)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import TicketStatus, TimeEntry
 from app.services import worklog
-from app.services.billing import batches
+from app.services.billing import batches, coverage
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -31,6 +31,8 @@ def _act(client, ticket, action, **data):
 
 def _entry(world, minutes=30):
     ticket = factories.ticket_in(world, TicketStatus.IN_PROGRESS)
+    # billed by time: valued at the rate and billable, not covered by the quote's hours
+    coverage.set_billing_by_time(world.supervisor, ticket, True)
     entry = worklog.log_time(world.agent, ticket, 0, minutes, "Diagnóstico")
     db.session.commit()
     return ticket, entry

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import TicketChange, TicketStatus, TimeEntry
 from app.services import clients, clock, reference_data, worklog
-from app.services.billing import batches, rates
+from app.services.billing import batches, coverage, rates
 from app.services.errors import (EntryBilled, InvalidTransition, NotPermitted, TicketClosed,
                                  ValidationFailed)
 from tests import factories
@@ -24,6 +24,14 @@ def _changes(ticket, field):
     return [(c.old_value, c.new_value) for c in db.session.scalars(
         select(TicketChange).where(TicketChange.ticket_id == ticket.id,
                                    TicketChange.field == field).order_by(TicketChange.id))]
+
+
+def _by_time(world, ticket):
+    """A ticket under an approved quote, billed by time (a supervisor's choice): all its time is
+    valued at the rate and billable, none covered by the quote's hours (docs/billing.md)."""
+    coverage.set_billing_by_time(world.supervisor, ticket, True)
+    db.session.commit()
+    return ticket
 
 
 def _batch(world, entries, number="2026-0001"):
@@ -108,7 +116,7 @@ def test_administrators_set_rates_on_clients_and_contracts(world):
 
 def test_each_entry_keeps_its_valuation_when_the_rate_changes_later(app, world):
     app.config.update(SOPORTE_DEFAULT_HOURLY_RATE="50.00", SOPORTE_CURRENCY="EUR")
-    ticket = factories.ticket_in(world, S.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, S.IN_PROGRESS))
     first = worklog.log_time(world.agent, ticket, 0, 50)
     world.client.hourly_rate, world.client.currency = D("99.99"), "USD"
     second = worklog.log_time(world.agent, ticket, 1, 7)
@@ -120,7 +128,8 @@ def test_each_entry_keeps_its_valuation_when_the_rate_changes_later(app, world):
 
 
 def test_a_billed_tickets_time_is_billable_a_free_ones_is_not(world):
-    billed = factories.ticket_in(world, S.IN_PROGRESS)
+    # a ticket under a quote's price is covered by its hours (tests/unit/test_billing_coverage.py)
+    billed = _by_time(world, factories.ticket_in(world, S.IN_PROGRESS))
     free = factories.ticket_in(world, S.NEW, free=True)
     assert worklog.log_time(world.agent, billed, 0, 10).billable is True
     assert worklog.log_time(world.agent, free, 0, 10).billable is False
@@ -137,7 +146,7 @@ def test_only_a_supervisor_logs_time_against_the_default_billable(world):
 
 
 def test_a_supervisor_marks_any_entry_billable_or_not_in_the_history(world):
-    ticket = factories.ticket_in(world, S.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, S.IN_PROGRESS))
     entry = worklog.log_time(world.agent, ticket, 0, 30)
     for role in (world.agent, world.viewer):
         with pytest.raises(NotPermitted):
@@ -153,7 +162,7 @@ def test_a_supervisor_marks_any_entry_billable_or_not_in_the_history(world):
 # --- edit and delete ----------------------------------------------------------------------------
 
 def test_the_author_edits_an_entry_valued_again_at_its_own_rate(world):
-    ticket = factories.ticket_in(world, S.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, S.IN_PROGRESS))
     entry = worklog.log_time(world.agent, ticket, 0, 30, "Diagnóstico")
     world.client.hourly_rate = D("200.00")  # a later rate does not value the entry again
     worklog.edit_time_entry(world.agent, entry, minutes=45, description="Diagnóstico y arreglo")
@@ -207,7 +216,7 @@ def test_a_closed_tickets_entries_stay_as_they_are(world):
 # --- billing batches ----------------------------------------------------------------------------
 
 def test_a_billed_entry_refuses_edits_deletes_and_the_toggle_until_unlocked(world):
-    ticket = factories.ticket_in(world, S.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, S.IN_PROGRESS))
     entry = worklog.log_time(world.agent, ticket, 0, 30)
     batch = _batch(world, [entry])
     assert entry.is_billed and entry.is_locked
@@ -232,7 +241,7 @@ def test_a_billed_entry_refuses_edits_deletes_and_the_toggle_until_unlocked(worl
 
 
 def test_a_batch_takes_billable_time_not_billed_yet(world):
-    ticket = factories.ticket_in(world, S.IN_PROGRESS)
+    ticket = _by_time(world, factories.ticket_in(world, S.IN_PROGRESS))
     entry = worklog.log_time(world.agent, ticket, 0, 30)
     worklog.set_billable(world.supervisor, entry, False)
     with pytest.raises(ValidationFailed):

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.models.enums import TicketStatus
 from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
-from app.services.billing import basis, payment
+from app.services.billing import basis, coverage, payment
 from app.models.worklog import TimeEntry
 from app.services.errors import DomainError, NotPermitted, ValidationFailed
 from app.services.presence import NewerCustomerMessage
@@ -71,6 +71,10 @@ ACTIONS = {
     "free": lambda u, t, f: basis.mark_free(u, t, f.get("free") == "1", f.get("note", "")),
     "reevaluate": lambda u, t, f: basis.reevaluate(u, t, f.get("note", "")),
     "payment": lambda u, t, f: payment.set_payment_status(u, t, f.get("payment_status", "")),
+    "by_time": lambda u, t, f: coverage.set_billing_by_time(u, t, f.get("by_time") == "1",
+                                                            f.get("note", "")),
+    "overage": lambda u, t, f: coverage.set_bill_overage(u, t, f.get("bill_overage") == "1",
+                                                         f.get("note", "")),
     "time": lambda u, t, f: worklog.log_time(u, t, f.get("hours"), f.get("minutes"),
                                              f.get("note", "")),
     "time_edit": _edit_time,
@@ -98,6 +102,10 @@ DONE = {
     "free": lambda t, r: _("Marked free") if t.is_free else _("Marked billed"),
     "reevaluate": lambda t, r: _("Billing re-evaluated"),
     "payment": lambda t, r: _("Payment: %(status)s", status=t.payment_status.label),
+    "by_time": lambda t, r: _("Billed by time") if t.billing_by_time
+    else _("Billed at the quote's price"),
+    "overage": lambda t, r: _("Time beyond the quote is billed") if t.bill_overage
+    else _("Time beyond the quote is not billed"),
     "time": lambda t, r: _("Logged %(duration)s", duration=duration(r.minutes)),
     "time_edit": lambda t, r: _("Time entry changed: %(duration)s", duration=duration(r.minutes)),
     "time_delete": lambda t, r: _("Time entry deleted: %(duration)s", duration=duration(r.minutes)),

@@ -26,6 +26,8 @@ FIELD_LABELS = {
     "time_entry": _l("Time entry"),
     "time_billable": _l("Billable time"),
     "billing_batch": _l("Billing batch"),
+    "billing_by_time": _l("Billed by time"),
+    "bill_overage": _l("Time beyond the quote billed"),
     "urgency": _l("Urgency"),
     "client": _l("Client"),
     "contact": _l("Requester"),
@@ -87,6 +89,8 @@ def _value(field: str, value: str | None) -> str:
     if field == "time_billable":  # "#<entry id>: True"
         entry, _sep, flag = value.partition(": ")
         return f"{entry} " + (_("Billable") if flag == "True" else _("Not billable"))
+    if field in ("billing_by_time", "bill_overage"):
+        return _("Yes") if value == "True" else _("No")
     if field == "billing_batch" and value == "UNLOCKED":
         return _("Unlocked")
     if field == "time":
