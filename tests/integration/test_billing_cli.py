@@ -4,7 +4,6 @@ traceback), an unlock."""
 import csv
 import datetime as dt
 import io
-from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -15,7 +14,6 @@ from app.models import BillingBatch, TimeEntry
 from tests import billing_data as data
 from tests.billing_data import NOV_1, UTC
 
-D = Decimal
 PERIOD = ["--from", "2026-11-01", "--to", "2026-11-30"]
 
 

@@ -266,8 +266,9 @@ def _blank(value) -> object:
     return "" if value is None else value
 
 
-def _total_row(amount, currency) -> list:
-    row: list = [""] * len(COLUMNS)
+def _total_row(amount, currency, blank="") -> list:
+    """A TOTAL row: the label first, the amount and the currency in their columns."""
+    row: list = [blank] * len(COLUMNS)
     row[0] = TOTAL_LABEL
     row[COLUMNS.index("amount")] = amount
     row[COLUMNS.index("currency")] = currency
@@ -301,7 +302,6 @@ def write_xlsx(lines: Iterable[BillingLine], stream) -> dict[str, Decimal]:
                       neutralised(line.currency), line.billable, neutralised(line.batch)))
     sums = dict(sorted(sums.items()))
     for currency, amount in sums.items():
-        row = _total_row(money(amount), neutralised(currency))
-        sheet.append([None if value == "" else value for value in row])
+        sheet.append(_total_row(money(amount), neutralised(currency), blank=None))
     workbook.save(stream)
     return sums
