@@ -16,11 +16,13 @@ def register(app: Flask) -> None:
     from app.web.contracts import bp as contracts_bp
     from app.web.inbox import bp as inbox_bp
     from app.web.params import IdConverter, refuse_unusable_redirect_targets
+    from app.web.reports import bp as reports_bp
     from app.web.security import add_security_headers
     from app.web.tickets import bp as tickets_bp
 
     app.url_map.converters["id"] = IdConverter  # before the rules that use <id:…>
-    for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp, contracts_bp):
+    for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp, contracts_bp,
+                      reports_bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_unusable_redirect_targets)
     app.after_request(add_security_headers)
@@ -32,5 +34,6 @@ def register(app: Flask) -> None:
             return {"unread_notifications": unread_count(current_user),
                     "can_admin": can(current_user, Permission.MANAGE_REFERENCE),
                     "can_manage_canned_replies": can(current_user,
-                                                     Permission.MANAGE_CANNED_REPLIES)}
+                                                     Permission.MANAGE_CANNED_REPLIES),
+                    "can_see_reports": can(current_user, Permission.REPORTS)}
         return {}
