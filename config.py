@@ -101,6 +101,13 @@ class Config:
     # it (app.services.clock); each user may choose another zone for display.
     SOPORTE_TIMEZONE = os.environ.get("SOPORTE_TIMEZONE", "Europe/Madrid")
     BABEL_DEFAULT_TIMEZONE = SOPORTE_TIMEZONE
+    # Service levels (app.services.sla): the default calendar's business hours in that zone
+    # ("mon-fri 09:00-14:00,15:00-18:00; sat 10:00-13:00"), its holidays (a country of the
+    # `holidays` package, optionally "-" a subdivision: "ES", "ES-MD"; empty for none), and the
+    # share of a target's time after which its warning is given (percent).
+    SOPORTE_BUSINESS_HOURS = os.environ.get("SOPORTE_BUSINESS_HOURS", "mon-fri 09:00-18:00")
+    SOPORTE_HOLIDAYS = os.environ.get("SOPORTE_HOLIDAYS", "ES")
+    SOPORTE_SLA_WARN_PERCENT = int(os.environ.get("SOPORTE_SLA_WARN_PERCENT", 80))
 
 
 class DevelopmentConfig(Config):

@@ -1,6 +1,6 @@
 """Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password|token`,
 `flask seed`, `flask tickets export`, `flask mail …`, `flask webhooks send`,
-`flask billing export|close|unlock`.
+`flask billing export|close|unlock`, `flask sla explain`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -14,7 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.models.enums import OutboxStatus, Role
+from app.models.enums import OutboxStatus, Role, Urgency
 from app.services.errors import DomainError
 from app.services.permissions import CONSOLE
 
@@ -22,6 +22,7 @@ users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
 mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries (send).")
+sla_cli = AppGroup("sla", help="Service levels: the due times a ticket would have (explain).")
 billing_cli = AppGroup("billing", help="Billing: export a period's lines, close it into a "
                        "numbered batch, unlock a batch.")
 
@@ -405,6 +406,43 @@ def billing_unlock_command(number: str, actor_email: str, note: str) -> None:
     click.echo(f"Batch {batch.number} is unlocked: its time can be changed again.")
 
 
+@sla_cli.command("explain")
+@click.option("--urgency", required=True,
+              type=click.Choice([u.value for u in Urgency], case_sensitive=False))
+@click.option("--opened", required=True, help="When the ticket was opened, ISO 8601 (e.g. "
+              "2026-03-27T17:30:00+01:00; without an offset, in the calendar's zone).")
+@click.option("--calendar", "calendar_name", default=None,
+              help="A stored calendar's name; without it, the configured default.")
+def sla_explain_command(urgency: str, opened: str, calendar_name: str | None) -> None:
+    """Print as JSON the due times (first response, next response, resolution; ISO 8601 in the
+    calendar's zone) of a ticket of that urgency opened then, with the calendar and the stored
+    or default targets."""
+    import datetime as dt
+
+    from app.services.errors import ValidationFailed
+    from app.services.sla import calendars, clocks
+
+    try:
+        calendar = (calendars.calendar_named(calendar_name) if calendar_name is not None
+                    else calendars.default_calendar())
+    except ValidationFailed as error:
+        hint = "'--calendar'" if error.field == "calendar" else None
+        if hint is None:  # the configured default is malformed: name the setting
+            raise click.ClickException(f"{error.field}: {error}") from None
+        raise click.BadParameter(str(error), param_hint=hint) from None
+    try:
+        moment = dt.datetime.fromisoformat(opened.strip())
+    except ValueError:
+        raise click.BadParameter("give a date and time in ISO 8601, for example "
+                                 "2026-03-27T17:30:00+01:00", param_hint="'--opened'") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=calendar.zone)
+    due = clocks.explain(urgency.upper(), moment, calendar)
+    db.session.rollback()  # a read: nothing to keep
+    click.echo(json.dumps({name: value.astimezone(calendar.zone).isoformat()
+                           for name, value in due.items()}, indent=2))
+
+
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
@@ -414,4 +452,5 @@ def register_commands(app: Flask) -> None:
     # mail_ingest.init_app, called by the composition root (assembly.build_app).
     app.cli.add_command(mail_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(sla_cli)
     app.cli.add_command(billing_cli)

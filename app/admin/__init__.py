@@ -17,10 +17,12 @@ from app.admin.api_tokens import ApiTokenView
 from app.admin.base import IndexView
 from app.admin.mailboxes import MailboxView
 from app.admin.reference import ClientView, ContactView, ContractView, ProjectView, TicketTypeView
+from app.admin.sla import BusinessCalendarView, SlaTargetView
 from app.admin.staff import UserView
 from app.admin.webhooks import WebhookView
 from app.extensions import db
-from app.models import Client, Contact, Contract, Mailbox, Project, TicketType, User
+from app.models import (BusinessCalendar, Client, Contact, Contract, Mailbox, Project, SlaTarget,
+                        TicketType, User)
 
 
 def init_admin(app: Flask) -> Admin:
@@ -35,6 +37,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ContractView(Contract, session, name=_l("Contracts")))
     admin.add_view(ProjectView(Project, session, name=_l("Projects")))
     admin.add_view(TicketTypeView(TicketType, session, name=_l("Ticket types")))
+    admin.add_view(BusinessCalendarView(BusinessCalendar, session, name=_l("Business calendars")))
+    admin.add_view(SlaTargetView(SlaTarget, session, name=_l("Service-level targets")))
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
     admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="apitoken", url="tokens"))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))

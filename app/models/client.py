@@ -30,6 +30,9 @@ class Client(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The business-hours calendar of the client's tickets; None: the configured default
+    # (app.services.sla.calendars.calendar_for; a contract's calendar comes first).
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendar.id"))
 
     domains: Mapped[list[ClientDomain]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
@@ -118,6 +121,9 @@ class Contract(db.Model):
     starts_on: Mapped[dt.date | None] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The business-hours calendar of the contract's tickets (a 24/7 contract); None: the
+    # client's, else the configured default (app.services.sla.calendars.calendar_for).
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendar.id"))
 
     client: Mapped[Client] = relationship(back_populates="contracts")
 

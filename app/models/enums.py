@@ -154,6 +154,25 @@ class BillingAlertKind(LabeledEnum):
         }
 
 
+class ClockState(LabeledEnum):
+    """Where a service-level clock of a ticket stands (app.services.sla.clocks): counting,
+    paused while the customer must answer, reached in time, or past its due time."""
+
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    MET = "MET"
+    BREACHED = "BREACHED"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.RUNNING: _l("Running"),
+            cls.PAUSED: _l("Paused"),
+            cls.MET: _l("Met"),
+            cls.BREACHED: _l("Breached"),
+        }
+
+
 class PaymentStatus(LabeledEnum):
     UNPAID = "UNPAID"
     PAID = "PAID"

@@ -1,0 +1,234 @@
+"""The one computation of a ticket's service-level clocks (first response, next response,
+resolution) from its own history: every view that shows a due time or time left (the list, the
+ticket page, the API, the aging view, warnings, the digest) calls ticket_clocks.
+
+The rules, in docs/service_levels.md: a clock counts business time (calendar_for) from its
+start, less the pauses, against the ticket's current targets (target_for), so a change of
+urgency or contract re-reads the whole history with the new target and keeps the time paused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from app.models.enums import ClockState, NoteKind, QuoteStatus, TicketStatus, Urgency
+from app.services import clock as the_clock
+from app.services.sla.business_time import add_business_time, business_time_between
+from app.services.sla.calendars import Calendar, calendar_for
+from app.services.sla.targets import target_for, targets_for
+
+S = TicketStatus
+DONE = frozenset({S.RESOLVED, S.CLOSED})
+Interval = tuple[dt.datetime, dt.datetime | None]  # None: still open
+ZERO = dt.timedelta(0)
+MINUTE = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One clock: when it started, when it is (or was) due, business minutes left (negative
+    when overdue, frozen once completed or paused), its state, its target, and when it was met
+    (the public reply, the resolution) or None."""
+
+    started_at: dt.datetime
+    due: dt.datetime
+    minutes_left: int
+    state: ClockState
+    target_minutes: int
+    completed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketClocks:
+    """A ticket's clocks at one moment. next_response is None until a customer writes after
+    the first public reply. `paused`: the customer must answer now (on hold, or a quote awaits
+    their decision)."""
+
+    first_response: Clock
+    next_response: Clock | None
+    resolution: Clock
+    calendar: str
+    paused: bool
+    computed_at: dt.datetime
+
+
+def ticket_clocks(ticket, now: dt.datetime | None = None) -> TicketClocks:
+    """The ticket's clocks at `now` (default: app.services.clock.now()).
+
+    Reads only the ticket and what hangs from it: created_at, urgency and contract_id (the
+    targets: one query of SlaTarget), contract/client calendar_id (calendar_for: one row when
+    set), `changes` (the "status" lines: on hold, resolved, closed), `notes` (kind and
+    created_at of PUBLIC_REPLY and CUSTOMER_EMAIL), `quotes` (created_at, decided_at, status).
+    For many tickets, load those three relationships with selectinload first.
+    """
+    now = (now or the_clock.now()).astimezone(dt.timezone.utc)
+    calendar = calendar_for(ticket)
+    targets = target_for(ticket)
+    history = _History(ticket, now)
+    pauses = history.pauses()
+    first = _clock(calendar, ticket.created_at, targets.first_response_minutes,
+                   history.answered_after(ticket.created_at, inclusive=True), pauses, now)
+    following = None
+    message = history.unanswered_cycle_start()
+    if message is not None:
+        following = _clock(calendar, message, targets.next_response_minutes,
+                           history.answered_after(message), pauses, now)
+    stop, resolved_pauses = history.resolution()
+    resolution = _clock(calendar, ticket.created_at, targets.resolution_minutes, stop,
+                        pauses + resolved_pauses, now)
+    return TicketClocks(first, following, resolution, calendar.name,
+                        paused=stop is None and _paused_at(now, pauses), computed_at=now)
+
+
+def explain(urgency: Urgency | str, opened: dt.datetime, calendar: Calendar,
+            contract_id: int | None = None) -> dict[str, dt.datetime]:
+    """The due times of a ticket of that urgency opened at `opened` on the calendar, nothing
+    paused and nothing answered (`flask sla explain`): the same computation as ticket_clocks."""
+    targets = targets_for(urgency, contract_id)
+    return {name: _clock(calendar, opened, minutes, None, [], opened).due for name, minutes in (
+        ("first_response_due", targets.first_response_minutes),
+        ("next_response_due", targets.next_response_minutes),
+        ("resolution_due", targets.resolution_minutes))}
+
+
+def _clock(calendar: Calendar, start: dt.datetime, target_minutes: int,
+           stop: dt.datetime | None, pauses: list[Interval], now: dt.datetime) -> Clock:
+    """Count business time from start to stop (or now) outside the pauses; due is where the
+    target is reached, or, not reached yet, the target's rest counted on from stop (or now)."""
+    target = dt.timedelta(minutes=target_minutes)
+    end = max(stop if stop is not None else now, start)
+    elapsed, due = ZERO, None
+    for first, last in _counting(start, end, pauses):
+        span = business_time_between(calendar, first, last)
+        if due is None and elapsed + span >= target:
+            due = add_business_time(calendar, first, target - elapsed)
+        elapsed += span
+    left = target - elapsed
+    if due is None:
+        due = add_business_time(calendar, end, left)
+    if stop is not None:
+        state = ClockState.MET if elapsed <= target else ClockState.BREACHED
+    elif elapsed > target:
+        state = ClockState.BREACHED
+    else:
+        state = ClockState.PAUSED if _paused_at(now, pauses) else ClockState.RUNNING
+    return Clock(started_at=start, due=due, minutes_left=math.floor(left / MINUTE), state=state,
+                 target_minutes=target_minutes, completed_at=stop)
+
+
+def _counting(start: dt.datetime, end: dt.datetime,
+              pauses: list[Interval]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[start, end] less the pauses, as ordered intervals."""
+    intervals, cursor = [], start
+    for first, last in sorted(pauses, key=lambda pause: pause[0]):
+        if cursor >= end:
+            break
+        last = end if last is None else min(last, end)
+        if last <= cursor:
+            continue
+        if first > cursor:
+            intervals.append((cursor, min(first, end)))
+        cursor = max(cursor, last)
+    if cursor < end:
+        intervals.append((cursor, end))
+    return intervals
+
+
+def _paused_at(moment: dt.datetime, pauses: list[Interval]) -> bool:
+    return any(first <= moment and (last is None or last > moment) for first, last in pauses)
+
+
+class _History:
+    """A ticket's history read once: status periods, public replies and customer messages in
+    order, quotes."""
+
+    def __init__(self, ticket, now: dt.datetime):
+        self.ticket = ticket
+        self.now = now
+        notes = sorted(ticket.notes, key=lambda note: (note.created_at, note.id or 0))
+        self.replies = [note.created_at for note in notes if note.kind is NoteKind.PUBLIC_REPLY]
+        self.customer = [note.created_at for note in notes
+                         if note.kind is NoteKind.CUSTOMER_EMAIL]
+        self.periods = self._status_periods()
+
+    def _status_periods(self) -> list[tuple[TicketStatus, dt.datetime, dt.datetime | None]]:
+        """(status, from, until or None) since the ticket was opened."""
+        moves = sorted((change for change in self.ticket.changes if change.field == "status"),
+                       key=lambda change: (change.created_at, change.id or 0))
+        if not moves:
+            return [(TicketStatus(self.ticket.status), self.ticket.created_at, None)]
+        periods = [(TicketStatus(moves[0].old_value or S.NEW), self.ticket.created_at,
+                    moves[0].created_at)]
+        for move, following in zip(moves, [*moves[1:], None]):
+            periods.append((TicketStatus(move.new_value), move.created_at,
+                            following.created_at if following else None))
+        return periods
+
+    def _customer_after(self, moment: dt.datetime) -> dt.datetime | None:
+        return next((sent for sent in self.customer if sent > moment), None)
+
+    def _until_customer(self, first: dt.datetime, last: dt.datetime | None) -> Interval:
+        """A pause from `first` until `last`, or sooner when the customer writes."""
+        wrote = self._customer_after(first)
+        if wrote is not None and (last is None or wrote < last):
+            return first, wrote
+        return first, last
+
+    def pauses(self) -> list[Interval]:
+        """While the customer must answer: on hold, and from a quote's sending to its decision
+        (or the next version); each ends early when the customer writes."""
+        pauses = [self._until_customer(first, last) for status, first, last in self.periods
+                  if status is S.ON_HOLD]
+        quotes = sorted(self.ticket.quotes, key=lambda quote: quote.version)
+        for quote, newer in zip(quotes, [*quotes[1:], None]):
+            ended = quote.decided_at or (newer.created_at if newer is not None else None)
+            if ended is None and quote.status is not QuoteStatus.QUOTED:
+                ended = quote.created_at  # no decision known to wait for
+            pauses.append(self._until_customer(quote.created_at, ended))
+        return pauses
+
+    def _done_after(self, moment: dt.datetime, inclusive: bool) -> dt.datetime | None:
+        """The first time the ticket became Resolved or Closed after the moment."""
+        return next((first for status, first, _ in self.periods if status in DONE
+                     and (first >= moment if inclusive else first > moment)), None)
+
+    def answered_after(self, moment: dt.datetime, inclusive: bool = False) -> dt.datetime | None:
+        """When a response clock started at the moment stopped: the first public reply after
+        it, or the ticket's resolution if that came first."""
+        reply = next((sent for sent in self.replies
+                      if (sent >= moment if inclusive else sent > moment)), None)
+        done = self._done_after(moment, inclusive)
+        return min(filter(None, (reply, done)), default=None)
+
+    def unanswered_cycle_start(self) -> dt.datetime | None:
+        """The start of the latest next-response cycle: the first customer message after the
+        first public reply, then the first after each reply that answered a cycle; None when
+        the customer has not written since the first reply."""
+        if not self.replies:
+            return None
+        start = None
+        for sent in self.customer:
+            if sent <= self.replies[0]:
+                continue
+            if start is None or (self._reply_after(start) or self.now) < sent:
+                start = sent
+        return start
+
+    def _reply_after(self, moment: dt.datetime) -> dt.datetime | None:
+        return next((sent for sent in self.replies if sent > moment), None)
+
+    def resolution(self) -> tuple[dt.datetime | None, list[Interval]]:
+        """When the ticket was resolved (None while open), and the earlier resolved periods it
+        was reopened from (not counted against the resolution target)."""
+        runs: list[list] = []
+        for status, first, last in self.periods:
+            if status not in DONE:
+                continue
+            if runs and runs[-1][1] == first:
+                runs[-1][1] = last  # Resolved, then Closed: one run
+            else:
+                runs.append([first, last])
+        if runs and runs[-1][1] is None:
+            return runs[-1][0], [tuple(run) for run in runs[:-1]]
+        return None, [tuple(run) for run in runs]
