@@ -130,6 +130,7 @@ def test_a_free_ticket_offers_no_billing_choice(world, client):
 def _bank(world):
     contract = world.covering_contract
     contract.included_hours, contract.bank_period = D("10"), BankPeriod.MONTH
+    contract.overage_rate, contract.client.currency = D("80.00"), "USD"
     db.session.commit()
     ticket = factories.new_ticket(world, contract_id=contract.id)
     worklog.log_time(world.agent, ticket, 2, 30)
@@ -154,6 +155,8 @@ def test_the_contract_page_shows_the_bank_now_and_in_the_six_periods_before(worl
     response = client.get(f"/contratos/{contract.id}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
+    summary = _text(page, "bank-summary")
+    assert "10 h incluidas" in summary and "80,00\xa0US$ por hora" in summary
     rows = re.findall(r'<tr id="bank-period-([0-9-]+)"', page)
     assert rows == ["2026-11", "2026-10", "2026-09", "2026-08", "2026-07", "2026-06", "2026-05"]
     november = re.sub(r"<[^>]+>", "|", re.search(

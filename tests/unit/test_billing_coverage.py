@@ -174,3 +174,32 @@ def test_only_a_supervisor_chooses_and_only_under_an_approved_quote(world):
 def test_free_and_unlimited_contract_time_is_not_billable_but_keeps_its_amount(world):
     free = factories.ticket_in(world, S.IN_PROGRESS, free=True)  # a contract without a bank
     assert _value(_log(world, free, 60)) == (0, D("50.00"), "EUR", D("50.00"), False)
+
+
+def test_each_choices_flag_is_its_check_that_did_not_raise(world):
+    """The page's buttons: for every role and kind of ticket, a form is offered exactly when
+    pressing it succeeds (each try rolled back in a savepoint)."""
+    from app.services.billing.ticket_billing import ticket_billing
+
+    by_time = _quoted(world)
+    coverage.set_billing_by_time(world.supervisor, by_time, True)
+    tickets = [_quoted(world), by_time, factories.ticket_in(world, S.IN_PROGRESS, free=True),
+               factories.ticket_in(world, S.QUOTED)]
+    db.session.commit()
+    actions = (("by_time_target", "can_set_by_time", coverage.set_billing_by_time),
+               ("overage_target", "can_set_overage", coverage.set_bill_overage))
+    offered = []
+    for actor in (world.viewer, world.agent, world.supervisor, world.admin):
+        for ticket in tickets:
+            panel = ticket_billing(actor, ticket)
+            for target, flag, action in actions:
+                savepoint = db.session.begin_nested()
+                try:
+                    action(actor, ticket, getattr(panel, target))
+                    worked = True
+                except (NotPermitted, InvalidTransition):
+                    worked = False
+                savepoint.rollback()
+                assert getattr(panel, flag) is worked, (actor.role, ticket.billing_basis, flag)
+                offered.append(worked)
+    assert offered.count(True) == 6  # supervisor and admin: by time on both, overage on one

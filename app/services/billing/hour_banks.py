@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,7 @@ from app.models.enums import BankPeriod, BillingBasis
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
 from app.services import clock
+from app.services.billing import rates
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Permission, require
 
@@ -144,11 +146,12 @@ def current_usage(contract: Contract) -> BankUsage:
 
 @dataclass(frozen=True)
 class ContractBank:
-    """The contract page: the contract, and its bank now and in the periods before (newest
-    first; empty without a bank)."""
+    """The contract page: the contract, its bank now and in the periods before (newest first;
+    empty without a bank), and the currency its time is valued in (app.services.billing.rates)."""
 
     contract: Contract
     periods: list[BankUsage]
+    currency: str
 
     @property
     def current(self) -> BankUsage | None:
@@ -163,10 +166,12 @@ def contract_bank(actor: Actor, contract_id: int, history: int = 6) -> ContractB
     contract = db.session.get(Contract, contract_id)
     if contract is None:
         raise NotFound(_l("There is no contract %(id)s.", id=contract_id), field="id")
+    # the rate rule reads a ticket's contract and client: this contract's tickets
+    _rate, currency = rates.rate_for(SimpleNamespace(contract=contract, client=contract.client))
     if not has_bank(contract):
-        return ContractBank(contract, [])
+        return ContractBank(contract, [], currency)
     periods = previous_periods(contract, clock.today(), history)
-    return ContractBank(contract, [usage(contract, period) for period in periods])
+    return ContractBank(contract, [usage(contract, period) for period in periods], currency)
 
 
 def parse_included_hours(value, field: str = "included_hours") -> Decimal | None:
