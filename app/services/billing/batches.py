@@ -3,24 +3,23 @@ locks the entries it billed (no edit, no delete: app.services.worklog.require_no
 supervisor unlocks it, recorded in the history of each ticket it billed.
 
 close_period (`flask billing close`) takes a period's lines not billed yet
-(app.services.billing.exports.billing_lines) into a batch numbered LOTE-<year>-<NNNN> by
-create_batch; tests create batches with create_batch directly.
+(app.services.billing.exports.billing_lines) into a batch numbered LOTE-<year>-<NNNN>;
+create_batch makes a batch of given rows (tests use it directly). Both mark the rows with
+UPDATEs, never loading a period's entries as objects.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from flask_babel import lazy_gettext as _l
-
-from app.extensions import db
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
+from app.extensions import db
 from app.models.client import Client, Contract
 from app.models.quote import Quote
-from app.models.ticket import TicketCounter
+from app.models.ticket import Ticket, TicketCounter
 from app.models.user import User
 from app.models.worklog import BillingBatch, TimeEntry
 from app.services import clock, notes
@@ -34,7 +33,7 @@ NUMBER_PREFIX = "LOTE-"
 # A ticket_counter row that only serialises closings (its value counts them): two supervisors
 # closing at once would otherwise take the same lines and the same number.
 CLOSING_COUNTER = "billing_batch"
-LOAD_CHUNK = 500  # ids per IN (...) when loading the lines' rows
+CHUNK = 500  # ids per IN (...) when marking lines and loading their tickets
 
 
 def create_batch(actor: Actor, number: str, period_from: dt.date, period_to: dt.date,
@@ -49,22 +48,66 @@ def create_batch(actor: Actor, number: str, period_from: dt.date, period_to: dt.
         raise ValidationFailed(_l("The period ends before it starts: check both dates."),
                                field="period_to")
     entries, quotes = list(entries), list(quotes)
-    if any(not entry.billable or entry.billing_batch_id is not None for entry in entries):
-        raise ValidationFailed(_l("Only billable time not billed yet can join a billing batch."),
-                               field="entries")
-    if any(quote.status is not QuoteStatus.APPROVED or quote.billing_batch_id is not None
-           for quote in quotes):
-        raise ValidationFailed(
-            _l("Only approved quotes not billed yet can join a billing batch."), field="quotes")
-    batch = BillingBatch(number=number, period_from=period_from, period_to=period_to,
-                         client=client, contract=contract, created_by_id=_user_id(actor))
+    db.session.flush()  # the rows' ids, and their state as the database has it
+    return _bill(actor, BillingBatch(number=number, period_from=period_from,
+                                     period_to=period_to, client=client, contract=contract,
+                                     created_by_id=_user_id(actor)),
+                 [entry.id for entry in entries], [quote.id for quote in quotes])
+
+
+def _bill(actor: Actor, batch: BillingBatch, entry_ids: list[int],
+          quote_ids: list[int]) -> BillingBatch:
+    """Add the batch and mark these entries and quotes billed by it, with one UPDATE per
+    chunk of ids (a period of 100,000 entries loads none of them), each only if it is still
+    billable / approved and not billed; a line that is not (changed meanwhile, or never so)
+    refuses the whole batch with ValidationFailed. One history line per ticket billed."""
     db.session.add(batch)
-    for line in [*entries, *quotes]:
-        line.billing_batch = batch
-    for ticket in _tickets_of([*entries, *quotes]):
-        record_change(ticket, actor, "billing_batch", None, number)
+    db.session.flush()
+    for model, ids, billable, refusal, field in (
+            (TimeEntry, entry_ids, TimeEntry.billable.is_(True),
+             _l("Only billable time not billed yet can join a billing batch."), "entries"),
+            (Quote, quote_ids, Quote.status == QuoteStatus.APPROVED,
+             _l("Only approved quotes not billed yet can join a billing batch."), "quotes")):
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            marked = db.session.execute(
+                update(model).where(model.id.in_(chunk), billable,
+                                    model.billing_batch_id.is_(None))
+                .values(billing_batch_id=batch.id)
+                .execution_options(synchronize_session=False)).rowcount
+            if marked != len(chunk):
+                raise ValidationFailed(refusal, field=field)
+    _forget_billing_state(batch, set(entry_ids), set(quote_ids))
+    for ticket in _billed_tickets(batch):
+        record_change(ticket, actor, "billing_batch", None, batch.number)
     db.session.flush()
     return batch
+
+
+def _billed_tickets(batch: BillingBatch) -> Iterator[Ticket]:
+    """The tickets whose time or quote the batch billed, by id, loaded a chunk at a time (the
+    history lines added meanwhile are flushed between chunks)."""
+    ticket_ids = db.session.scalars(
+        select(TimeEntry.ticket_id).where(TimeEntry.billing_batch_id == batch.id)
+        .union(select(Quote.ticket_id).where(Quote.billing_batch_id == batch.id))).all()
+    for chunk in _chunks(sorted(ticket_ids)):
+        yield from db.session.scalars(select(Ticket).where(Ticket.id.in_(chunk))
+                                      .order_by(Ticket.id)).all()
+        db.session.flush()
+
+
+def _forget_billing_state(batch: BillingBatch, entry_ids: set[int], quote_ids: set[int]) -> None:
+    """Expire what the session holds of the rows just marked (their batch, the batch's lines):
+    read again, they show the UPDATEs."""
+    db.session.expire(batch, ["entries", "quotes"])
+    for row in list(db.session.identity_map.values()):
+        if (isinstance(row, TimeEntry) and row.id in entry_ids) or \
+                (isinstance(row, Quote) and row.id in quote_ids):
+            db.session.expire(row, ["billing_batch_id", "billing_batch"])
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
 
 
 def close_period(actor: Actor, period_from: dt.date, period_to: dt.date,
@@ -86,11 +129,11 @@ def close_period(actor: Actor, period_from: dt.date, period_to: dt.date,
             "Nothing to bill from %(start)s to %(end)s: no billable time or fixed-price quote "
             "of the period is left unbilled. Check the dates and the client or contract.",
             start=period_from.isoformat(), end=period_to.isoformat()), field="period_from")
-    entries = _load(TimeEntry, entry_ids)
-    quotes = _load(Quote, quote_ids)
-    return create_batch(actor, next_batch_number(), period_from, period_to, entries,
-                        client=client or (contract.client if contract else None),
-                        quotes=quotes, contract=contract)
+    batch = BillingBatch(number=next_batch_number(), period_from=period_from,
+                         period_to=period_to, client=client or (contract.client if contract
+                                                                else None),
+                         contract=contract, created_by_id=_user_id(actor))
+    return _bill(actor, batch, entry_ids, quote_ids)
 
 
 def next_batch_number() -> str:
@@ -120,20 +163,6 @@ def _serialise_closing() -> None:
         _serialise_closing()
 
 
-def _load(model, ids: list[int]) -> list:
-    """The rows with these ids, with their tickets, a chunk of ids per query."""
-    rows = []
-    for start in range(0, len(ids), LOAD_CHUNK):
-        rows += db.session.scalars(select(model).options(selectinload(model.ticket))
-                                   .where(model.id.in_(ids[start:start + LOAD_CHUNK])))
-    return rows
-
-
-def _tickets_of(lines) -> list:
-    """The distinct tickets of entries and quotes, in the order first met."""
-    return list({line.ticket.id: line.ticket for line in lines}.values())
-
-
 def batch_by_number(number: str) -> BillingBatch:
     """The batch with this number (e.g. LOTE-2026-0001, any letter case). Raises NotFound."""
     number = (number or "").strip().upper()
@@ -160,7 +189,7 @@ def unlock_batch(actor: Actor, batch: BillingBatch, note_text: str = "") -> None
     check_unlock_batch(actor, batch)
     batch.unlocked_at, batch.unlocked_by_id = clock.now(), _user_id(actor)
     text = (note_text or "").strip()
-    for ticket in _tickets_of([*batch.entries, *batch.quotes]):
+    for ticket in _billed_tickets(batch):
         note = notes.create_note(ticket, NoteKind.INTERNAL, text, actor) if text else None
         record_change(ticket, actor, "billing_batch", batch.number, UNLOCKED, note=note)
     db.session.flush()
