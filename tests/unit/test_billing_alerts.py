@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import BillingAlert, Language, Notification, Quote, QuoteStatus, Role
+from app.models import BillingAlert, Language, Notification, Quote, QuoteStatus, Role, TimeEntry
 from app.models.enums import BankPeriod, BillingAlertKind
 from app.services import assignment, quote_decisions, worklog
 from app.services.billing import basis
@@ -155,3 +155,43 @@ def test_a_warning_given_by_another_transaction_is_not_given_again(world):
     assert entry.id is not None and ticket.total_minutes == 50
     _log(world, ticket, 10)
     assert [k for _u, k in _notes()] == ["hour_bank_100", "hour_bank_100"]
+
+
+def _log_in_own_transaction(app, ticket_id, user_id, minutes, start):
+    """Someone logging from another request: their own session and transaction."""
+    from app.models import Ticket, User
+
+    with app.app_context():
+        try:
+            ticket, user = db.session.get(Ticket, ticket_id), db.session.get(User, user_id)
+            db.session.commit()
+            start.wait(timeout=30)
+            worklog.log_time(user, ticket, 0, minutes)
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def test_two_people_logging_at_once_use_the_bank_once_and_warn_once(app, world):
+    import threading
+
+    _bank_ticket(world, hours="1")
+    first = factories.new_ticket(world, contract_id=world.covering_contract.id)
+    second = factories.new_ticket(world, contract_id=world.covering_contract.id)
+    jobs = [(first.id, world.agent.id), (second.id, world.agent2.id)]
+    db.session.commit()  # nothing of this session holds a lock while they log
+    start = threading.Barrier(2)
+    threads = [threading.Thread(target=_log_in_own_transaction,
+                                args=(app, ticket_id, user_id, 40, start))
+               for ticket_id, user_id in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    entries = db.session.scalars(select(TimeEntry).order_by(TimeEntry.id)).all()
+    assert len(entries) == 2 and sum(e.covered_minutes for e in entries) == 60  # not 80
+    assert db.session.scalars(select(BillingAlert.threshold).order_by(BillingAlert.id)
+                              ).all() == [80, 100]
+    assert sorted(k for _u, k in _notes()) == ["hour_bank_100", "hour_bank_100",
+                                               "hour_bank_80", "hour_bank_80"]
