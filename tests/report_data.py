@@ -114,9 +114,11 @@ EXPECTED_WEEKS = {  # week: (opened, closed); every other week of the period: (0
 # (month, name, billable minutes, not billable minutes)
 EXPECTED_TIME_CLIENT = [("2026-10", "Acme S.A.", 150, 60), ("2026-10", "Otra Empresa", 0, 45),
                         ("2026-11", "Acme S.A.", 150, 60)]
-EXPECTED_TIME_CONTRACT = [("2026-10", "Contrato ajeno", 0, 45), ("2026-10", "Sin contrato", 150, 0),
-                          ("2026-10", "Soporte anual", 0, 60), ("2026-11", "Sin contrato", 120, 60),
-                          ("2026-11", "Soporte anual", 30, 0)]
+EXPECTED_TIME_CONTRACT = [("2026-10", "Contrato ajeno (Otra Empresa)", 0, 45),
+                          ("2026-10", "Sin contrato", 150, 0),
+                          ("2026-10", "Soporte anual (Acme S.A.)", 0, 60),
+                          ("2026-11", "Sin contrato", 120, 60),
+                          ("2026-11", "Soporte anual (Acme S.A.)", 30, 0)]
 EXPECTED_TIME_AGENT = [("2026-10", "Agente Uno", 150, 105), ("2026-11", "Agente Dos", 150, 0),
                        ("2026-11", "Agente Uno", 0, 60)]
 # (type, tickets, quoted hours, logged hours)

@@ -201,9 +201,11 @@ def time_by_client(actor: Actor, filters: ReportFilters) -> list[TimeLogged]:
 
 
 def time_by_contract(actor: Actor, filters: ReportFilters) -> list[TimeLogged]:
-    """Minutes logged per month and contract of the ticket ("No contract" for tickets without
-    one), billable and not. Raises NotPermitted, ValidationFailed."""
-    return _time_logged(actor, filters, Contract, Contract.id == Ticket.contract_id, outer=True)
+    """Minutes logged per month and contract of the ticket, named with its client ("Soporte
+    anual (Acme)": clients may name contracts alike; "No contract" for tickets without one),
+    billable and not. Raises NotPermitted, ValidationFailed."""
+    return _time_logged(actor, filters, Contract, Contract.id == Ticket.contract_id, outer=True,
+                        owner=Client)
 
 
 def time_by_agent(actor: Actor, filters: ReportFilters) -> list[TimeLogged]:
@@ -306,23 +308,33 @@ def _bank_row(contract: Contract, use: BankUsage) -> HourBankUse:
 
 
 def _time_logged(actor: Actor, filters: ReportFilters, entity, on: ColumnElement,
-                 outer: bool = False) -> list[TimeLogged]:
-    """Minutes per (month of work_date, entity joined on `on`), billable and not; a missing
-    entity (outer join: a ticket without a contract) is "No contract"."""
+                 outer: bool = False, owner=None) -> list[TimeLogged]:
+    """Minutes per (month of work_date, entity joined on `on`), billable and not; the entity
+    named with its owner's name when given (the contract's client); a missing entity (outer
+    join: a ticket without a contract) is "No contract"."""
     check_filters(actor, filters)
     year, month = extract("year", TimeEntry.work_date), extract("month", TimeEntry.work_date)
     billable = func.sum(case((TimeEntry.billable.is_(True), TimeEntry.minutes), else_=0))
     other = func.sum(case((TimeEntry.billable.is_(True), 0), else_=TimeEntry.minutes))
-    query = (select(year, month, entity.id, entity.name, billable, other)
+    keys = [year, month, entity.id, entity.name] + ([owner.name] if owner is not None else [])
+    query = (select(billable, other, *keys)
              .select_from(TimeEntry).join(Ticket, Ticket.id == TimeEntry.ticket_id)
-             .join(entity, on, isouter=outer)
-             .where(TimeEntry.work_date >= filters.period_from,
-                    TimeEntry.work_date <= filters.period_to,
-                    *_ticket_conditions(filters, agent=TimeEntry.user_id))
-             .group_by(year, month, entity.id, entity.name))
-    rows = [TimeLogged(f"{int(y)}-{int(m):02d}", label or str(_l("No contract")), int(b or 0),
-                       int(n or 0)) for y, m, _id, label, b, n in db.session.execute(query)]
+             .join(entity, on, isouter=outer))
+    if owner is not None:
+        query = query.join(owner, owner.id == entity.client_id, isouter=outer)
+    query = query.where(TimeEntry.work_date >= filters.period_from,
+                        TimeEntry.work_date <= filters.period_to,
+                        *_ticket_conditions(filters, agent=TimeEntry.user_id)).group_by(*keys)
+    rows = [TimeLogged(f"{int(y)}-{int(m):02d}", _named(name, *owned), int(b or 0), int(n or 0))
+            for b, n, y, m, _id, name, *owned in db.session.execute(query)]
     return sorted(rows, key=lambda row: (row.month, row.name.lower()))
+
+
+def _named(name: str | None, owner: str | None = None) -> str:
+    """A row's name: "name (owner)" when it has an owner, "No contract" when it has no name."""
+    if name is None:
+        return str(_l("No contract"))
+    return f"{name} ({owner})" if owner else name
 
 
 def _ticket_conditions(filters: ReportFilters, agent: ColumnElement | None = None) -> list:

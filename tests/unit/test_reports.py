@@ -113,7 +113,7 @@ def test_the_agent_filter_is_the_author_of_time_and_the_assignee_of_tickets(data
     db.session.commit()
     agent2 = replace(PERIOD, agent_id=world.agent2.id)
     assert _time(reports.time_by_contract(world.supervisor, agent2)) == [
-        ("2026-11", "Sin contrato", 120, 0), ("2026-11", "Soporte anual", 30, 0)]
+        ("2026-11", "Sin contrato", 120, 0), ("2026-11", "Soporte anual (Acme S.A.)", 30, 0)]
     assert {r.week: r.opened for r in reports.tickets_per_week(world.supervisor, agent2)
             if r.opened} == {"2026-W45": 1}
     assert [(r.ticket_type, r.tickets, r.actual_hours) for r in
