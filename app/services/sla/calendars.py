@@ -138,7 +138,8 @@ def _hhmm(minutes: int) -> str:
 
 # --- Holidays from the `holidays` package ------------------------------------------------
 
-def parse_holiday_region(spec: str, field: str = "SOPORTE_HOLIDAYS") -> tuple[str, str | None] | None:
+def parse_holiday_region(spec: str,
+                         field: str = "SOPORTE_HOLIDAYS") -> tuple[str, str | None] | None:
     """(country, subdivision) of "ES" or "ES-MD"; None for "" (no holidays). Raises
     ValidationFailed when the `holidays` package knows no such country or subdivision."""
     spec = (spec or "").strip()
