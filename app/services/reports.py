@@ -227,10 +227,11 @@ def quoted_vs_actual(actor: Actor, filters: ReportFilters) -> list[QuotedActual]
     quoted = db.session.execute(
         select(Ticket.type_id, func.count(func.distinct(approved.c.ticket_id)),
                func.sum(approved.c.estimated_hours))
-        .join(Ticket, Ticket.id == approved.c.ticket_id).group_by(Ticket.type_id)).all()
+        .select_from(approved).join(Ticket, Ticket.id == approved.c.ticket_id)
+        .group_by(Ticket.type_id)).all()
     logged = dict(db.session.execute(
         select(Ticket.type_id, func.sum(TimeEntry.minutes))
-        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .select_from(TimeEntry).join(Ticket, Ticket.id == TimeEntry.ticket_id)
         .where(TimeEntry.ticket_id.in_(select(approved.c.ticket_id)))
         .group_by(Ticket.type_id)).all())
     names = _type_names({type_id for type_id, _, _ in quoted})
