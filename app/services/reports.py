@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, case, extract, func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.client import Client, Contract, TicketType
@@ -169,12 +170,14 @@ def check_filters(actor: Actor, filters: ReportFilters) -> None:
 
 
 def report_choices(actor: Actor) -> ReportChoices:
-    """The clients, contracts and agents (staff of a working role, active first) the filters
-    offer. Raises NotPermitted without Permission.REPORTS."""
+    """The clients, contracts (with their client, which names them) and agents (staff of a
+    working role, active first) the filters offer. Raises NotPermitted without
+    Permission.REPORTS."""
     check_access(actor)
     return ReportChoices(
         clients=list(db.session.scalars(select(Client).order_by(Client.name))),
-        contracts=list(db.session.scalars(select(Contract).order_by(Contract.name))),
+        contracts=list(db.session.scalars(select(Contract).options(joinedload(Contract.client))
+                                          .order_by(Contract.name))),
         agents=list(db.session.scalars(select(User).where(User.role.in_(working_roles()))
                                        .order_by(User.active.desc(), User.name))))
 
