@@ -7,6 +7,8 @@ then runs what `flask billing export --from 2026-11-01 --to 2026-11-30 --format 
 for each format: wall time (a run without tracing), the Python heap's peak (tracemalloc, a
 second run: the lines are streamed, so it should stay far below the size of the period), and
 the process's resident peak so far (ru_maxrss) against its value before the first export.
+Last, what `flask billing close` runs (batches.close_period) bills the whole period: a traced
+run rolled back (heap peak), then the timed one, committed.
 
     .venv/bin/python bench/billing_export.py --entries 100000               # SQLite
     .venv/bin/python bench/billing_export.py --entries 100000 --postgresql  # 127.0.0.1:5432
@@ -124,6 +126,34 @@ def export(fmt: str, target: Path) -> dict:
     return totals
 
 
+def close(backend: str, lines: int) -> dict:
+    """close_period over the whole period, as a supervisor: its heap peak (a traced run,
+    rolled back), then its wall time (committed)."""
+    from app.extensions import db
+    from app.models import Role, User
+    from app.services.billing import batches
+
+    supervisor = User(email="supervisor@bench.example", name="Supervisor",
+                      role=Role.SUPERVISOR, password_hash="x")
+    db.session.add(supervisor)
+    db.session.commit()
+    tracemalloc.start()
+    batches.close_period(supervisor, *PERIOD)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    db.session.rollback()
+    start = time.perf_counter()
+    batch = batches.close_period(supervisor, *PERIOD)
+    db.session.commit()
+    wall = time.perf_counter() - start
+    result = {"database": backend, "format": "close", "lines": lines, "wall_s": round(wall, 2),
+              "heap_peak_mb": round(peak / 2**20, 1), "maxrss_mb": round(maxrss_mb(), 1),
+              "batch": batch.number}
+    print(f"{backend:>10} {'close':<6} {lines:>8} {wall:>8.2f} {result['heap_peak_mb']:>13} "
+          f"{result['maxrss_mb']:>10} {'-':>8}")
+    return result
+
+
 def run(backend: str, url: str, entries: int, workdir: Path) -> list[dict]:
     from flask_migrate import upgrade
 
@@ -163,6 +193,7 @@ def run(backend: str, url: str, entries: int, workdir: Path) -> list[dict]:
             results.append(result)
             print(f"{backend:>10} {fmt:<6} {lines:>8} {wall:>8.2f} {result['heap_peak_mb']:>13} "
                   f"{result['maxrss_mb']:>10} {result['file_mb']:>8}")
+        results.append(close(backend, lines))
         print(f"{'':>10} resident peak before the exports: {before:.1f} MB")
         db.session.remove()
         db.engine.dispose()

@@ -322,3 +322,23 @@ def test_unlocking_a_batch_reaches_the_tickets_it_billed_by_their_quote(world):
     db.session.commit()
     assert _history(quoted) == [(None, batch.number), (batch.number, batches.UNLOCKED)]
     assert batches.batch_by_number(batch.number.lower()) == batch
+
+
+def test_a_batch_refuses_a_quote_not_approved_or_a_line_billed_already(world):
+    from tests import factories
+
+    pending = data.ticket(world)
+    quote = factories.quote(world, pending)
+    with pytest.raises(ValidationFailed) as raised:
+        batches.create_batch(world.supervisor, "X-1", NOV_1, NOV_30, [], quotes=[quote])
+    assert raised.value.field == "quotes"
+    db.session.rollback()
+    entry = data.entry(data.ticket(world), world.agent, NOV_1)
+    batches.create_batch(world.supervisor, "X-2", NOV_1, NOV_30, [entry])
+    db.session.commit()
+    assert entry.billing_batch.number == "X-2"
+    with pytest.raises(ValidationFailed) as raised:
+        batches.create_batch(world.supervisor, "X-3", NOV_1, NOV_30, [entry])
+    assert raised.value.field == "entries"
+    db.session.rollback()
+    assert [b.number for b in db.session.scalars(select(BillingBatch))] == ["X-2"]
