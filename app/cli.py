@@ -331,10 +331,13 @@ def billing_export_command(period_from, period_to, client_name, contract_name, f
     from app.services.billing import exports
 
     period = _billing_period(period_from, period_to, client_name, contract_name)
+    if fmt == "xlsx" and output == "-" and sys.stdout.isatty():
+        raise click.UsageError("An XLSX file is binary: write it with --output FILE, or "
+                               "redirect standard output to a file.")
     write = exports.write_csv if fmt == "csv" else exports.write_xlsx
     try:
         if output == "-":
-            stream = sys.stdout if fmt == "csv" else click.get_binary_stream("stdout")
+            stream = sys.stdout if fmt == "csv" else sys.stdout.buffer
             write(exports.billing_lines(*period), stream)
             stream.flush()
         else:
@@ -372,6 +375,8 @@ def billing_close_command(period_from, period_to, client_name, contract_name,
                           actor_email: str) -> None:
     """Take the period's billable lines not billed yet into a new numbered batch (LOTE-<year>-
     <NNNN>) and mark them billed; prints the number and the totals per currency."""
+    from collections import Counter
+
     from app.services.billing import batches, exports
 
     period = _billing_period(period_from, period_to, client_name, contract_name)
@@ -379,8 +384,15 @@ def billing_close_command(period_from, period_to, client_name, contract_name,
 
     def close():
         batch = batches.close_period(actor, *period)
-        return batch.number, len(batch.entries), len(batch.quotes), \
-            exports.totals(exports.billing_lines(*period[:2], batch=batch))
+        kinds = Counter()
+
+        def counted(lines):
+            for line in lines:
+                kinds[line.kind] += 1
+                yield line
+
+        sums = exports.totals(counted(exports.billing_lines(*period[:2], batch=batch)))
+        return batch.number, kinds[exports.TIME], kinds[exports.QUOTE], sums
 
     number, entries, quotes, sums = _run_staff(close)
     click.echo(f"Closed batch {number}: {entries} time entries and {quotes} quotes from "

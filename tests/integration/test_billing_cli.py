@@ -57,6 +57,11 @@ def test_export_writes_an_xlsx_file(runner, billed, tmp_path):
     assert rows[1][:2] == (dt.datetime(2026, 11, 2), "Otra Empresa") and rows[1][9] == 30
     assert rows[-1][0] == "TOTAL" and rows[-1][9] == 30 and rows[-1][10] == "USD"
     assert [p.name for p in tmp_path.iterdir()] == ["noviembre.xlsx"]  # no partial file left
+    piped = runner.invoke(args=["billing", "export", *PERIOD, "--format", "xlsx",
+                                "--output", "-"])
+    assert piped.exit_code == 0
+    rows = list(load_workbook(io.BytesIO(piped.stdout_bytes)).active.iter_rows(values_only=True))
+    assert len(rows) == 1 + 3 + 2 and rows[-1][:1] == ("TOTAL",)
 
 
 @pytest.mark.parametrize("arguments, says", [
