@@ -395,8 +395,8 @@ def billing_close_command(period_from, period_to, client_name, contract_name,
         return batch.number, kinds[exports.TIME], kinds[exports.QUOTE], sums
 
     number, entries, quotes, sums = _run_staff(close)
-    click.echo(f"Closed batch {number}: {entries} time entries and {quotes} quotes from "
-               f"{period[0].isoformat()} to {period[1].isoformat()}.")
+    click.echo(f"Closed batch {number} ({period[0].isoformat()} to {period[1].isoformat()}): "
+               f"time entries: {entries}, fixed-price quotes: {quotes}. Totals:")
     for currency, amount in sums.items():
         click.echo(f"  {amount:>14} {currency}")
 

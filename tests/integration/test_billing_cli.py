@@ -85,7 +85,7 @@ def test_bad_input_is_a_usage_error_not_a_traceback(runner, billed, arguments, s
 def test_close_creates_the_batch_and_prints_its_totals(runner, billed):
     result = runner.invoke(args=["billing", "close", *PERIOD, "--as", "super@soporte.example"])
     assert result.exit_code == 0, result.output
-    assert "LOTE-2026-0001" in result.output and "2 time entries and 1 quotes" in result.output
+    assert "LOTE-2026-0001" in result.output and "time entries: 2, fixed-price quotes: 1" in result.output
     assert "75.00 EUR" in result.output and "230.00 USD" in result.output
     db.session.expire_all()
     batch = db.session.scalars(select(BillingBatch)).one()
