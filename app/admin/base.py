@@ -65,6 +65,8 @@ COLUMN_LABELS = {
     "created_at": _l("Created"), "time_zone": _l("Time zone"),
     "external_id": _l("External id"),
     "hourly_rate": _l("Hourly rate"), "currency": _l("Currency"),
+    "included_hours": _l("Hour bank: hours included"), "bank_period": _l("Hour bank: counted"),
+    "overage_rate": _l("Hour bank: rate beyond it"),
 }
 
 
@@ -78,7 +80,8 @@ def enum_label(view, context, model, name):
 SECTION_PURPOSES = {
     "client": _l("The companies you support, and the email domains that identify them."),
     "contact": _l("The people of each client who write to support, and their language."),
-    "contract": _l("Support contracts: a contract that covers support makes new tickets free."),
+    "contract": _l("Support contracts: a contract that covers support makes new tickets free; "
+                   "rates and hour banks."),
     "project": _l("Each client's projects, to file tickets under."),
     "tickettype": _l("The kinds of ticket (incident, question, …) staff choose from."),
     "user": _l("Staff accounts: role, language, time zone, password, sign out everywhere."),
@@ -87,6 +90,9 @@ SECTION_PURPOSES = {
     "mailbox": _l("The mailboxes the mail poller reads new tickets and replies from."),
     "webhook": _l("The addresses that receive events (new ticket, status change, …) as "
                   "signed requests, and each one's delivery log."),
+    "businesscalendar": _l("Business hours, time zone and holidays that service-level clocks "
+                           "count in."),
+    "slatarget": _l("Response and resolution targets per urgency, optionally per contract."),
 }
 
 

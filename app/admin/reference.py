@@ -51,16 +51,18 @@ class ContractView(ServiceView):
     """A contract of a client; one that covers support makes new tickets free."""
 
     column_list = ("name", "client", "external_id", "covers_support", "starts_on", "ends_on",
-                   "hourly_rate", "currency", "active")
+                   "hourly_rate", "currency", "included_hours", "bank_period", "active")
     column_searchable_list = ("name", "external_id")
     form_columns = ("client", "name", "external_id", "covers_support", "starts_on", "ends_on",
-                    "hourly_rate", "currency", "active")
+                    "hourly_rate", "currency", "included_hours", "bank_period", "overage_rate",
+                    "active")
 
     def save(self, actor, row, form):
         fields = reference_data.ContractFields(
             form.client.data, form.name.data, bool(form.covers_support.data),
             form.starts_on.data, form.ends_on.data, bool(form.active.data),
-            form.external_id.data, form.hourly_rate.data, form.currency.data)
+            form.external_id.data, form.hourly_rate.data, form.currency.data,
+            form.included_hours.data, form.bank_period.data, form.overage_rate.data)
         return reference_data.save_contract(actor, row, fields)
 
 

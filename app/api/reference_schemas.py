@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.action_schemas import DecimalString
 from app.api.schemas import no_control_characters_in_line, query_id, record_id
-from app.models.enums import Language, Role
+from app.models.enums import BankPeriod, Language, Role
 from app.services.external_ids import EXTERNAL_ID_MAX
 from app.services.reference_reads import PAGE_MAX, SEARCH_MAX
 from app.web.params import DATE_MAX, DATE_MIN
@@ -25,6 +25,14 @@ RATE_DOC = ("per hour of work, a decimal string: more than 0, at most two decima
             "here (a contract's: its client's; a client's: the configured default)")
 CURRENCY_DOC = ("ISO 4217 (EUR, USD, …); null: none here (a contract's: its client's; a "
                 "client's: the configured currency)")
+BANK_DOCS = {
+    "included_hours": "an hour bank: support hours included per period, a decimal string (more "
+                      "than 0, at most two decimals); null: no bank. Set with bank_period.",
+    "bank_period": "what the bank is counted over: MONTH (each calendar month of the company's "
+                   "time zone) or CONTRACT (starts_on to ends_on); null: no bank",
+    "overage_rate": "per hour of time beyond the bank, a decimal string; null: the contract's "
+                    "rate",
+}
 
 
 def _boolean(**kwargs) -> fields.Boolean:
@@ -132,6 +140,12 @@ class ContractSchema(_OfClient):
     active = fields.Boolean()
     hourly_rate = DecimalString(allow_none=True, metadata={"description": RATE_DOC})
     currency = fields.String(allow_none=True, metadata={"description": CURRENCY_DOC})
+    included_hours = DecimalString(allow_none=True,
+                                   metadata={"description": BANK_DOCS["included_hours"]})
+    bank_period = fields.Enum(BankPeriod, allow_none=True,
+                              metadata={"description": BANK_DOCS["bank_period"]})
+    overage_rate = DecimalString(allow_none=True,
+                                 metadata={"description": BANK_DOCS["overage_rate"]})
 
 
 class ProjectSchema(_OfClient):
@@ -228,6 +242,12 @@ class ContractValuesSchema(_OfClientValues):
     active = _boolean()
     hourly_rate = DecimalString(allow_none=True, metadata={"description": RATE_DOC})
     currency = _line(3, allow_none=True, metadata={"description": CURRENCY_DOC})
+    included_hours = DecimalString(allow_none=True,
+                                   metadata={"description": BANK_DOCS["included_hours"]})
+    bank_period = fields.Enum(BankPeriod, allow_none=True,
+                              metadata={"description": BANK_DOCS["bank_period"]})
+    overage_rate = DecimalString(allow_none=True,
+                                 metadata={"description": BANK_DOCS["overage_rate"]})
 
 
 class ContractChangeSchema(ContractValuesSchema):

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models.client import Client, Contract, Project, TicketType
 from app.models.ticket import Ticket
 from app.services import external_ids
-from app.services.billing import rates
+from app.services.billing import hour_banks, rates
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
@@ -40,6 +40,9 @@ class ContractFields:
     external_id: str | None = None
     hourly_rate: object = None  # a decimal string or Decimal; None: the client's rate
     currency: str | None = None  # ISO 4217; None: the client's currency
+    included_hours: object = None  # an hour bank: hours per period (None: no bank)
+    bank_period: object = None  # BankPeriod or its value: MONTH or CONTRACT
+    overage_rate: object = None  # time beyond the bank; None: the contract's rate
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def save_contract(actor: Actor, contract: Contract | None, fields: ContractField
     """Create (contract None) or change a contract. Raises NotPermitted, ValidationFailed (no
     client or name; ends before it starts; another client while tickets refer to it; an
     external id that cannot be one or is another contract's; a rate or currency that is not
-    one: app.services.billing.rates)."""
+    one: app.services.billing.rates; an hour bank without its hours or its period:
+    app.services.billing.hour_banks)."""
     require(actor, Permission.MANAGE_REFERENCE)
     client, name = _owner(fields.client), _name(fields.name, NAME_MAX)
     if fields.starts_on and fields.ends_on and fields.ends_on < fields.starts_on:
@@ -71,6 +75,10 @@ def save_contract(actor: Actor, contract: Contract | None, fields: ContractField
     external_id = external_ids.free_external_id(Contract, fields.external_id, contract)
     hourly_rate, currency = rates.parse_rate(fields.hourly_rate), rates.parse_currency(
         fields.currency)
+    included_hours = hour_banks.parse_included_hours(fields.included_hours)
+    bank_period = hour_banks.parse_bank_period(fields.bank_period)
+    hour_banks.check_bank(included_hours, bank_period)
+    overage_rate = rates.parse_rate(fields.overage_rate, field="overage_rate")
     if contract is None:
         contract = Contract(client=client)
         db.session.add(contract)
@@ -81,6 +89,8 @@ def save_contract(actor: Actor, contract: Contract | None, fields: ContractField
     contract.starts_on, contract.ends_on = fields.starts_on, fields.ends_on
     contract.active, contract.external_id = fields.active, external_id
     contract.hourly_rate, contract.currency = hourly_rate, currency
+    contract.included_hours, contract.bank_period = included_hours, bank_period
+    contract.overage_rate = overage_rate
     db.session.flush()
     return contract
 
@@ -107,7 +117,8 @@ def contract_fields(contract: Contract) -> ContractFields:
     """The contract's fields as they are now (what a partial change starts from)."""
     return ContractFields(contract.client, contract.name, contract.covers_support,
                           contract.starts_on, contract.ends_on, contract.active,
-                          contract.external_id, contract.hourly_rate, contract.currency)
+                          contract.external_id, contract.hourly_rate, contract.currency,
+                          contract.included_hours, contract.bank_period, contract.overage_rate)
 
 
 def project_fields(project: Project) -> ProjectFields:
