@@ -342,3 +342,48 @@ def test_a_batch_refuses_a_quote_not_approved_or_a_line_billed_already(world):
     assert raised.value.field == "entries"
     db.session.rollback()
     assert [b.number for b in db.session.scalars(select(BillingBatch))] == ["X-2"]
+
+
+def test_the_dashboard_and_the_api_ask_for_a_format_and_get_bytes(world):
+    amounts = _two_currencies(world)
+    assert [exports.parse_format(v) for v in ("csv", " XLSX ")] == ["csv", "xlsx"]
+    for bad in (None, "", "pdf"):
+        with pytest.raises(ValidationFailed) as raised:
+            exports.parse_format(bad)
+        assert raised.value.field == "format"
+    spool = io.BytesIO()
+    assert exports.write_file(exports.billing_lines(NOV_1, NOV_30), "csv", spool) == amounts
+    assert not spool.closed
+    rows = list(csv.reader(io.StringIO(spool.getvalue().decode("utf-8"), newline="")))
+    assert rows[0] == list(exports.COLUMNS) and len(rows) == 1 + 7 + 2
+    spool = io.BytesIO()
+    exports.write_file(exports.billing_lines(NOV_1, NOV_30), "xlsx", spool)
+    assert load_workbook(io.BytesIO(spool.getvalue())).active.max_row == 1 + 7 + 2
+
+
+def test_a_contract_filter_must_be_the_client_filters(world):
+    exports.check_period(NOV_1, NOV_30, world.client, world.contract)
+    with pytest.raises(ValidationFailed) as raised:
+        exports.check_period(NOV_1, NOV_30, world.other_client, world.contract)
+    assert raised.value.field == "contract" and "Licencias" in str(raised.value)
+
+
+def test_batches_are_read_by_supervisors(world):
+    from app.services.errors import NotFound
+
+    first = batches.create_batch(world.supervisor, "LOTE-2026-0001", NOV_1, NOV_30, [])
+    second = batches.create_batch(world.supervisor, "LOTE-2026-0002", NOV_1, NOV_30, [])
+    db.session.commit()
+    assert batches.recent_batches(world.supervisor) == [second, first]
+    assert batches.recent_batches(world.admin, limit=1) == [second]
+    assert batches.get_batch(world.supervisor, first.id) == first
+    with pytest.raises(NotFound):
+        batches.get_batch(world.supervisor, second.id + 1)
+    for reader in (world.agent, world.viewer):
+        with pytest.raises(NotPermitted):
+            batches.recent_batches(reader)
+        with pytest.raises(NotPermitted):
+            batches.get_batch(reader, first.id)
+        with pytest.raises(NotPermitted):
+            exports.check_export(reader)
+    exports.check_export(world.supervisor)

@@ -163,6 +163,23 @@ def _serialise_closing() -> None:
         _serialise_closing()
 
 
+def get_batch(actor: Actor, batch_id: int) -> BillingBatch:
+    """The batch with this id, for a supervisor. Raises NotPermitted, NotFound."""
+    require(actor, Permission.SET_BILLING)
+    batch = db.session.get(BillingBatch, batch_id)
+    if batch is None:
+        raise NotFound(_l("There is no billing batch %(number)s.", number=batch_id), field="id")
+    return batch
+
+
+def recent_batches(actor: Actor, limit: int = 20) -> list[BillingBatch]:
+    """The newest batches first, at most `limit`, for a supervisor. Raises NotPermitted."""
+    require(actor, Permission.SET_BILLING)
+    return list(db.session.scalars(select(BillingBatch)
+                                   .order_by(BillingBatch.created_at.desc(),
+                                             BillingBatch.id.desc()).limit(limit)))
+
+
 def batch_by_number(number: str) -> BillingBatch:
     """The batch with this number (e.g. LOTE-2026-0001, any letter case). Raises NotFound."""
     number = (number or "").strip().upper()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import heapq
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -42,6 +43,10 @@ STREAM_CHUNK = 2000  # rows fetched at a time from the database
 # A spreadsheet runs a text cell beginning with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "0.00"
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# An adapter's client or contract id that names no row (the CLI names them: filters_named).
+NO_SUCH_FILTER = _l("Choose a client or a contract from the list: the one sent does not exist.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +73,32 @@ class BillingLine:
 
 
 def check_export(actor: Actor) -> None:
-    """Raise NotPermitted unless the actor may see what the company bills (REPORTS: a
-    supervisor). For the dashboard and the API; the CLI runs as the server's operator."""
-    require(actor, Permission.REPORTS)
+    """Raise NotPermitted unless the actor may see what the company bills (SET_BILLING: a
+    supervisor, as for closing). For the dashboard and the API; the CLI runs as the server's
+    operator."""
+    require(actor, Permission.SET_BILLING)
 
 
-def check_period(period_from: dt.date, period_to: dt.date) -> None:
-    """Raise ValidationFailed (field period_to) when the period ends before it starts."""
+def check_period(period_from: dt.date, period_to: dt.date, client: Client | None = None,
+                 contract: Contract | None = None) -> None:
+    """Raise ValidationFailed when the period ends before it starts (field period_to) or the
+    contract is not the client's (field contract)."""
     if period_to < period_from:
         raise ValidationFailed(_l("The period ends before it starts: check both dates."),
                                field="period_to")
+    if client is not None and contract is not None and contract.client_id != client.id:
+        raise ValidationFailed(_l("The contract %(contract)s is not one of %(client)s's: choose "
+                                  "one of that client's contracts, or no client.",
+                                  contract=contract.name, client=client.name), field="contract")
+
+
+def parse_format(value: str | None) -> str:
+    """The file format asked for: csv or xlsx (any letter case); ValidationFailed (field
+    format) otherwise."""
+    fmt = (value or "").strip().lower()
+    if fmt not in MEDIA_TYPES:
+        raise ValidationFailed(_l("Choose the file's format: csv or xlsx."), field="format")
+    return fmt
 
 
 def filters_named(client_name: str | None,
@@ -273,6 +294,19 @@ def _total_row(amount, currency, blank="") -> list:
     row[COLUMNS.index("amount")] = amount
     row[COLUMNS.index("currency")] = currency
     return row
+
+
+def write_file(lines: Iterable[BillingLine], fmt: str, stream: IO[bytes]) -> dict[str, Decimal]:
+    """Write the lines as CSV (UTF-8) or XLSX (fmt, see parse_format) to a binary stream,
+    which stays open; returns the totals."""
+    if fmt == "xlsx":
+        return write_xlsx(lines, stream)
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    try:
+        return write_csv(lines, text)
+    finally:
+        text.flush()
+        text.detach()  # the caller's stream is not closed with the wrapper
 
 
 def write_xlsx(lines: Iterable[BillingLine], stream) -> dict[str, Decimal]:
