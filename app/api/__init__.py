@@ -1,6 +1,6 @@
 """The JSON API at /api/v1 (flask-smorest): bearer tokens only (auth.py), errors answered once
-in JSON (errors.py), one module per resource (tickets.py, ticket_actions.py, ticket_files.py, reference.py,
-webhooks.py), the schemas that validate requests
+in JSON (errors.py), one module per resource (tickets.py, ticket_actions.py, ticket_files.py,
+time_entries.py, reference.py, webhooks.py, billing.py), the schemas that validate requests
 and make the OpenAPI 3.1 document (schemas.py), and a readable page of that document served
 from the project (/api/v1/docs, ReDoc from app/static/vendor)."""
 from __future__ import annotations
@@ -35,8 +35,8 @@ class SoporteApi(Api):
 def init_api(app: Flask) -> None:
     """Serve the API under API_PREFIX: its resources, its document and docs page, its JSON
     errors; the dashboard's CSRF check does not apply to it (no cookie signs it in)."""
-    from app.api import (rate_limits, reference, ticket_actions, ticket_files, tickets,
-                         time_entries, webhooks)
+    from app.api import (billing, rate_limits, reference, ticket_actions, ticket_files,
+                         tickets, time_entries, webhooks)
     from app.api.auth import ignore_cookies
     from app.extensions import csrf
 
@@ -64,7 +64,8 @@ def init_api(app: Flask) -> None:
         app.config.setdefault(key, value)
     rate_limits.init_rate_limits(app)  # before the document is made: it describes the limit
     api = SoporteApi(app)
-    for resource in (tickets, ticket_actions, ticket_files, time_entries, reference, webhooks):
+    for resource in (tickets, ticket_actions, ticket_files, time_entries, reference, webhooks,
+                     billing):
         api.register_blueprint(resource.bp, url_prefix=API_PREFIX + resource.bp.url_prefix)
         csrf.exempt(resource.bp)
     errors.register(app)

@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
     from app.web.account.routes import unread_count
     from app.web import errors
     from app.web.auth import bp as auth_bp
+    from app.web.billing import bp as billing_bp
     from app.web.contracts import bp as contracts_bp
     from app.web.inbox import bp as inbox_bp
     from app.web.params import IdConverter, refuse_unusable_redirect_targets
@@ -22,7 +23,7 @@ def register(app: Flask) -> None:
 
     app.url_map.converters["id"] = IdConverter  # before the rules that use <id:…>
     for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp, contracts_bp,
-                      reports_bp):
+                      reports_bp, billing_bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_unusable_redirect_targets)
     app.after_request(add_security_headers)
@@ -35,5 +36,6 @@ def register(app: Flask) -> None:
                     "can_admin": can(current_user, Permission.MANAGE_REFERENCE),
                     "can_manage_canned_replies": can(current_user,
                                                      Permission.MANAGE_CANNED_REPLIES),
-                    "can_see_reports": can(current_user, Permission.REPORTS)}
+                    "can_see_reports": can(current_user, Permission.REPORTS),
+                    "can_bill": can(current_user, Permission.SET_BILLING)}
         return {}
