@@ -32,13 +32,20 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(app, name="Soporte", url="/admin", index_view=IndexView(url="/admin"),
                   theme=Bootstrap4Theme(base_template="admin/soporte_base.html"))
     session = db  # Flask-Admin 2 takes the Flask-SQLAlchemy object
-    admin.add_view(ClientView(Client, session, name=_l("Clients")))
-    admin.add_view(ContactView(Contact, session, name=_l("Contacts")))
-    admin.add_view(ContractView(Contract, session, name=_l("Contracts")))
-    admin.add_view(ProjectView(Project, session, name=_l("Projects")))
-    admin.add_view(TicketTypeView(TicketType, session, name=_l("Ticket types")))
-    admin.add_view(BusinessCalendarView(BusinessCalendar, session, name=_l("Business calendars")))
-    admin.add_view(SlaTargetView(SlaTarget, session, name=_l("Service-level targets")))
+    # The menu groups the reference data and the service levels, so the admin's header stays
+    # one line at desktop width; the home page lists every section with what it is for.
+    reference = _l("Reference data")
+    admin.add_view(ClientView(Client, session, name=_l("Clients"), category=reference))
+    admin.add_view(ContactView(Contact, session, name=_l("Contacts"), category=reference))
+    admin.add_view(ContractView(Contract, session, name=_l("Contracts"), category=reference))
+    admin.add_view(ProjectView(Project, session, name=_l("Projects"), category=reference))
+    admin.add_view(TicketTypeView(TicketType, session, name=_l("Ticket types"),
+                                  category=reference))
+    service_levels = _l("Service levels")
+    admin.add_view(BusinessCalendarView(BusinessCalendar, session, name=_l("Business calendars"),
+                                        category=service_levels))
+    admin.add_view(SlaTargetView(SlaTarget, session, name=_l("Service-level targets"),
+                                 category=service_levels))
     admin.add_view(UserView(User, session, name=_l("Users and roles")))
     admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="apitoken", url="tokens"))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))

@@ -80,8 +80,7 @@ def enum_label(view, context, model, name):
 SECTION_PURPOSES = {
     "client": _l("The companies you support, and the email domains that identify them."),
     "contact": _l("The people of each client who write to support, and their language."),
-    "contract": _l("Support contracts: a contract that covers support makes new tickets free; "
-                   "rates and hour banks."),
+    "contract": _l("Support contracts: a contract that covers support makes new tickets free."),
     "project": _l("Each client's projects, to file tickets under."),
     "tickettype": _l("The kinds of ticket (incident, question, …) staff choose from."),
     "user": _l("Staff accounts: role, language, time zone, password, sign out everywhere."),

@@ -16,24 +16,20 @@ import tempfile
 
 from flask import send_file, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api.auth import acting_user, forget_scopes, require_token
-from app.api.errors import ErrorSchema
-from app.api.schemas import JsonParser, no_control_characters, query_id, record_id
+from app.api.auth import acting_user
+from app.api.resources import ResourceBlueprint
+from app.api.schemas import no_control_characters, query_id, record_id
 from app.extensions import db
 from app.models.client import Client, Contract
 from app.services.billing import batches, exports, payment
 from app.services.errors import ValidationFailed
-from app.web.params import DATE_MAX, DATE_MIN, ID_MAX, IdConverter
+from app.web.params import DATE_MAX, DATE_MIN
 
-bp = Blueprint("api-billing", __name__, url_prefix="/billing",
+bp = ResourceBlueprint("api-billing", __name__, url_prefix="/billing",
                description="Billing runs (supervisors): the lines of a period as CSV or XLSX, "
                            "batches that bill and lock them, their payment.")
-bp.ARGUMENTS_PARSER = JsonParser()
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
 
 BATCHES_SHOWN = 100
 NOTE_MAX = 2000
@@ -41,15 +37,6 @@ SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a file larger than this is written to disk 
 FILE_CONTENT = {media_type: {"schema": {"type": "string", "format": "binary"}}
                 for media_type in exports.MEDIA_TYPES.values()}
 
-
-@bp.record_once
-def _converters(state) -> None:
-    """`<id:…>` in this module's paths, and its schema in the document."""
-    state.app.url_map.converters.setdefault("id", IdConverter)
-    api = state.app.extensions["flask-smorest"]["blp_name_to_api"].get(bp.name)
-    if api is not None:
-        api.register_converter(IdConverter, lambda _converter: {
-            "type": "integer", "minimum": 1, "maximum": ID_MAX})
 
 
 def _day(**kwargs) -> fields.Date:
@@ -114,14 +101,6 @@ class BatchSchema(Schema):
                   "type": "object", "additionalProperties": {"type": "string"}})
 
 
-def _errors(*statuses: int):
-    """The error answers of one operation, each with ErrorSchema."""
-    def decorate(view):
-        for status in statuses:
-            view = bp.alt_response(status, schema=ErrorSchema)(view)
-        return view
-    return decorate
-
 
 def _row(model, row_id: int | None, field: str):
     """The client or contract an id names; a 422 naming the field when none has it."""
@@ -148,7 +127,7 @@ class Export(MethodView):
     @bp.arguments(ExportQuery, location="query")
     @bp.doc(responses={"200": {"description": "the lines and a total per currency",
                                "content": FILE_CONTENT}})
-    @_errors(401, 403, 422)
+    @bp.errors(401, 403, 422)
     def get(self, query: dict):
         """The period's billable time and fixed-price quotes not billed yet, one line each, then
         a total per currency (CSV cells that could be formulas are neutralised). Marks
@@ -168,14 +147,14 @@ class Batches(MethodView):
     """Billing batches, and closing a period into a new one."""
 
     @bp.response(200, BatchSchema(many=True))
-    @_errors(401, 403)
+    @bp.errors(401, 403)
     def get(self):
         """The newest batches first (at most 100)."""
         return batches.recent_batches(acting_user(), limit=BATCHES_SHOWN)
 
     @bp.arguments(CloseSchema)
     @bp.response(201, BatchSchema)
-    @_errors(401, 403, 422)
+    @bp.errors(401, 403, 422)
     def post(self, data: dict):
         """Close the period: its lines not billed yet become a new numbered batch, and its time
         entries are locked. 422 when there is nothing to bill."""
@@ -194,7 +173,7 @@ class BatchById(MethodView):
     """One batch."""
 
     @bp.response(200, BatchSchema)
-    @_errors(401, 403, 404)
+    @bp.errors(401, 403, 404)
     def get(self, batch_id: int):
         """The batch with its totals."""
         return batches.get_batch(acting_user(), batch_id)
@@ -207,7 +186,7 @@ class BatchExport(MethodView):
     @bp.arguments(FormatQuery, location="query")
     @bp.doc(responses={"200": {"description": "the batch's lines and a total per currency",
                                "content": FILE_CONTENT}})
-    @_errors(401, 403, 404, 422)
+    @bp.errors(401, 403, 404, 422)
     def get(self, query: dict, batch_id: int):
         """The batch's lines, then a total per currency."""
         batch = batches.get_batch(acting_user(), batch_id)
@@ -221,7 +200,7 @@ class BatchUnlock(MethodView):
 
     @bp.arguments(UnlockSchema)
     @bp.response(200, BatchSchema)
-    @_errors(401, 403, 404, 409, 422)
+    @bp.errors(401, 403, 404, 409, 422)
     def post(self, data: dict, batch_id: int):
         """Unlock the batch: its time entries can be changed or deleted again (they stay in
         it). 409 when it is unlocked already."""
@@ -237,7 +216,7 @@ class BatchPayment(MethodView):
     """Recording a batch's payment."""
 
     @bp.response(200, BatchSchema)
-    @_errors(401, 403, 404, 409)
+    @bp.errors(401, 403, 404, 409)
     def post(self, batch_id: int):
         """The batch is paid: each ticket all of whose lines are in paid batches becomes Paid.
         409 when it is marked paid already."""

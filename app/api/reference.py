@@ -28,30 +28,26 @@ from typing import Any, Callable, TypeVar
 from flask import url_for
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BaseConverter
 
 from app.api import reference_schemas as rs
-from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.auth import acting_user
 from app.api.cursors import BAD_CURSOR, make_cursor, read_cursor
-from app.api.errors import ErrorSchema
+from app.api.resources import ResourceBlueprint
 from app.extensions import db
 from app.models.client import Client, Contact, Contract, Project
 from app.models.user import User
 from app.services import clients, contacts, reference_data, reference_reads
 from app.services.errors import Conflict, DomainError, ValidationFailed
 from app.services.reference_reads import ReferenceQuery
-from app.web.params import ID_MAX, IdConverter
 
 T = TypeVar("T")
 
-bp = Blueprint("api-reference", __name__, url_prefix="",
+bp = ResourceBlueprint("api-reference", __name__, url_prefix="",
                description="Reference data: clients, contacts, contracts, projects, ticket "
                            "types, staff; upserts by an ERP's external_id.")
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
 
 SAVED_MEANWHILE = _l("Someone else saved the same name, address or external id at the same "
                      "moment, and theirs was kept; nothing of this request was saved. Send it "
@@ -71,13 +67,8 @@ class ExternalIdConverter(BaseConverter):
 
 @bp.record_once
 def _converters(state) -> None:
-    """The converters this module's paths use, and the document's schema of a record id."""
+    """`<external_id:…>` in this module's paths (ResourceBlueprint serves `<id:…>`)."""
     state.app.url_map.converters.setdefault("external_id", ExternalIdConverter)
-    state.app.url_map.converters.setdefault("id", IdConverter)
-    api = state.app.extensions["flask-smorest"]["blp_name_to_api"].get(bp.name)
-    if api is not None:
-        api.register_converter(IdConverter, lambda _converter: {
-            "type": "integer", "minimum": 1, "maximum": ID_MAX})
 
 
 @dataclass(frozen=True)
@@ -142,14 +133,6 @@ KINDS = (
 )
 
 
-def _errors(*statuses: int):
-    """Document the error answers a view gives."""
-    def decorate(view):
-        for status in statuses:
-            view = bp.alt_response(status, schema=ErrorSchema)(view)
-        return view
-    return decorate
-
 
 def _register(kind: Kind) -> None:
     """The routes of one kind: its list (and creates), a row by id (and changes), and for the
@@ -160,7 +143,7 @@ def _register(kind: Kind) -> None:
 
     @bp.arguments(kind.query, location="query", as_kwargs=True)
     @bp.response(200, page)
-    @_errors(401, 403, 422)
+    @bp.errors(401, 403, 422)
     @bp.doc(summary=f"List: {kind.path[1:]}")
     def list_rows(_view, **query):
         """The rows the filters select, in id order, a page at a time."""
@@ -170,7 +153,7 @@ def _register(kind: Kind) -> None:
     if kind.create is not None:
         @bp.arguments(kind.create)
         @bp.response(201, kind.row)
-        @_errors(401, 403, 409, 422)
+        @bp.errors(401, 403, 409, 422)
         @bp.doc(summary=f"Create: {kind.path[1:]} (administrators)")
         def create(_view, data: dict):
             """A new row, through its service's rules."""
@@ -182,7 +165,7 @@ def _register(kind: Kind) -> None:
                                                           views))
 
     @bp.response(200, kind.row)
-    @_errors(401, 403, 404)
+    @bp.errors(401, 403, 404)
     @bp.doc(summary=f"Read one: {kind.path[1:]}")
     def read(_view, row_id: int):
         """The row with this id."""
@@ -192,7 +175,7 @@ def _register(kind: Kind) -> None:
     if kind.change is not None:
         @bp.arguments(kind.change)
         @bp.response(200, kind.row)
-        @_errors(*ERRORS)
+        @bp.errors(*ERRORS)
         @bp.doc(summary=f"Change: {kind.path[1:]} (administrators; only the fields sent)")
         def change(_view, data: dict, row_id: int):
             """Change the fields sent; the others stay as they are."""
@@ -211,7 +194,7 @@ def _register_upsert(kind: Kind) -> None:
     name = f"{kind.name}ByExternalId"
 
     @bp.response(200, kind.row)
-    @_errors(401, 403, 404, 422)
+    @bp.errors(401, 403, 404, 422)
     @bp.doc(summary=f"Read one by external id: {kind.path[1:]}")
     def read(_view, external_id: str):
         """The row with this external id (exactly, letter case included)."""
@@ -220,7 +203,7 @@ def _register_upsert(kind: Kind) -> None:
     @bp.arguments(kind.values)
     @bp.response(200, kind.row, description="changed")
     @bp.alt_response(201, schema=kind.row, description="created")
-    @_errors(401, 403, 409, 422)
+    @bp.errors(401, 403, 409, 422)
     @bp.doc(summary=f"Create or change by external id: {kind.path[1:]} (administrators)",
             description="Creates the row with this external id (201) or changes the one that "
                         "has it (200): only the fields sent. Sending it again changes nothing.")

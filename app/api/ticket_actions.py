@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask_smorest import Blueprint
 
 from app.api.action_schemas import (ApprovalSchema, AssignSchema, FreeSchema, NoteBodySchema,
                                     NoteCreatedSchema, PaymentBodySchema, QuoteBodySchema,
                                     QuoteCreatedSchema, ReevaluateSchema, ReopenSchema,
                                     ReplyBodySchema, ResolutionSchema,
                                     StatusSchema, TicketPatchSchema, TimeEntryBodySchema)
-from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.auth import acting_user
 from app.api.concurrency import (ETAG_HEADER, IF_MATCH_PARAMETER, IF_MATCH_REQUIRED, Check,
                                  ticket_for_write, written)
 from app.api.errors import ErrorSchema
-from app.api.schemas import JsonParser, TicketSchema
+from app.api.resources import ResourceBlueprint
+from app.api.schemas import TicketSchema
 from app.api.time_entry_schemas import TimeEntryCreatedSchema
 from app.api.tickets import ticket_resource, with_etag
 from app.models.ticket import Ticket
@@ -36,12 +36,9 @@ from app.services.billing import basis, payment
 from app.services.quotes import QuoteInput
 from app.services.tickets import TicketFields
 
-bp = Blueprint("api-ticket-actions", __name__, url_prefix="/tickets",
+bp = ResourceBlueprint("api-ticket-actions", __name__, url_prefix="/tickets",
                description="A ticket's changes: PATCH with If-Match, and one endpoint per "
                            "action.")
-bp.ARGUMENTS_PARSER = JsonParser()
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
 
 ERRORS = (400, 401, 403, 404, 409, 412, 413, 422)
 EDITED = ("subject", "description", "urgency", "type_id", "contact_id", "contract_id",

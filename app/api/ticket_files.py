@@ -15,16 +15,16 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
-from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.auth import acting_user
 from app.api.concurrency import (ETAG_HEADER, IF_MATCH_PARAMETER, etag, ticket_for_write,
                                  ticket_named, written)
 from app.api.errors import ErrorSchema
 from app.api.file_schemas import (AttachmentListSchema, TimelineSchema, UploadedSchema,
                                   UploadForm)
+from app.api.resources import ResourceBlueprint
 from app.api.timeline import attachment_body, timeline_body
 from app.models.enums import NoteKind
 from app.models.ticket import Note, Ticket
@@ -56,11 +56,9 @@ class MultipartParser(FlaskParser):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
 
 
-bp = Blueprint("api-ticket-files", __name__, url_prefix="/tickets",
-               description="A ticket's files (uploaded and downloaded) and its timeline.")
-bp.ARGUMENTS_PARSER = MultipartParser()
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
+bp = ResourceBlueprint("api-ticket-files", __name__, url_prefix="/tickets",
+                       parser=MultipartParser(),
+                       description="A ticket's files (uploaded and downloaded) and its timeline.")
 
 
 @bp.route("/<number>/attachments")

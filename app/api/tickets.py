@@ -16,13 +16,13 @@ import datetime as dt
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.auth import acting_user
 from app.api.concurrency import etag, ticket_named
 from app.api.cursors import BAD_CURSOR, make_cursor, read_cursor
 from app.api.errors import ErrorSchema
-from app.api.schemas import JsonParser, TicketCreateSchema, TicketListQuery, TicketPageSchema, \
+from app.api.resources import ResourceBlueprint
+from app.api.schemas import TicketCreateSchema, TicketListQuery, TicketPageSchema, \
     TicketSchema
 from app.extensions import db
 from app.models.enums import TicketSource, TicketStatus, Urgency
@@ -34,11 +34,8 @@ from app.services.ticket_actions import available_actions
 from app.services.ticket_list import TicketFilters, keyset_of, list_tickets, sort_column
 from app.services.tickets import TicketFields, create_ticket
 
-bp = Blueprint("api-tickets", __name__, url_prefix="/tickets",
+bp = ResourceBlueprint("api-tickets", __name__, url_prefix="/tickets",
                description="Tickets by number: the list, one ticket, a new one.")
-bp.ARGUMENTS_PARSER = JsonParser()
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
 
 ACTION_FLAGS = ("edit", "assign", "quote", "record_decision", "mark_free", "reevaluate",
                 "payment", "log_time", "note", "reply", "close", "reopen")

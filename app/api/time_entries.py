@@ -11,42 +11,19 @@ version), and the ticket's version moves.
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.auth import acting_user
 from app.api.concurrency import ETAG_HEADER, IF_MATCH_PARAMETER, etag, ticket_for_write, written
-from app.api.errors import ErrorSchema
-from app.api.schemas import JsonParser
 from app.api.time_entry_schemas import TimeEntryPatchSchema, ValuedTimeEntrySchema
+from app.api.resources import ResourceBlueprint
 from app.models.user import User
 from app.models.worklog import TimeEntry
 from app.services import worklog
-from app.web.params import ID_MAX, IdConverter
 
-bp = Blueprint("api-time-entries", __name__, url_prefix="/time-entries",
+bp = ResourceBlueprint("api-time-entries", __name__, url_prefix="/time-entries",
                description="Logged work, valued when logged: read, change, delete.")
-bp.ARGUMENTS_PARSER = JsonParser()
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
 
 
-@bp.record_once
-def _converters(state) -> None:
-    """`<id:…>` in this module's paths, and its schema in the document."""
-    state.app.url_map.converters.setdefault("id", IdConverter)
-    api = state.app.extensions["flask-smorest"]["blp_name_to_api"].get(bp.name)
-    if api is not None:
-        api.register_converter(IdConverter, lambda _converter: {
-            "type": "integer", "minimum": 1, "maximum": ID_MAX})
-
-
-def _errors(*statuses: int):
-    """The error answers of one operation, each with ErrorSchema."""
-    def decorate(view):
-        for status in statuses:
-            view = bp.alt_response(status, schema=ErrorSchema)(view)
-        return view
-    return decorate
 
 
 def _check_patch(data: dict):
@@ -75,7 +52,7 @@ class TimeEntryById(MethodView):
     """One time entry."""
 
     @bp.response(200, ValuedTimeEntrySchema, headers=ETAG_HEADER)
-    @_errors(401, 403, 404)
+    @bp.errors(401, 403, 404)
     def get(self, entry_id: int):
         """The entry, with its value and whether it was billed; its ETag is its ticket's."""
         entry = worklog.time_entry_for(acting_user(), entry_id)
@@ -83,7 +60,7 @@ class TimeEntryById(MethodView):
 
     @bp.arguments(TimeEntryPatchSchema)
     @bp.response(200, ValuedTimeEntrySchema, headers=ETAG_HEADER)
-    @_errors(400, 401, 403, 404, 409, 412, 413, 422)
+    @bp.errors(400, 401, 403, 404, 409, 412, 413, 422)
     @bp.doc(parameters=[IF_MATCH_PARAMETER])
     def patch(self, data: dict, entry_id: int):
         """Change the fields sent.
@@ -103,7 +80,7 @@ class TimeEntryById(MethodView):
         return entry, {"ETag": etag(ticket)}
 
     @bp.response(204, headers=ETAG_HEADER)
-    @_errors(401, 403, 404, 409, 412)
+    @bp.errors(401, 403, 404, 409, 412)
     @bp.doc(parameters=[IF_MATCH_PARAMETER])
     def delete(self, entry_id: int):
         """Delete the entry (its author or a supervisor, on an open ticket); the ticket's total

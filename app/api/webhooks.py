@@ -18,38 +18,25 @@ import json
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api.auth import acting_user, forget_scopes, require_token
+from app.api.auth import acting_user
 from app.api.errors import ErrorSchema
-from app.api.schemas import JsonParser, query_id
+from app.api.resources import ResourceBlueprint
+from app.api.schemas import query_id
 from app.extensions import db
 from app.models.enums import WebhookDeliveryStatus
 from app.services.webhooks import endpoints as service
 from app.services.webhooks.addresses import URL_MAX
 from app.services.webhooks.events import EVENT_TYPES
-from app.web.params import ID_MAX, IdConverter
 
-bp = Blueprint("api-webhooks", __name__, url_prefix="/webhooks",
+bp = ResourceBlueprint("api-webhooks", __name__, url_prefix="/webhooks",
                description="Webhook endpoints (administrators), their secrets and their "
                            "delivery log. Requests to an endpoint are signed the Standard "
                            "Webhooks way.")
-bp.before_request(require_token)
-bp.teardown_request(forget_scopes)
-bp.ARGUMENTS_PARSER = JsonParser()
 
 ATTEMPTS_SHOWN = 10
 
-
-@bp.record_once
-def _converters(state) -> None:
-    """`<id:…>` in this module's paths, and its schema in the document."""
-    state.app.url_map.converters.setdefault("id", IdConverter)
-    api = state.app.extensions["flask-smorest"]["blp_name_to_api"].get(bp.name)
-    if api is not None:
-        api.register_converter(IdConverter, lambda _converter: {
-            "type": "integer", "minimum": 1, "maximum": ID_MAX})
 
 
 _EVENT_TYPE = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))

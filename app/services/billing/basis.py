@@ -49,15 +49,6 @@ def quote_approved(ticket: Ticket, quote: Quote, actor: Actor | None, label: str
     _set_basis(ticket, actor, B.QUOTE, quote_version=quote.version, label=label, note=note)
 
 
-def billed_quote(ticket: Ticket) -> Quote | None:
-    """The approved quote whose price bills the ticket: billed under quote vN and not by time
-    (a supervisor's choice, app.services.billing.coverage); None otherwise."""
-    if ticket.billing_basis is not B.QUOTE or ticket.billing_by_time:
-        return None
-    return next((quote for quote in ticket.quotes
-                 if quote.version == ticket.billing_quote_version), None)
-
-
 def check_mark_free(actor: Actor, ticket: Ticket, free: bool) -> None:
     """Raise NotPermitted, TicketClosed or InvalidTransition unless the actor may mark the
     ticket free (free=True) or billed again (free=False) now.

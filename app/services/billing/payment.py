@@ -11,7 +11,7 @@ from app.models.enums import PaymentStatus
 from app.models.ticket import Ticket
 from app.models.worklog import BillingBatch, TimeEntry
 from app.services import clock
-from app.services.billing import basis
+from app.services.billing import coverage
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
@@ -86,7 +86,7 @@ def is_settled(ticket: Ticket) -> bool:
         .where(TimeEntry.ticket_id == ticket.id, TimeEntry.billable.is_(True))).all()
     if any(paid_at is None for _batch, paid_at in entries):
         return False
-    quote = basis.billed_quote(ticket)
+    quote = coverage.billing_quote(ticket) if coverage.quote_covers(ticket) else None
     if quote is not None:
         return quote.billing_batch is not None and quote.billing_batch.paid_at is not None
     return bool(entries)
