@@ -1,5 +1,11 @@
 """Fixtures of the browser tests: the dashboard served on a loopback port, and a headless
-Chromium (Playwright driving the system browser)."""
+Chromium (Playwright driving the system browser).
+
+The browser tests run on one database, PostgreSQL (production's) when the suite has it: what a
+page does is the same on both, and every rule behind a page runs on both databases in the
+integration tests. SOPORTE_E2E_DATABASES=sqlite,postgresql runs them on both (each must be among
+SOPORTE_TEST_DATABASES)."""
+import os
 import threading
 
 import pytest
@@ -7,7 +13,18 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from tests.dovecot import free_port
+from tests.conftest import BACKENDS
 from tests.e2e.browsing import ARGS, CHROMIUM, DESKTOP
+
+E2E_BACKENDS = [name.strip() for name in os.environ.get(
+    "SOPORTE_E2E_DATABASES", "postgresql" if "postgresql" in BACKENDS else BACKENDS[0]
+).split(",") if name.strip() in BACKENDS]
+
+
+@pytest.fixture(params=E2E_BACKENDS)
+def backend(request) -> str:
+    """The database backend a browser test runs on (E2E_BACKENDS)."""
+    return request.param
 
 
 @pytest.fixture
