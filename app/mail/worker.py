@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.mail.build import build_message

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from app.models import Note, OutboxMessage, Quote, Ticket, TicketStatus, TimeEntry
 from app.models.enums import NoteKind
-from app.services import customer_mail, quote_decisions
+from app.services import customer_mail
 from app.services.customer_mail import CustomerEmail
 from tests import factories
 from tests.api_calls import API, ROLES, assert_error, bearer

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.mail.worker import claim, send_once
 from app.models import OutboxMessage, OutboxStatus, TicketStatus
 from app.models.columns import utcnow
-from app.services import notes, quotes
+from app.services import notes
 from app.services.notes import Upload
 from tests import factories
 

@@ -4,7 +4,6 @@ quarantined from its raw source while the messages behind it go on."""
 from __future__ import annotations
 
 import base64
-import io
 import mailbox
 
 from sqlalchemy import event, select
