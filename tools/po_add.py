@@ -1,6 +1,7 @@
 """Add Spanish translations to app/translations/es/LC_MESSAGES/messages.po (a maintainer's tool).
 
 Reads lines `English msgid | traducción` from stdin; a msgid already translated is replaced.
+A plural (ngettext) is `singular || plural | singular en español || plural en español`.
 Safe when several people (or helpers) run it at once: the catalog is locked while it changes.
 Then run `make -s translations` to compile. tests/unit/test_catalogs.py names what is missing.
 """
@@ -21,16 +22,20 @@ def main() -> None:
         msgid, sep, spanish = line.rstrip("\n").partition(" | ")
         if not sep:
             sys.exit(f"not `msgid | traducción`: {line!r}")
-        pairs.append((msgid.strip(), spanish.strip()))
+        msgid, spanish = msgid.strip(), spanish.strip()
+        if " || " in msgid:
+            msgid, spanish = tuple(msgid.split(" || ")), tuple(spanish.split(" || "))
+        pairs.append((msgid, spanish))
     with open(PO.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with PO.open("rb") as handle:
             catalog = read_po(handle)
         for msgid, spanish in pairs:
-            flags = ["python-format"] if "%(" in msgid else []
-            if msgid in catalog:
-                catalog[msgid].string = spanish
-                catalog[msgid].flags.discard("fuzzy")
+            flags = ["python-format"] if "%(" in str(msgid) else []
+            key = msgid[0] if isinstance(msgid, tuple) else msgid
+            if key in catalog:
+                catalog[key].string = spanish
+                catalog[key].flags.discard("fuzzy")
             else:
                 catalog.add(msgid, spanish, flags=flags)
         with PO.open("wb") as handle:
