@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.models.columns import INTEGER_MAX
-from app.models.enums import PaymentStatus, TicketSource, TicketStatus, Urgency
+from app.models.enums import ClockState, PaymentStatus, TicketSource, TicketStatus, Urgency
 from app.services.control_characters import fits_multi_line, fits_one_line
 from app.services.ticket_list import PER_PAGE, SEARCH_MAX, SORTS
 from app.services.tickets import SUBJECT_MAX
@@ -152,6 +152,35 @@ class TicketSummarySchema(Schema):
         "description": "the ticket's version: its ETag"})
 
 
+class ServiceLevelClockSchema(Schema):
+    """One service-level clock (app.services.sla.clocks.ticket_clocks, the computation the
+    ticket page shows), in business time on the ticket's calendar."""
+
+    state = fields.Enum(ClockState, metadata={
+        "description": "RUNNING, PAUSED (the customer must answer), MET (within its target) "
+                       "or BREACHED (past it, open or met late)"})
+    due = fields.AwareDateTime(metadata={
+        "description": "when the target is (or was) reached, UTC; for a clock paused or met "
+                       "in time, where it would fall counting on from now or from when met"})
+    business_minutes_left = fields.Integer(attribute="minutes_left", metadata={
+        "description": "the target less the business minutes counted; negative when overdue; "
+                       "frozen while paused or once met"})
+    target_minutes = fields.Integer(metadata={"description": "the target, in business minutes"})
+    met_at = fields.AwareDateTime(attribute="completed_at", allow_none=True, metadata={
+        "description": "when the clock stopped (the public reply, the resolution), UTC; null "
+                       "while it runs"})
+
+
+class ServiceLevelsSchema(Schema):
+    """A ticket's three service-level clocks now."""
+
+    first_response = fields.Nested(ServiceLevelClockSchema)
+    next_response = fields.Nested(ServiceLevelClockSchema, allow_none=True, metadata={
+        "description": "the latest wait for an answer to the customer; null until the customer "
+                       "writes after the first public reply"})
+    resolution = fields.Nested(ServiceLevelClockSchema)
+
+
 class TicketSchema(TicketSummarySchema):
     """One ticket, with what the caller may do to it now."""
 
@@ -161,6 +190,8 @@ class TicketSchema(TicketSummarySchema):
         "description": "no quote needed: marked free, or covered by a contract"})
     payment_status = fields.Enum(PaymentStatus)
     total_minutes = fields.Integer(metadata={"description": "time logged, in minutes"})
+    service_levels = fields.Nested(ServiceLevelsSchema, metadata={
+        "description": "its response and resolution clocks (docs/service_levels.md)"})
     actions = fields.Nested(TicketActionsSchema)
 
 

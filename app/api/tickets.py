@@ -1,5 +1,6 @@
 """GET /api/v1/tickets (the list's filters, a cursor per page), POST /api/v1/tickets,
-GET /api/v1/tickets/{number} (with its ETag and the actions the caller may take now).
+GET /api/v1/tickets/{number} (with its ETag, its service-level clocks and the actions the
+caller may take now).
 
 Adapters only: the list is app.services.ticket_list, a ticket app.services.ticket_view, its
 actions app.services.ticket_actions, a new one app.services.tickets.create_ticket.
@@ -30,6 +31,7 @@ from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock
 from app.services.errors import ValidationFailed
+from app.services.sla.ticket_levels import ticket_service_levels
 from app.services.ticket_actions import available_actions
 from app.services.ticket_list import TicketFilters, keyset_of, list_tickets, sort_column
 from app.services.tickets import TicketFields, create_ticket
@@ -95,17 +97,19 @@ class TicketByNumber(MethodView):
 
 
 def ticket_resource(user: User, ticket: Ticket) -> dict:
-    """The ticket resource (TicketSchema): its fields and the caller's actions, each flag from
-    its action's check (app.services.ticket_actions), the checks the write endpoints
-    (ticket_actions.py) run."""
+    """The ticket resource (TicketSchema): its fields, its service-level clocks
+    (app.services.sla.ticket_levels, as the ticket page shows them) and the caller's actions,
+    each flag from its action's check (app.services.ticket_actions), the checks the write
+    endpoints (ticket_actions.py) run."""
     actions = available_actions(user, ticket)
     flags = {name: bool(actions[name]) for name in ACTION_FLAGS}
     flags["status_targets"] = actions["transitions"]
     body = {}
     for name, field in _RESOURCE_FIELDS.fields.items():
-        if name != "actions":
+        if name not in ("actions", "service_levels"):
             attribute = field.attribute or name
             body[attribute] = getattr(ticket, attribute)
+    body["service_levels"] = ticket_service_levels(user, ticket).clocks
     body["actions"] = flags
     return body
 

@@ -11,6 +11,7 @@ from app.services import presence, worklog
 from app.services.attachment_downloads import attachment_for_download
 from app.services.billing.basis import describe_basis
 from app.services.billing.ticket_billing import ticket_billing
+from app.services.sla.ticket_levels import ticket_service_levels
 from app.services.ticket_actions import available_actions
 from app.services.ticket_view import TimelineEvent, ticket_view
 from app.web.security import file_download
@@ -56,6 +57,7 @@ def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str
                            billing_basis=basis_line(describe_basis(view.ticket)),
                            actions=available_actions(current_user, view.ticket),
                            billing=ticket_billing(current_user, view.ticket),
+                           service_levels=ticket_service_levels(current_user, view.ticket),
                            seen_through=view.newest_customer_message_id,
                            presence_refresh_seconds=int(
                                presence.refresh_interval().total_seconds()),
