@@ -300,7 +300,13 @@ def _billing_period(period_from, period_to, client_name, contract_name):
     from app.services.billing.exports import check_period, filters_named
     from app.services.errors import ValidationFailed
 
+    from app.web.params import DATE_MAX, DATE_MIN  # the range every door accepts
+
     period_from, period_to = period_from.date(), period_to.date()
+    for day, hint in ((period_from, "'--from'"), (period_to, "'--to'")):
+        if not DATE_MIN <= day <= DATE_MAX:
+            raise click.BadParameter(f"write a day between {DATE_MIN} and {DATE_MAX}.",
+                                     param_hint=hint)
     try:
         check_period(period_from, period_to)
         client, contract = filters_named(client_name, contract_name)
@@ -322,7 +328,8 @@ def _billing_actor(email: str):
 
 @billing_cli.command("export")
 @_period_options
-@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["csv", "xlsx"], case_sensitive=False))
 @click.option("--output", required=True, help="The file to write; - for standard output.")
 def billing_export_command(period_from, period_to, client_name, contract_name, fmt: str,
                            output: str) -> None:

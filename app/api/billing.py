@@ -43,8 +43,9 @@ def _day(**kwargs) -> fields.Date:
     return fields.Date(validate=validate.Range(min=DATE_MIN, max=DATE_MAX), **kwargs)
 
 
-_FORMAT = fields.String(required=True, validate=validate.OneOf(list(exports.MEDIA_TYPES)),
-                        metadata={"description": "csv or xlsx"})
+# Read by exports.parse_format, as the dashboard and the CLI read it (any letter case).
+_FORMAT = fields.String(required=True, metadata={"description": "csv or xlsx (any letter case)",
+                                                 "enum": list(exports.MEDIA_TYPES)})
 
 
 class FormatQuery(Schema):
@@ -138,7 +139,7 @@ class Export(MethodView):
         exports.check_period(query["period_from"], query["period_to"], client, contract)
         lines = exports.billing_lines(query["period_from"], query["period_to"], client=client,
                                       contract=contract)
-        return _file(lines, query["format"], f"facturacion-{query['period_from'].isoformat()}-"
+        return _file(lines, exports.parse_format(query["format"]), f"facturacion-{query['period_from'].isoformat()}-"
                                              f"{query['period_to'].isoformat()}")
 
 
@@ -191,7 +192,7 @@ class BatchExport(MethodView):
         """The batch's lines, then a total per currency."""
         batch = batches.get_batch(acting_user(), batch_id)
         lines = exports.billing_lines(batch.period_from, batch.period_to, batch=batch)
-        return _file(lines, query["format"], batch.number.lower())
+        return _file(lines, exports.parse_format(query["format"]), batch.number.lower())
 
 
 @bp.route("/batches/<id:batch_id>/unlock")

@@ -14,7 +14,7 @@ from app.services import clock
 from app.models.user import User
 from app.models.ticket import Ticket
 from app.models.worklog import TimeEntry
-from app.services.billing import alerts, coverage
+from app.services.billing import alerts, coverage, payment
 from app.services.errors import (DomainError, EntryBilled, NotFound, NotPermitted,
                                  ValidationFailed, passes)
 from app.services.history import record_change
@@ -85,6 +85,7 @@ def log_time(actor: Actor, ticket: Ticket, hours, minutes, note: str = "",
     record_change(ticket, actor, "time", old_total, ticket.total_minutes)
     db.session.flush()
     alerts.check_after_logging(entry)
+    payment.follow_billable_work(actor, entry)
     webhook_events.time_logged(entry)
     return entry
 
@@ -151,12 +152,15 @@ def edit_time_entry(actor: Actor, entry: TimeEntry, *, minutes: int | None = Non
         entry.work_date = _work_date(work_date)
     if description is not None:
         entry.note = description.strip()
-    if (entry.minutes, entry.work_date) != (old_minutes, old_day):
+    revalued = (entry.minutes, entry.work_date) != (old_minutes, old_day)
+    if revalued:
         coverage.value_again(entry, old_minutes)
     if describe_entry(entry) != before:
         record_change(entry.ticket, actor, "time_entry", before, describe_entry(entry))
     db.session.flush()
     alerts.check_after_logging(entry)
+    if revalued:
+        payment.follow_billable_work(actor, entry)
 
 
 def delete_time_entry(actor: Actor, entry: TimeEntry) -> None:
@@ -191,7 +195,11 @@ def set_billable(actor: Actor, entry: TimeEntry, billable: bool) -> None:
     record_change(entry.ticket, actor, "time_billable", f"#{entry.id}: {entry.billable}",
                   f"#{entry.id}: {billable}")
     entry.billable = billable
+    if not billable and entry.is_billed:  # in an unlocked batch: it leaves the batch
+        record_change(entry.ticket, actor, "billing_batch", entry.billing_batch.number, None)
+        entry.billing_batch = None
     db.session.flush()
+    payment.follow_billable_work(actor, entry)
 
 
 def describe_entry(entry: TimeEntry) -> str:

@@ -68,6 +68,8 @@ def test_export_writes_an_xlsx_file(runner, billed, tmp_path):
     (["--from", "2026-11-31", "--to", "2026-12-01"], "--from"),
     (["--from", "1/11/2026", "--to", "2026-12-01"], "--from"),
     (["--from", "2026-11-30", "--to", "2026-11-01"], "--from/--to"),
+    (["--from", "0001-01-01", "--to", "2026-11-01"], "--from"),
+    (["--from", "2026-11-01", "--to", "9999-12-31"], "--to"),
     ([*PERIOD, "--client", "Nadie"], "Nadie"),
     ([*PERIOD, "--contract", "Nada"], "Nada"),
     ([*PERIOD, "--client", "Otra Empresa", "--contract", "Licencias"], "Licencias"),

@@ -80,14 +80,14 @@ def test_closing_from_the_page_makes_a_locked_batch_then_unlocked_and_paid(app, 
     assert again.status_code == 422
     assert "nada que facturar" in again.get_data(as_text=True)
 
+    assert page.post(f"/operacion/facturacion/lotes/{batch.id}/desbloquear",
+                     data={"note": "Corregir una hora"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(BillingBatch, batch.id).is_locked is False
     assert page.post(f"/operacion/facturacion/lotes/{batch.id}/pagado").status_code == 303
     db.session.expire_all()
     assert billed[1].payment_status is PaymentStatus.PAID
     assert billed[0].payment_status is PaymentStatus.UNPAID  # its October hour is not billed
-    assert page.post(f"/operacion/facturacion/lotes/{batch.id}/desbloquear",
-                     data={"note": "Factura anulada"}).status_code == 303
-    db.session.expire_all()
-    assert db.session.get(BillingBatch, batch.id).is_locked is False
 
 
 @pytest.mark.parametrize("query, field", [
@@ -97,7 +97,7 @@ def test_a_bad_filter_is_refused_on_the_page_naming_it(app, world, billed, query
     page = _signed_in(app, world.supervisor)
     answer = page.get("/operacion/facturacion", query_string={**PERIOD, **query})
     assert answer.status_code == 422
-    assert 'id="billing-error"' in answer.get_data(as_text=True)
+    assert f'id="billing-error" data-field="{field}"' in answer.get_data(as_text=True)
     download = page.get("/operacion/facturacion/exportar",
                         query_string={**PERIOD, **query, "format": "csv"})
     assert download.status_code == 422
@@ -131,15 +131,15 @@ def test_the_api_exports_closes_unlocks_and_records_payment(app, world, billed):
     entry = billed[2][0]
     assert_error(api.patch(f"{API}/time-entries/{entry.id}", json={"minutes": 5},
                            headers=headers), 409, "entry_billed")
-    paid = api.post(f"{API}/billing/batches/{batch['id']}/payment", headers=headers)
-    assert paid.status_code == 200 and paid.get_json()["paid_at"]
-    assert_error(api.post(f"{API}/billing/batches/{batch['id']}/payment", headers=headers),
-                 409, "invalid_transition")
     unlocked = api.post(f"{API}/billing/batches/{batch['id']}/unlock", json={"note": "Error"},
                         headers=headers)
     assert unlocked.status_code == 200 and unlocked.get_json()["locked"] is False
     assert api.patch(f"{API}/time-entries/{entry.id}", json={"minutes": 5},
                      headers=headers).status_code == 200
+    paid = api.post(f"{API}/billing/batches/{batch['id']}/payment", headers=headers)
+    assert paid.status_code == 200 and paid.get_json()["paid_at"]
+    assert_error(api.post(f"{API}/billing/batches/{batch['id']}/payment", headers=headers),
+                 409, "invalid_transition")
     listed = api.get(f"{API}/billing/batches", headers=headers).get_json()
     assert [row["number"] for row in listed] == ["LOTE-2026-0001"]
     sheet = api.get(f"{API}/billing/batches/{batch['id']}/export",
@@ -164,3 +164,28 @@ def test_the_api_refuses_billing_to_an_agent(app, world, billed):
                          headers=headers), 403, "not_permitted")
     assert_error(api.post(f"{API}/billing/batches", json=PERIOD, headers=headers), 403,
                  "not_permitted")
+
+
+def test_the_api_names_a_contract_of_another_client_on_export_and_close(app, world, billed):
+    api, headers = browser(app), bearer(world.supervisor)
+    mismatch = {"client_id": world.other_client.id, "contract_id": world.contract.id}
+    exported = api.get(f"{API}/billing/export",
+                       query_string={**PERIOD, **mismatch, "format": "CSV"}, headers=headers)
+    assert assert_error(exported, 422, "validation_failed")["field"] == "contract"
+    closed = api.post(f"{API}/billing/batches", json={**PERIOD, **mismatch}, headers=headers)
+    assert assert_error(closed, 422, "validation_failed")["field"] == "contract"
+    assert api.get(f"{API}/billing/export", query_string={**PERIOD, "format": "XLSX"},
+                   headers=headers).status_code == 200  # any letter case, as the page and CLI
+
+
+def test_a_line_bills_the_minutes_a_fixed_price_did_not_cover(app, world, billed):
+    """hours × rate = amount on every line: an entry 1 h 30 min of which a bank covered 1 h
+    bills 30 minutes (amount 25.00 at 50.00 an hour)."""
+    entry = billed[2][0]
+    entry.covered_minutes, entry.amount = 60, Decimal("25.00")
+    db.session.commit()
+    rows = _csv_rows(browser(app).get(f"{API}/billing/export",
+                                      query_string={**PERIOD, "format": "csv"},
+                                      headers=bearer(world.supervisor)).data)
+    line = next(row for row in rows if row[4] == billed[0].number and row[0] == "2026-11-01")
+    assert (line[6], line[7], line[8], line[9]) == ("30", "0.50", "50.00", "25.00")

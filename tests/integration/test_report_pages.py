@@ -1,6 +1,6 @@
 """The reports page (/informes) and its CSV downloads through Flask's test client: the numbers of
 each report in its table, the filters carried by the CSV links, CSV files neutralised against
-formulas, refusals (403 for an agent, 400 with a message for a value that does not fit)."""
+formulas, refusals (403 for an agent, 422 with a message for a value that does not fit)."""
 import csv
 import io
 import json
@@ -125,13 +125,13 @@ def test_the_menu_links_the_reports_for_a_supervisor(data, client):
     ("contract=99999999999", "Contrato: elija una de las opciones"),
     ("agent=999999", "Agente: elija una de las opciones"),
 ])
-def test_a_value_that_does_not_fit_is_a_400_saying_what_to_send(data, client, query, words):
+def test_a_value_that_does_not_fit_is_a_422_saying_what_to_send(data, client, query, words):
     page = client.get(f"/informes?{query}")
-    assert page.status_code == 400
+    assert page.status_code == 422
     assert words in page.get_data(as_text=True)
     assert 'id="report-filters"' in page.get_data(as_text=True)
     download = client.get(f"/informes/tiempo-por-cliente.csv?{query}")
-    assert download.status_code == 400 and words in download.get_data(as_text=True)
+    assert download.status_code == 422 and words in download.get_data(as_text=True)
 
 
 def test_an_unknown_report_is_not_found(data, client):

@@ -109,15 +109,37 @@ def test_billing_by_time_values_every_unbilled_entry_at_its_own_rate(world):
 
 def test_billed_entries_keep_their_value_and_count_as_consumed(world):
     ticket = _quoted(world)
-    coverage.set_billing_by_time(world.supervisor, ticket, True)
-    billed = _log(world, ticket, 60)
+    coverage.set_bill_overage(world.supervisor, ticket, True)
+    billed = _log(world, ticket, 150)  # 2 h covered by the quote, 30 min beyond it
     batches.create_batch(world.supervisor, "LOTE-2026-0001", dt.date(2026, 11, 1),
                          dt.date(2026, 11, 30), [billed])
-    unbilled = _log(world, ticket, 90)
-    coverage.set_billing_by_time(world.supervisor, ticket, False)
+    unbilled = _log(world, ticket, 60)
+    coverage.set_bill_overage(world.supervisor, ticket, False)
     db.session.commit()
-    assert _value(billed) == (0, D("50.00"), "EUR", D("50.00"), True)
-    assert _value(unbilled) == (60, D("50.00"), "EUR", D("25.00"), False)
+    assert _value(billed) == (120, D("50.00"), "EUR", D("25.00"), True)
+    assert _value(unbilled) == (0, D("50.00"), "EUR", D("50.00"), False)
+
+
+def test_a_ticket_partly_billed_keeps_how_it_is_billed(world):
+    """By time after the quote's price was billed (or back after time was billed) would bill
+    the same work twice: refused, and nothing changes."""
+    by_time = _quoted(world)
+    coverage.set_billing_by_time(world.supervisor, by_time, True)
+    billed = _log(world, by_time, 60)
+    batches.create_batch(world.supervisor, "LOTE-2026-0001", dt.date(2026, 11, 1),
+                         dt.date(2026, 11, 30), [billed])
+    with pytest.raises(InvalidTransition) as refused:
+        coverage.set_billing_by_time(world.supervisor, by_time, False)
+    assert refused.value.field == "billing_by_time" and by_time.billing_by_time is True
+
+    at_price = _quoted(world)
+    batches.create_batch(world.supervisor, "LOTE-2026-0002", dt.date(2026, 11, 1),
+                         dt.date(2026, 11, 30), [], quotes=[at_price.current_quote])
+    with pytest.raises(InvalidTransition):
+        coverage.set_billing_by_time(world.supervisor, at_price, True)
+    assert at_price.billing_by_time is False
+    coverage.set_bill_overage(world.supervisor, at_price, True)  # time beyond: billed apart
+    assert at_price.bill_overage is True
 
 
 def test_a_supervisors_own_billable_choice_survives_the_revaluation(world):

@@ -70,3 +70,30 @@ def test_only_a_supervisor_marks_a_batch_paid_and_only_once(app, world):
     payment.mark_batch_paid(world.supervisor, batch)
     with pytest.raises(InvalidTransition):
         payment.mark_batch_paid(world.supervisor, batch)
+
+
+def test_new_billable_time_makes_a_paid_ticket_unpaid_again(app, world):
+    app.config["SOPORTE_FIXED_NOW"] = END_OF_NOVEMBER
+    ticket = _by_time_ticket(world)
+    payment.mark_batch_paid(world.supervisor, _batch(world, "T-1", [_entry(world, ticket, 3)]))
+    assert ticket.payment_status is PaymentStatus.PAID
+    _entry(world, ticket, 9)  # more work, not billed yet: owed
+    assert ticket.payment_status is PaymentStatus.UNPAID
+
+
+def test_a_paid_batch_cannot_be_unlocked(app, world):
+    app.config["SOPORTE_FIXED_NOW"] = END_OF_NOVEMBER
+    batch = _batch(world, "T-1", [_entry(world, _by_time_ticket(world), 3)])
+    payment.mark_batch_paid(world.supervisor, batch)
+    with pytest.raises(InvalidTransition):
+        batches.unlock_batch(world.supervisor, batch)
+    assert batch.is_locked
+
+
+def test_an_entry_of_an_unlocked_batch_made_not_billable_leaves_the_batch(app, world):
+    app.config["SOPORTE_FIXED_NOW"] = END_OF_NOVEMBER
+    entry = _entry(world, _by_time_ticket(world), 3)
+    batch = _batch(world, "T-1", [entry])
+    batches.unlock_batch(world.supervisor, batch)
+    worklog.set_billable(world.supervisor, entry, False)
+    assert entry.billing_batch_id is None and batch.entries == []

@@ -119,7 +119,7 @@ def close_period(actor: Actor, period_from: dt.date, period_to: dt.date,
     from app.services.billing.exports import QUOTE, billing_lines, check_period
 
     require(actor, Permission.SET_BILLING)
-    check_period(period_from, period_to)
+    check_period(period_from, period_to, client, contract)
     _serialise_closing()
     entry_ids, quote_ids = [], []
     for line in billing_lines(period_from, period_to, client=client, contract=contract):
@@ -192,11 +192,15 @@ def batch_by_number(number: str) -> BillingBatch:
 
 
 def check_unlock_batch(actor: Actor, batch: BillingBatch) -> None:
-    """Raise NotPermitted (a supervisor unlocks) or InvalidTransition (unlocked already)."""
+    """Raise NotPermitted (a supervisor unlocks) or InvalidTransition (unlocked already; paid:
+    what the customer paid for stays as it was billed)."""
     require(actor, Permission.SET_BILLING)
     if not batch.is_locked:
         raise InvalidTransition(_l("This billing batch is unlocked already: its time can be "
                                    "changed."))
+    if batch.paid_at is not None:
+        raise InvalidTransition(_l("This billing batch is paid: what was paid for stays as it "
+                                   "was billed. Log a correction as new time instead."))
 
 
 def unlock_batch(actor: Actor, batch: BillingBatch, note_text: str = "") -> None:

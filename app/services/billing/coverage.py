@@ -179,9 +179,18 @@ def _require_quote_basis(actor: Actor, ticket: Ticket) -> None:
 
 def check_set_billing_by_time(actor: Actor, ticket: Ticket, by_time: bool) -> None:
     """Raise NotPermitted (a supervisor decides) or InvalidTransition (the ticket is not billed
-    under an approved quote) unless the actor may bill the ticket by time (by_time=True) or at
-    the quote's price (False). Also on a closed ticket: billing follows the work."""
+    under an approved quote; or some of it is billed already: its quote's price or any of its
+    time, which the other way would bill a second time) unless the actor may bill the ticket by
+    time (by_time=True) or at the quote's price (False). Also on a closed ticket: billing
+    follows the work."""
     _require_quote_basis(actor, ticket)
+    if ticket.billing_by_time != by_time and (
+            billing_quote(ticket).billing_batch_id is not None
+            or any(entry.is_billed for entry in ticket.time_entries)):
+        raise InvalidTransition(_l(
+            "Part of this ticket is billed already (in a billing batch): billing it the other "
+            "way would bill the same work twice. Keep how it is billed, or correct the batch "
+            "first."), field="billing_by_time")
 
 
 def set_billing_by_time(actor: Actor, ticket: Ticket, by_time: bool,

@@ -160,14 +160,16 @@ def _ticket_filters(client: Client | None, contract: Contract | None) -> list:
 
 def _time_lines(period_from, period_to, client, contract, batch) -> Iterator[tuple]:
     """Time entries of the period with their sort keys, streamed from one query of plain
-    columns in that order."""
+    columns in that order. A line's minutes are those it bills: the entry's minutes less those
+    a fixed price covered (the quote's hours, the hour bank), so hours × rate is its amount."""
     if batch is not None:
         chosen = [TimeEntry.billing_batch_id == batch.id]
     else:
         chosen = [TimeEntry.billable.is_(True), TimeEntry.billing_batch_id.is_(None),
                   TimeEntry.work_date >= period_from, TimeEntry.work_date <= period_to]
     statement = (
-        select(TimeEntry.id, TimeEntry.work_date, TimeEntry.minutes, TimeEntry.rate,
+        select(TimeEntry.id, TimeEntry.work_date,
+               TimeEntry.minutes - TimeEntry.covered_minutes, TimeEntry.rate,
                TimeEntry.amount, TimeEntry.currency, TimeEntry.billable, Ticket.sequence,
                Ticket.number, Client.name, Contract.name, Project.name, User.name, User.email,
                BillingBatch.number)

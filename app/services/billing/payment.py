@@ -91,3 +91,12 @@ def is_settled(ticket: Ticket) -> bool:
         return quote.billing_batch is not None and quote.billing_batch.paid_at is not None
     return bool(entries)
 
+
+
+def follow_billable_work(actor: Actor | None, entry: TimeEntry) -> None:
+    """A Paid ticket that gets billable time not billed yet (logged, changed or marked
+    billable) owes it: it is Unpaid again, recorded in its history."""
+    ticket = entry.ticket
+    if entry.billable and not entry.is_billed and ticket.payment_status is PaymentStatus.PAID:
+        record_change(ticket, actor, "payment_status", PaymentStatus.PAID, PaymentStatus.UNPAID)
+        ticket.payment_status = PaymentStatus.UNPAID

@@ -1,6 +1,6 @@
 """GET /informes: the supervisors' reports, each with its chart, its table and a CSV link, for
 the period, client, contract and agent of the filter form (GET); GET /informes/<report>.csv:
-one report's rows as CSV for the same filters. A value that does not fit is a 400 saying what
+one report's rows as CSV for the same filters. A value that does not fit is a 422 saying what
 to send instead."""
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from werkzeug.datastructures import MultiDict
 from app.services import reports
 from app.services.errors import ValidationFailed
 from app.services.reports import ReportFilters
+from app.web.errors import http_status
 from app.web.params import parse_date, parse_id
 from app.web.reports import bp
 from app.web.reports.views import BY_KEY, REPORTS, cell, chart_data, write_csv
 
 FIELDS = ("from", "to", "client", "contract", "agent")
-BAD_REQUEST = 400
 
 
 def filters_from_args(args: MultiDict) -> ReportFilters:
@@ -47,7 +47,7 @@ def query_of(filters: ReportFilters) -> dict[str, str]:
 @login_required
 def index():
     """The filter form and every report for its filters; refused values: the form with the
-    message and no report (400)."""
+    message and no report (422, as every refused value of a page)."""
     choices = reports.report_choices(current_user)
     try:
         filters = filters_from_args(request.args)
@@ -55,7 +55,7 @@ def index():
     except ValidationFailed as error:
         sent = {name: request.args.get(name, "") for name in FIELDS}
         return render_template("reports/index.html", choices=choices, form=sent, error=error,
-                               sections=[]), BAD_REQUEST
+                               sections=[]), http_status(error)
     sections = []
     for view in REPORTS:
         rows = view.compute(current_user, filters)
@@ -78,7 +78,7 @@ def download(report: str):
         filters = filters_from_args(request.args)
         rows = view.compute(current_user, filters)
     except ValidationFailed as error:
-        return render_template("error.html", message=str(error)), BAD_REQUEST
+        return render_template("error.html", message=str(error)), http_status(error)
     stream = io.StringIO(newline="")
     write_csv(view, rows, stream)
     name = f"{view.key}-{filters.period_from.isoformat()}-{filters.period_to.isoformat()}.csv"
