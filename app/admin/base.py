@@ -113,7 +113,7 @@ class ReferenceView(AdminOnly, ModelView):
     can_delete = False  # deactivate instead: tickets refer to these rows
     page_size = 50
     column_labels = COLUMN_LABELS
-    column_formatters = {"role": enum_label, "language": enum_label}
+    column_formatters = {"role": enum_label, "language": enum_label, "bank_period": enum_label}
 
     def _get_list_extra_args(self):
         # ?page= reaches the database as an OFFSET: bounded, like every request parameter

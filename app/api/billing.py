@@ -38,7 +38,6 @@ FILE_CONTENT = {media_type: {"schema": {"type": "string", "format": "binary"}}
                 for media_type in exports.MEDIA_TYPES.values()}
 
 
-
 def _day(**kwargs) -> fields.Date:
     return fields.Date(validate=validate.Range(min=DATE_MIN, max=DATE_MAX), **kwargs)
 
@@ -100,7 +99,6 @@ class BatchSchema(Schema):
                                                             batch=batch)).items()},
         metadata={"description": "amount per currency (decimal strings)",
                   "type": "object", "additionalProperties": {"type": "string"}})
-
 
 
 def _row(model, row_id: int | None, field: str):

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.models.client import Client, Contract
 from app.services import clock
 from app.services.billing import batches, exports, payment
-from app.services.errors import DomainError, ValidationFailed
+from app.services.errors import DomainError, ValidationFailed, passes
 from app.web.errors import http_status
 from app.web.params import parse_date, parse_id
 
@@ -148,16 +148,9 @@ def batch_page(batch_id: int):
     lines = list(exports.billing_lines(batch.period_from, batch.period_to, batch=batch))
     return render_template("billing/batch.html", batch=batch, lines=lines,
                            totals=exports.totals(lines),
-                           can_unlock=_passes(batches.check_unlock_batch, batch),
-                           can_mark_paid=_passes(payment.check_mark_batch_paid, batch))
-
-
-def _passes(check, batch) -> bool:
-    try:
-        check(current_user, batch)
-    except DomainError:
-        return False
-    return True
+                           can_unlock=passes(batches.check_unlock_batch, current_user, batch),
+                           can_mark_paid=passes(payment.check_mark_batch_paid, current_user,
+                                                batch))
 
 
 @bp.route("/operacion/facturacion/lotes/<id:batch_id>/exportar")
@@ -191,7 +184,6 @@ def mark_batch_paid(batch_id: int):
     flash(_("Billing batch %(number)s marked paid; tickets now paid: %(count)s.",
             number=batch.number, count=len(paid)), "success")
     return redirect(url_for("billing.batch_page", batch_id=batch.id), 303)
-
 
 
 def export_response(lines, fmt: str | None, name: str):
