@@ -37,6 +37,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise ConfigurationError(f"SOPORTE_TIMEZONE={app.config['SOPORTE_TIMEZONE']!r} is not an "
                                  "IANA time zone (for example Europe/Madrid or America/Bogota).")
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["SOPORTE_TIMEZONE"]
+    _check_business_calendar(app.config)
     if app.config.get("SOPORTE_PROXY_HOPS"):
         # Behind a reverse proxy the client's address is in X-Forwarded-For; the sign-in throttle
         # counts per address, so without this every client would share the proxy's.
@@ -131,3 +132,19 @@ def _register(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
+
+
+def _check_business_calendar(config) -> None:
+    """The default business calendar's settings must parse: every ticket's service-level clocks
+    count in it, so a typo stops the app at start, naming the setting, not every ticket page."""
+    from app.services.errors import ValidationFailed
+    from app.services.sla.calendars import parse_business_hours, parse_holiday_region
+
+    for name, parse, example in (
+            ("SOPORTE_BUSINESS_HOURS", parse_business_hours, "mon-fri 09:00-18:00"),
+            ("SOPORTE_HOLIDAYS", parse_holiday_region, "ES, ES-MD, or empty for none")):
+        try:
+            parse(config[name])
+        except ValidationFailed:
+            raise ConfigurationError(f"{name}={config[name]!r} cannot be read (for example "
+                                     f"{example}); see docs/service_levels.md.") from None

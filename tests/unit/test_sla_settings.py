@@ -92,3 +92,14 @@ def test_an_inactive_calendar_is_not_used(world):
     with pytest.raises(ValidationFailed) as refused:
         calendars.use_calendar(world.admin, world.contract, saved)
     assert refused.value.field == "calendar"
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("SOPORTE_BUSINESS_HOURS", "lunes 9-5"), ("SOPORTE_BUSINESS_HOURS", "mon-fri 18:00-09:00"),
+    ("SOPORTE_HOLIDAYS", "XX"), ("SOPORTE_HOLIDAYS", "ES-ZZ")])
+def test_a_default_calendar_setting_that_cannot_be_read_stops_the_app_at_start(setting, value):
+    from app import ConfigurationError
+    from assembly import build_app
+
+    with pytest.raises(ConfigurationError, match=setting):
+        build_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://", setting: value})
