@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.models.client import Contract
@@ -60,6 +60,14 @@ def billing_quote(ticket: Ticket) -> Quote | None:
     return next((quote for quote in ticket.quotes
                  if quote.version == ticket.billing_quote_version
                  and quote.status is QuoteStatus.APPROVED), None)
+
+
+def bills_quote_price():
+    """The same rule as billing_quote and quote_covers, as a SQL condition on Quote joined to
+    its Ticket: the approved quote version the ticket is billed under, not billed by time (the
+    lines of a period select fixed-price quotes with it)."""
+    return and_(Quote.status == QuoteStatus.APPROVED, Ticket.billing_basis == B.QUOTE,
+                Ticket.billing_quote_version == Quote.version, Ticket.billing_by_time.is_(False))
 
 
 def bank_contract(ticket: Ticket) -> Contract | None:

@@ -24,12 +24,12 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models.client import Client, Contract, Project
-from app.models.enums import BillingBasis, QuoteStatus
 from app.models.quote import Quote
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.models.worklog import BillingBatch, TimeEntry
 from app.services import clock
+from app.services.billing import coverage
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 
@@ -204,10 +204,7 @@ def _quote_lines(period_from, period_to, client, contract, batch) -> list[tuple]
     else:
         start, _ = clock.day_bounds(period_from)
         _, end = clock.day_bounds(period_to)
-        chosen = [Quote.status == QuoteStatus.APPROVED,
-                  Ticket.billing_basis == BillingBasis.QUOTE,
-                  Ticket.billing_quote_version == Quote.version,
-                  Ticket.billing_by_time.is_(False),
+        chosen = [coverage.bills_quote_price(),
                   Quote.decided_at >= start, Quote.decided_at < end,
                   Quote.billing_batch_id.is_(None)]
     author = aliased(User)
