@@ -24,11 +24,11 @@ db: setup  ## create or upgrade the schema (DATABASE_URL, default SQLite under i
 seed: db  ## demo data (once)
 	$(BIN)/flask seed
 
-run: seed  ## the embedded default: SQLite, demo data, poller, outbox and webhook workers, web app on :5000
+run: seed  ## the embedded default: SQLite, demo data, poller, outbox, webhook and service-level workers, web app on :5000
 	@echo "Mail in: drop .eml files into instance/inbox/new/. Mail out: instance/outbox/*.eml."
 	$(BIN)/flask mail poll & poller=$$!; $(BIN)/flask mail send & sender=$$!; \
-	$(BIN)/flask webhooks send & hooks=$$!; \
-	trap 'kill $$poller $$sender $$hooks 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask webhooks send & hooks=$$!; $(BIN)/flask sla tick & sla=$$!; \
+	trap 'kill $$poller $$sender $$hooks $$sla 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0.1:5432)

@@ -108,6 +108,10 @@ class Config:
     SOPORTE_BUSINESS_HOURS = os.environ.get("SOPORTE_BUSINESS_HOURS", "mon-fri 09:00-18:00")
     SOPORTE_HOLIDAYS = os.environ.get("SOPORTE_HOLIDAYS", "ES")
     SOPORTE_SLA_WARN_PERCENT = int(os.environ.get("SOPORTE_SLA_WARN_PERCENT", 80))
+    # The supervisors' daily digest at this local time (HH:MM, in each one's own zone), and how
+    # often `flask sla tick` runs the due checks and digests (seconds).
+    SOPORTE_SLA_DIGEST_TIME = os.environ.get("SOPORTE_SLA_DIGEST_TIME", "08:00")
+    SOPORTE_SLA_TICK_SECONDS = int(os.environ.get("SOPORTE_SLA_TICK_SECONDS", 60))
 
 
 class DevelopmentConfig(Config):

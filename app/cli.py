@@ -1,6 +1,6 @@
 """Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password|token`,
 `flask seed`, `flask tickets export`, `flask mail …`, `flask webhooks send`,
-`flask billing export|close|unlock`, `flask sla explain`.
+`flask billing export|close|unlock`, `flask sla explain|tick`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -22,7 +22,8 @@ users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
 mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries (send).")
-sla_cli = AppGroup("sla", help="Service levels: the due times a ticket would have (explain).")
+sla_cli = AppGroup("sla", help="Service levels: the due times a ticket would have (explain); "
+                   "warnings, breaches and daily digests (tick).")
 billing_cli = AppGroup("billing", help="Billing: export a period's lines, close it into a "
                        "numbered batch, unlock a batch.")
 
@@ -460,6 +461,46 @@ def sla_explain_command(urgency: str, opened: str, calendar_name: str | None) ->
     db.session.rollback()  # a read: nothing to keep
     click.echo(json.dumps({name: value.astimezone(calendar.zone).isoformat()
                            for name, value in due.items()}, indent=2))
+
+
+@sla_cli.command("tick")
+@click.option("--once", is_flag=True, help="Run the checks and digests once and exit.")
+def sla_tick_command(once: bool) -> None:
+    """Give the service-level warnings and breaches that are due and send the supervisors'
+    daily digests (app.services.sla.escalation, digest), committing each run; without --once
+    it runs every SOPORTE_SLA_TICK_SECONDS until SIGTERM or Ctrl-C, which let the run in hand
+    finish."""
+    import logging
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from app.services.errors import ValidationFailed
+    from app.services.sla.ticks import tick
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if once:
+        try:
+            report = tick()
+        except ValidationFailed as error:  # a malformed setting: name it
+            raise click.ClickException(f"{error.field}: {error}") from None
+        db.session.commit()
+        click.echo(f"alerts {report.alerts}, notified {report.notified}, "
+                   f"waiting for working hours {report.waiting}, digests {report.digests}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        try:
+            tick()
+            db.session.commit()
+        except Exception:  # one failed run (a database restart) must not stop the worker
+            db.session.rollback()
+            logging.getLogger(__name__).exception("sla tick failed")
+        db.session.remove()  # the next run reads the tickets afresh
+        stop.wait(current_app.config["SOPORTE_SLA_TICK_SECONDS"])
 
 
 def register_commands(app: Flask) -> None:

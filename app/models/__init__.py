@@ -18,7 +18,8 @@ from app.models.enums import (
 from app.models.mail import InboundMessage, Mailbox, OutboxMessage
 from app.models.notification import Notification
 from app.models.quote import Quote
-from app.models.sla import BusinessCalendar, BusinessWindow, CalendarHoliday, SlaTarget
+from app.models.sla import (BusinessCalendar, BusinessWindow, CalendarHoliday, SlaAlert, SlaDigest,
+                            SlaTarget)
 from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
 from app.models.user import User
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -28,7 +29,7 @@ from app.models.workspace import CannedReply, SavedView, TicketPresence
 __all__ = [
     "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "BusinessCalendar", "BusinessWindow", "CalendarHoliday", "CannedReply", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
-    "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "SlaTarget", "Ticket", "TicketPresence", "TicketChange",
+    "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "SlaAlert", "SlaDigest", "SlaTarget", "Ticket", "TicketPresence", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",
     "WebhookAttempt", "WebhookDelivery", "WebhookDeliveryStatus", "WebhookEndpoint", "WebhookEvent",
 ]

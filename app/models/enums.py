@@ -173,6 +173,36 @@ class ClockState(LabeledEnum):
         }
 
 
+class SlaClock(LabeledEnum):
+    """Which service-level clock an escalation alert is about (app.services.sla.escalation)."""
+
+    FIRST_RESPONSE = "FIRST_RESPONSE"
+    NEXT_RESPONSE = "NEXT_RESPONSE"
+    RESOLUTION = "RESOLUTION"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.FIRST_RESPONSE: _l("First response"),
+            cls.NEXT_RESPONSE: _l("Next response"),
+            cls.RESOLUTION: _l("Resolution"),
+        }
+
+
+class SlaAlertLevel(LabeledEnum):
+    """An escalation alert: the warning before a target is missed, or the breach."""
+
+    WARNING = "WARNING"
+    BREACH = "BREACH"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.WARNING: _l("Warning"),
+            cls.BREACH: _l("Breached"),
+        }
+
+
 class PaymentStatus(LabeledEnum):
     UNPAID = "UNPAID"
     PAID = "PAID"

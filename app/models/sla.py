@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.client import Contract
-from app.models.columns import enum_column_type
-from app.models.enums import Urgency
+from app.models.columns import UTCDateTime, enum_column_type, utcnow
+from app.models.enums import SlaAlertLevel, SlaClock, Urgency
 
 
 class BusinessCalendar(db.Model):
@@ -101,3 +101,31 @@ class SlaTarget(db.Model):
 Index("uq_sla_target_urgency_without_contract", SlaTarget.urgency, unique=True,
       sqlite_where=SlaTarget.contract_id.is_(None),
       postgresql_where=SlaTarget.contract_id.is_(None))
+
+
+class SlaAlert(db.Model):
+    """An escalation alert given once (app.services.sla.escalation): a warning or the breach of
+    one clock of a ticket in one cycle (the clock's start: each customer message starts its own
+    next-response cycle). The unique key makes it once."""
+
+    __tablename__ = "sla_alert"
+    __table_args__ = (UniqueConstraint("ticket_id", "cycle", "clock", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    clock: Mapped[SlaClock] = mapped_column(enum_column_type(SlaClock))
+    cycle: Mapped[str] = mapped_column(String(40))
+    level: Mapped[SlaAlertLevel] = mapped_column(enum_column_type(SlaAlertLevel))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlaDigest(db.Model):
+    """A supervisor's daily digest, sent once per local day (app.services.sla.digest)."""
+
+    __tablename__ = "sla_digest"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 import app.models  # noqa: F401 - every model's table in the metadata
 from app.extensions import db
 from app.models import (BillingAlert, InboundMessage, InboundOutcome, OutboxMessage, Role,
-                        SlaTarget, Urgency)
-from app.models.enums import BankPeriod, BillingAlertKind
+                        SlaAlert, SlaTarget, Urgency)
+from app.models.enums import BankPeriod, BillingAlertKind, SlaAlertLevel, SlaClock
 from app.services import notes, ticket_list
 from app.services.ticket_list import TicketFilters
 from app.services.webhooks.endpoints import EndpointInput, create_endpoint
@@ -52,6 +52,8 @@ def a_row_in_every_table(app, world):
                      threshold=80),
         SlaTarget(urgency=Urgency.CRITICAL, first_response_minutes=60, next_response_minutes=60,
                   resolution_minutes=480),
+        SlaAlert(ticket_id=ticket.id, clock=SlaClock.FIRST_RESPONSE, cycle="opened",
+                 level=SlaAlertLevel.WARNING),
         OutboxMessage(kind="test", to_address="carla@acme.example", subject="s", body_text="b",
                       message_id="<constraints@soporte.example>"),
         InboundMessage(mailbox="INBOX", uid="1", from_address="carla@acme.example",

@@ -1,13 +1,20 @@
 """`flask sla explain`: the due times of a ticket opened at a given moment, as JSON in the
 calendar's zone, with the default calendar or a stored one, the default or stored targets;
-a bad value is a usage error without a traceback."""
+a bad value is a usage error without a traceback. `flask sla tick --once`: the warnings and
+breaches due and the supervisors' digests, each once, at a fixed moment."""
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import Notification, OutboxMessage
 from app.models.enums import Urgency
+from app.services import assignment
 from app.services.sla import calendars, targets
+from tests import factories
 
 
 def _explain(runner, *args):
@@ -71,3 +78,42 @@ def test_a_malformed_configured_calendar_is_an_error_naming_its_setting(app, run
                                  "2026-11-16T10:00"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "SOPORTE_BUSINESS_HOURS" in result.output and "todos" in result.output
+
+
+def _tick_at(app, runner, moment):
+    app.config["SOPORTE_FIXED_NOW"] = moment
+    result = runner.invoke(args=["sla", "tick", "--once"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result.output
+
+
+def test_tick_once_gives_the_digest_then_the_breach_in_working_hours_each_once(app, world,
+                                                                              runner):
+    madrid = ZoneInfo("Europe/Madrid")
+    app.config["SOPORTE_FIXED_NOW"] = dt.datetime(2026, 11, 16, 9, tzinfo=madrid)
+    ticket = factories.new_ticket(world, urgency=Urgency.CRITICAL)
+    assignment.assign(world.supervisor, ticket, world.agent.id)
+    db.session.commit()
+    # Tuesday 08:30: before the agent's hours (both breaches wait), after the digest's time
+    output = _tick_at(app, runner, dt.datetime(2026, 11, 17, 8, 30, tzinfo=madrid))
+    assert "alerts 0" in output and "waiting for working hours 2" in output
+    assert "digests 1" in output
+    kinds = lambda: sorted(m.kind for m in db.session.scalars(select(OutboxMessage)))  # noqa
+    assert "sla_digest" in kinds() and "sla_alert" not in kinds()
+    output = _tick_at(app, runner, dt.datetime(2026, 11, 17, 9, tzinfo=madrid))
+    assert "alerts 2" in output and "digests 0" in output  # first response and resolution
+    alerts = db.session.scalars(select(Notification).where(Notification.kind == "sla_breach"))
+    assert [(a.user_id, ticket.number in a.message) for a in alerts] == [
+        (world.agent.id, True), (world.agent.id, True)]
+    output = _tick_at(app, runner, dt.datetime(2026, 11, 17, 9, 5, tzinfo=madrid))
+    assert "alerts 0" in output and "digests 0" in output
+    assert kinds().count("sla_alert") == 2 and kinds().count("sla_digest") == 1
+
+
+def test_tick_with_a_malformed_digest_time_names_the_setting(app, world, runner):
+    app.config["SOPORTE_SLA_DIGEST_TIME"] = "8 de la mañana"
+    app.config["SOPORTE_FIXED_NOW"] = dt.datetime(2026, 11, 17, 9, tzinfo=ZoneInfo("Europe/Madrid"))
+    result = runner.invoke(args=["sla", "tick", "--once"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "SOPORTE_SLA_DIGEST_TIME" in result.output and "HH:MM" in result.output

@@ -1,0 +1,169 @@
+"""The supervisors' daily digest (issue 14): at SOPORTE_SLA_DIGEST_TIME in each supervisor's own
+zone, once per local day (an sla_digest row), an email in their language listing the tickets
+past a target, those due later that day, the oldest waiting for our answer, and the hour banks
+at 80 % or more. Nothing is sent, and nothing recorded, when there is nothing to say.
+
+The due times are ticket_clocks's (app.services.sla.escalation.open_ticket_clocks), the same
+values the list, the ticket page and the warnings show.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models.client import Contract
+from app.models.enums import ClockState, NoteKind
+from app.models.sla import SlaDigest
+from app.models.ticket import Ticket
+from app.models.user import User
+from app.services import clock as the_clock
+from app.services.billing import hour_banks
+from app.services.errors import ValidationFailed
+from app.services.notifications import active_supervisors
+from app.services.outbox import AUTO_GENERATED, enqueue_mail
+from app.services.sla.clocks import TicketClocks
+from app.services.sla.escalation import local_due, named_clocks, open_ticket_clocks
+
+BANK_PERCENT = 80
+OLDEST = 10
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """A ticket in the digest: its number, subject, the clock's label and the moment shown
+    (the due time, or since when the customer waits)."""
+
+    number: str
+    subject: str
+    clock_label: str
+    moment: dt.datetime
+
+
+@dataclass(frozen=True)
+class BankLine:
+    """A contract's hour bank at 80 % or more in its current period."""
+
+    client: str
+    contract: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    """What one supervisor's digest says."""
+
+    breached: list[DigestLine]
+    due_today: list[DigestLine]
+    oldest_unanswered: list[DigestLine]
+    banks: list[BankLine]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to say."""
+        return not (self.breached or self.due_today or self.oldest_unanswered or self.banks)
+
+
+def digest_time() -> dt.time:
+    """SOPORTE_SLA_DIGEST_TIME ("HH:MM") as a time. Raises ValidationFailed naming the setting
+    when it is not a time of day."""
+    setting = str(current_app.config["SOPORTE_SLA_DIGEST_TIME"]).strip()
+    try:
+        return dt.datetime.strptime(setting, "%H:%M").time()
+    except ValueError:
+        raise ValidationFailed(_l("Set the digest's time as HH:MM, for example 08:00."),
+                               field="SOPORTE_SLA_DIGEST_TIME") from None
+
+
+def send_digests(now: dt.datetime | None = None,
+                 clocks: list[tuple[Ticket, TicketClocks]] | None = None) -> int:
+    """Send each active supervisor whose local time has reached SOPORTE_SLA_DIGEST_TIME the
+    digest of their local day, once (an sla_digest row); nothing when it would be empty.
+    Returns how many were sent. Flushes, never commits."""
+    now = (now or the_clock.now()).astimezone(dt.timezone.utc)
+    at, sent = digest_time(), 0
+    for user in active_supervisors():
+        local = now.astimezone(the_clock.user_zone(user))
+        if local.time() < at or _sent(user, local.date()):
+            continue
+        if clocks is None:
+            clocks = list(open_ticket_clocks(now))
+        content = digest_content(user, now, clocks)
+        if content.empty or not _record(user, local.date()):
+            continue
+        enqueue_mail("sla_digest", to_address=user.email, to_name=user.name,
+                     language=user.language.value, auto_submitted=AUTO_GENERATED, staff=user,
+                     day=local.date(), digest=content,
+                     when=lambda moment, reader=user: local_due(moment, reader))
+        sent += 1
+    return sent
+
+
+def digest_content(user: User, now: dt.datetime,
+                   clocks: list[tuple[Ticket, TicketClocks]]) -> DigestContent:
+    """The digest for one supervisor at `now`: breached and due-today clocks (their local day),
+    the oldest tickets whose customer wrote last (oldest first, at most ten), the hour banks."""
+    _, day_end = the_clock.day_bounds(now.astimezone(the_clock.user_zone(user)).date(),
+                                      the_clock.user_zone(user))
+    breached, due_today, waiting = [], [], []
+    for ticket, ticket_clocks in clocks:
+        running = named_clocks(ticket_clocks)
+        late = [(name, c) for name, c in running if c.state is ClockState.BREACHED]
+        soon = [(name, c) for name, c in running
+                if c.state is ClockState.RUNNING and now <= c.due < day_end]
+        for bucket, found in ((breached, late), (due_today, soon)):
+            if found:
+                name, c = min(found, key=lambda pair: pair[1].due)
+                bucket.append(DigestLine(ticket.number, ticket.subject, name.label, c.due))
+        since = customer_waiting_since(ticket)
+        if since is not None:
+            waiting.append(DigestLine(ticket.number, ticket.subject, "", since))
+    by_moment = lambda line: line.moment  # noqa: E731
+    return DigestContent(sorted(breached, key=by_moment), sorted(due_today, key=by_moment),
+                         sorted(waiting, key=by_moment)[:OLDEST],
+                         bank_alerts(now.astimezone(the_clock.company_zone()).date()))
+
+
+def customer_waiting_since(ticket: Ticket) -> dt.datetime | None:
+    """When the customer's unanswered writing began: the ticket's opening or their first
+    message after our last public reply; None when we wrote last."""
+    replies = [n.created_at for n in ticket.notes if n.kind is NoteKind.PUBLIC_REPLY]
+    last_reply = max(replies, default=None)
+    if last_reply is None:
+        return ticket.created_at
+    return min((n.created_at for n in ticket.notes
+                if n.kind is NoteKind.CUSTOMER_EMAIL and n.created_at > last_reply),
+               default=None)
+
+
+def bank_alerts(day: dt.date) -> list[BankLine]:
+    """Active contracts with an hour bank whose period holding the company's day is used
+    BANK_PERCENT or more."""
+    lines = []
+    for contract in db.session.scalars(select(Contract).where(
+            Contract.active.is_(True), Contract.included_hours.is_not(None),
+            Contract.bank_period.is_not(None)).order_by(Contract.id)):
+        used = hour_banks.usage(contract, hour_banks.period_of(contract, day))
+        if used.reached(BANK_PERCENT):
+            lines.append(BankLine(contract.client.name, contract.name, used.percent))
+    return lines
+
+
+def _sent(user: User, day: dt.date) -> bool:
+    return db.session.scalar(select(SlaDigest.id).where(
+        SlaDigest.user_id == user.id, SlaDigest.day == day)) is not None
+
+
+def _record(user: User, day: dt.date) -> bool:
+    """Write the day's row in a savepoint; False when another run wrote it first."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(SlaDigest(user_id=user.id, day=day))
+    except IntegrityError:
+        return False
+    return True
