@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import attrgetter
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -123,7 +124,7 @@ def digest_content(user: User, now: dt.datetime,
         since = customer_waiting_since(ticket)
         if since is not None:
             waiting.append(DigestLine(ticket.number, ticket.subject, "", since))
-    by_moment = lambda line: line.moment  # noqa: E731
+    by_moment = attrgetter("moment")
     return DigestContent(sorted(breached, key=by_moment), sorted(due_today, key=by_moment),
                          sorted(waiting, key=by_moment)[:OLDEST],
                          bank_alerts(now.astimezone(the_clock.company_zone()).date()))
