@@ -172,3 +172,15 @@ def smtp_server(app):
     app.config["SOPORTE_SMTP_URL"] = server.url
     yield server
     server.stop()
+
+
+@pytest.fixture
+def at(app):
+    """Fix the app's clock at a moment of November 2026 in Madrid (day, hour, minute:
+    tests.clocks.madrid); returns it."""
+    from tests.clocks import madrid
+
+    def fix(day: int, hour: int, minute: int = 0):
+        app.config["SOPORTE_FIXED_NOW"] = madrid(day, hour, minute)
+        return app.config["SOPORTE_FIXED_NOW"]
+    return fix

@@ -197,6 +197,23 @@ class ServiceView(ReferenceView):
         self.after_model_change(form, saved, row is None)
         return saved
 
+    def delete_model(self, model):
+        """One transaction: the view's `remove(actor, row)`, its service's delete, then commit;
+        a refusal rolls back and is shown. A view without `remove` deletes nothing (reference
+        rows are deactivated instead: can_delete is off)."""
+        remove = getattr(self, "remove", None)
+        if remove is None:
+            return False
+        try:
+            remove(current_user, model)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return False
+        self.after_model_delete(model)
+        return True
+
 
 def translate_pending_flashes() -> None:
     """Re-read the messages Flask-Admin flashed through our words: its Spanish catalog lacks some

@@ -2,18 +2,14 @@
 password and server rules are the service's; this view only keeps passwords off the page."""
 from __future__ import annotations
 
-from flask import flash
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as flask_admin_gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.utils import unset_value
 
 from app.admin.base import ServiceView
-from app.extensions import db
 from app.services import mailboxes
-from app.services.errors import DomainError
 from app.services.mailbox_urls import mailbox_name, split_password
 
 
@@ -59,16 +55,8 @@ class MailboxView(ServiceView):
     def on_form_prefill(self, form, id):
         hide_password_in_url(form)  # a row stored before encryption may still hold one
 
-    def delete_model(self, model):
-        try:
-            mailboxes.delete_mailbox(current_user, model)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return False
-        self.after_model_delete(model)
-        return True
+    def remove(self, actor, row):
+        mailboxes.delete_mailbox(actor, row)
 
     @action("delete", flask_admin_gettext("Delete"),
             flask_admin_gettext("Are you sure you want to delete selected records?"))

@@ -7,15 +7,12 @@ from __future__ import annotations
 from flask import flash
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from wtforms import IntegerField, StringField
 from wtforms.validators import Optional
 
 from app.admin.base import COLUMN_LABELS, ServiceView, enum_label
-from app.extensions import db
 from app.models import CalendarHoliday
 from app.services import clock
-from app.services.errors import DomainError
 from app.services.sla import calendars, targets
 
 SLA_LABELS = {
@@ -119,13 +116,5 @@ class SlaTargetView(ServiceView):
             form.next_response_minutes.data, form.resolution_minutes.data)
         return targets.save_target(actor, row, fields)
 
-    def delete_model(self, model):
-        try:
-            targets.delete_target(current_user, model)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return False
-        self.after_model_delete(model)
-        return True
+    def remove(self, actor, row):
+        targets.delete_target(actor, row)

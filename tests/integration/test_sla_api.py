@@ -5,7 +5,6 @@ calendar: Monday to Friday 09:00-18:00 in Europe/Madrid; the week of Monday 16 N
 has no holiday."""
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
@@ -21,20 +20,7 @@ from tests.api_calls import API, bearer
 from tests.browsers import browser
 from tests.factories import PASSWORD
 
-MADRID = ZoneInfo("Europe/Madrid")
 UTC = dt.timezone.utc
-
-
-def madrid(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=MADRID)
-
-
-@pytest.fixture
-def at(app):
-    """Fix the clock at a moment of November 2026 in Madrid (day, hour, minute)."""
-    def fix(day: int, hour: int, minute: int = 0) -> None:
-        app.config["SOPORTE_FIXED_NOW"] = madrid(day, hour, minute)
-    return fix
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ public reply. The default calendar: Monday to Friday 09:00-18:00 in Europe/Madri
 of Monday 16 November 2026 has no holiday. The reader is a Spanish-speaking agent."""
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
-import pytest
 from flask_babel import force_locale
 
 from app.extensions import db
@@ -17,22 +15,8 @@ from app.services.customer_mail import CustomerEmail, receive
 from app.services.sla.clocks import ticket_clocks
 from app.web.local_time import local_datetime
 from tests import factories
+from tests.clocks import madrid
 from tests.factories import PASSWORD
-
-MADRID = ZoneInfo("Europe/Madrid")
-
-
-def madrid(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=MADRID)
-
-
-@pytest.fixture
-def at(app):
-    """Fix the clock at a moment of November 2026 in Madrid (day, hour, minute)."""
-    def fix(day: int, hour: int, minute: int = 0) -> dt.datetime:
-        app.config["SOPORTE_FIXED_NOW"] = madrid(day, hour, minute)
-        return app.config["SOPORTE_FIXED_NOW"]
-    return fix
 
 
 def _login(client, user):

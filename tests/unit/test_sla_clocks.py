@@ -2,10 +2,7 @@
 built through the workflow services at fixed moments (SOPORTE_FIXED_NOW), on the default
 calendar (Monday to Friday 09:00-18:00, Europe/Madrid, Spain's holidays) unless a contract or
 client has another. The week of Monday 16 November 2026 has no holiday."""
-import datetime as dt
-from zoneinfo import ZoneInfo
 
-import pytest
 
 from app.extensions import db
 from app.models.enums import ClockState, TicketStatus, Urgency
@@ -14,26 +11,12 @@ from app.services.customer_mail import CustomerEmail, receive
 from app.services.sla import calendars, targets
 from app.services.sla.clocks import ticket_clocks
 from tests import factories
+from tests.clocks import madrid
 
-MADRID = ZoneInfo("Europe/Madrid")
 S = TicketStatus
 RUNNING, PAUSED, MET, BREACHED = (ClockState.RUNNING, ClockState.PAUSED, ClockState.MET,
                                   ClockState.BREACHED)
 HOURS_40 = 40 * 60  # a Medium ticket's resolution target
-
-
-def madrid(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
-    return dt.datetime(2026, month, day, hour, minute, tzinfo=MADRID)
-
-
-@pytest.fixture
-def at(app):
-    """Fix the clock at a moment of November 2026 in Madrid (day, hour, minute); returns it."""
-    def fix(day: int, hour: int, minute: int = 0) -> dt.datetime:
-        moment = madrid(day, hour, minute)
-        app.config["SOPORTE_FIXED_NOW"] = moment
-        return moment
-    return fix
 
 
 def _customer_writes(world, ticket, text="¿Alguna novedad?"):

@@ -6,7 +6,6 @@ default calendar is Monday to Friday 09:00-18:00 in Madrid, the week of Monday 1
 has no holiday."""
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -19,18 +18,7 @@ from app.services import notes, worklog
 from app.services.sla.clocks import ticket_clocks
 from app.services.sla.digest import send_digests
 from tests import factories
-
-MADRID = ZoneInfo("Europe/Madrid")
-
-
-@pytest.fixture
-def at(app):
-    """Fix the clock at a moment of November 2026 in Madrid; returns it."""
-    def fix(day: int, hour: int, minute: int = 0) -> dt.datetime:
-        moment = dt.datetime(2026, 11, day, hour, minute, tzinfo=MADRID)
-        app.config["SOPORTE_FIXED_NOW"] = moment
-        return moment
-    return fix
+from tests.clocks import MADRID
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ and one at its breach, each once, to the assignee or the active supervisors, in 
 and by email in the recipient's language, only within the recipient's working hours. Every
 moment is fixed (SOPORTE_FIXED_NOW, and the `now` given); the default calendar is Monday to
 Friday 09:00-18:00 in Madrid, and the week of Monday 16 November 2026 has no holiday."""
-import datetime as dt
-from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -17,22 +14,6 @@ from app.services import assignment, notes
 from app.services.customer_mail import CustomerEmail, receive
 from app.services.sla.escalation import run_due_checks
 from tests import factories
-
-MADRID = ZoneInfo("Europe/Madrid")
-
-
-def madrid(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=MADRID)
-
-
-@pytest.fixture
-def at(app):
-    """Fix the clock at a moment of November 2026 in Madrid; returns it."""
-    def fix(day: int, hour: int, minute: int = 0) -> dt.datetime:
-        moment = madrid(day, hour, minute)
-        app.config["SOPORTE_FIXED_NOW"] = moment
-        return moment
-    return fix
 
 
 def _tick(at, day, hour, minute=0):
@@ -160,7 +141,6 @@ def test_each_customer_message_starts_a_next_response_clock_warned_apart(app, wo
     assert [r.level for r in rows] == [SlaAlertLevel.WARNING, SlaAlertLevel.WARNING]
     assert len({r.cycle for r in rows}) == 2
     assert _tick(at, 16, 11, 50).alerts == 0
-
 
 
 def test_an_alert_another_run_recorded_meanwhile_is_not_given_twice(app, world, at,
