@@ -301,18 +301,13 @@ def _billing_period(period_from, period_to, client_name, contract_name):
     from app.services.billing.exports import check_period, filters_named
     from app.services.errors import ValidationFailed
 
-    from app.web.params import DATE_MAX, DATE_MIN  # the range every door accepts
-
     period_from, period_to = period_from.date(), period_to.date()
-    for day, hint in ((period_from, "'--from'"), (period_to, "'--to'")):
-        if not DATE_MIN <= day <= DATE_MAX:
-            raise click.BadParameter(f"write a day between {DATE_MIN} and {DATE_MAX}.",
-                                     param_hint=hint)
     try:
         check_period(period_from, period_to)
         client, contract = filters_named(client_name, contract_name)
     except ValidationFailed as error:
-        hint = {"client": "--client", "contract": "--contract"}.get(error.field, "--from/--to")
+        hint = {"client": "--client", "contract": "--contract", "period_from": "--from"}.get(
+            error.field, "--from/--to")
         raise click.BadParameter(str(error), param_hint=f"'{hint}'") from None
     return period_from, period_to, client, contract
 

@@ -18,6 +18,12 @@ from flask_babel import lazy_gettext as _l
 from app.services.errors import ValidationFailed
 
 
+# The days any door accepts (a form, the API, the command line): far enough for every real
+# date, near enough that a day's bounds in any zone stay within what datetime can hold.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+
+
 def now() -> dt.datetime:
     """The current moment, aware, in UTC (fixed in tests by SOPORTE_FIXED_NOW)."""
     fixed = current_app.config.get("SOPORTE_FIXED_NOW") if has_app_context() else None

@@ -21,7 +21,6 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models.client import Client, Contract
-from app.services import clock
 from app.services.billing import batches, exports, payment
 from app.services.errors import DomainError, ValidationFailed, passes
 from app.web.errors import http_status
@@ -49,18 +48,11 @@ class PeriodChoice:
                 **({"contract": self.contract.id} if self.contract else {})}
 
 
-def _last_month() -> tuple[dt.date, dt.date]:
-    """The company's previous calendar month: what is usually billed next."""
-    first_of_this = clock.today().replace(day=1)
-    last = first_of_this - dt.timedelta(days=1)
-    return last.replace(day=1), last
-
-
 def _choice(values) -> PeriodChoice:
     """The period and filters from request values; the previous month by default. Raises
     ValidationFailed naming the field (a bad date, an unknown client or contract, a period out
     of order)."""
-    default_from, default_to = _last_month()
+    default_from, default_to = exports.default_period()
     period_from = parse_date(values.get("from"), "from", _l("From")) or default_from
     period_to = parse_date(values.get("to"), "to", _l("To")) or default_to
     client = _row(Client, values.get("client"), "client", _l("Client"))
@@ -99,7 +91,7 @@ def _page(choice: PeriodChoice | None, error: DomainError | None, status: int):
         lines = list(exports.billing_lines(choice.period_from, choice.period_to,
                                            client=choice.client, contract=choice.contract))
         totals = exports.totals(lines)
-    default_from, default_to = _last_month()
+    default_from, default_to = exports.default_period()
     typed = choice.query() if choice else {
         "from": request.args.get("from", default_from.isoformat()),
         "to": request.args.get("to", default_to.isoformat())}

@@ -79,10 +79,23 @@ def check_export(actor: Actor) -> None:
     require(actor, Permission.SET_BILLING)
 
 
+def default_period() -> tuple[dt.date, dt.date]:
+    """The period a billing run offers first: the company's previous calendar month, what is
+    usually billed next."""
+    last = clock.today().replace(day=1) - dt.timedelta(days=1)
+    return last.replace(day=1), last
+
+
 def check_period(period_from: dt.date, period_to: dt.date, client: Client | None = None,
                  contract: Contract | None = None) -> None:
-    """Raise ValidationFailed when the period ends before it starts (field period_to) or the
+    """Raise ValidationFailed when a day is outside the range every door accepts (field
+    period_from or period_to), the period ends before it starts (field period_to) or the
     contract is not the client's (field contract)."""
+    for day, field in ((period_from, "period_from"), (period_to, "period_to")):
+        if not clock.DATE_MIN <= day <= clock.DATE_MAX:
+            raise ValidationFailed(_l("Choose a day between %(first)s and %(last)s.",
+                                      first=clock.DATE_MIN.isoformat(),
+                                      last=clock.DATE_MAX.isoformat()), field=field)
     if period_to < period_from:
         raise ValidationFailed(_l("The period ends before it starts: check both dates."),
                                field="period_to")
