@@ -122,15 +122,18 @@ def _descriptor_targets(pid: int) -> list[str]:
     return targets
 
 
-def _local_ports(pid: int) -> set[int]:
-    """The local TCP ports of the sockets process `pid` holds."""
+def _connections(pid: int) -> set[tuple[int, int]]:
+    """(local port, remote port) of each TCP socket process `pid` holds. Both count: Linux
+    gives two connections to different servers the same local port when it can, so a local
+    port alone could name the child's IMAP connection as well as the lock holder's."""
     inodes = {t[len("socket:["):-1] for t in _descriptor_targets(pid) if t.startswith("socket:[")}
     ports = set()
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
             fields = line.split()
             if fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+                ports.add((int(fields[1].rsplit(":", 1)[1], 16),
+                           int(fields[2].rsplit(":", 1)[1], 16)))
     return ports
 
 
@@ -161,7 +164,8 @@ def test_the_reader_holds_neither_the_lock_nor_the_pollers_connections(app, dove
         next(fetched)
         [child] = [c for c in multiprocessing.active_children() if c.name == "soporte-read-ahead"]
         if db.engine.dialect.name == "postgresql":
-            assert _lock_holder_port() not in _local_ports(child.pid)
+            server_port = db.engine.url.port or 5432
+            assert (_lock_holder_port(), server_port) not in _connections(child.pid)
         else:
             lock_files = [t for t in _descriptor_targets(child.pid) if "/locks/mailbox-" in t]
             assert lock_files == []
