@@ -75,6 +75,11 @@ class Ticket(db.Model):
     # the list marks a ticket whose customer wrote after staff last answered.
     last_customer_message_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_staff_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the ticket's most pressing running service-level clock is (or was) due, as
+    # app.services.sla.clocks.ticket_clocks computes it; None when no clock runs (resolved,
+    # closed, or paused within its target). Kept by app.services.sla.stored_due, for the list's
+    # sort and its "overdue" and "due today" filters only: every view shows ticket_clocks itself.
+    sla_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     # Optimistic lock: two staff saving the same ticket at once cannot both win silently.
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
