@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
+# The web app's port (`make run PORT=5001`); exported, so the workers' links in mail follow it
+# (config.py derives SOPORTE_BASE_URL from it unless that is set).
+PORT ?= 5000
+export PORT
 
 .PHONY: setup run test bench translations db seed clean
 
@@ -24,12 +28,12 @@ db: setup  ## create or upgrade the schema (DATABASE_URL, default SQLite under i
 seed: db  ## demo data (once)
 	$(BIN)/flask seed
 
-run: seed  ## the embedded default: SQLite, demo data, poller, outbox, webhook and service-level workers, web app on :5000
+run: seed  ## the embedded default: SQLite, demo data, poller, outbox, webhook and service-level workers, web app on :$(PORT) (5000)
 	@echo "Mail in: drop .eml files into instance/inbox/new/. Mail out: instance/outbox/*.eml."
 	$(BIN)/flask mail poll & poller=$$!; $(BIN)/flask mail send & sender=$$!; \
 	$(BIN)/flask webhooks send & hooks=$$!; $(BIN)/flask sla tick & sla=$$!; \
 	trap 'kill $$poller $$sender $$hooks $$sla 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0.1:5432)
 	$(BIN)/python bench/ingest.py --messages 500

@@ -22,6 +22,15 @@ def _database_url() -> str:
     return url
 
 
+def _base_url() -> str:
+    """SOPORTE_BASE_URL, else the app on this machine at PORT (5000 when unset): `make run
+    PORT=5001` exports PORT to the web app and every worker, so links in mail follow the port."""
+    explicit = os.environ.get("SOPORTE_BASE_URL", "").strip()
+    if explicit:
+        return explicit
+    return f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '5000'}"
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -58,7 +67,11 @@ class Config:
     # The hourly rate of time on a ticket whose contract and client set none, in
     # SOPORTE_CURRENCY (a decimal string; app.services.billing.rates).
     SOPORTE_DEFAULT_HOURLY_RATE = os.environ.get("SOPORTE_DEFAULT_HOURLY_RATE", "50.00")
-    SOPORTE_BASE_URL = os.environ.get("SOPORTE_BASE_URL", "http://127.0.0.1:5000")
+    # The start of every link in mail (quote links): see _base_url.
+    SOPORTE_BASE_URL = _base_url()
+    # "json": every log line is one JSON object with its context (app/logging_setup.py);
+    # anything else: the usual text lines.
+    SOPORTE_LOG_FORMAT = os.environ.get("SOPORTE_LOG_FORMAT", "text").strip().lower()
     # A ticket arriving by email unassigned is always in the supervisors' dashboard; with this
     # on ("1", "true", "yes", "on"), each active supervisor is emailed as well.
     SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL = os.environ.get(

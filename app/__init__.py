@@ -20,7 +20,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
-        template_folder=str(BASE_DIR / "templates"),
+        template_folder=str(_project_folder("templates")),
     )
     name = config_name or os.environ.get("SOPORTE_CONFIG", "development")
     app.config.from_object(CONFIGS[name])
@@ -58,6 +58,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     return app
 
 
+def _project_folder(name: str) -> Path:
+    """templates/ or migrations/: inside this package in an installed copy (setup.py puts them
+    there, so `pip install .` carries them), else at the checkout's root."""
+    packaged = Path(__file__).parent / name
+    return packaged if packaged.is_dir() else BASE_DIR / name
+
+
 def _init_extensions(app: Flask) -> None:
     """Bind the unbound extensions of app.extensions to this app."""
     from app import models  # noqa: F401 - registers every table on the metadata
@@ -65,7 +72,7 @@ def _init_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True,
+    migrate.init_app(app, db, directory=str(_project_folder("migrations")), render_as_batch=True,
                      compare_type=True, render_item=render_migration_item,
                      include_object=include_in_autogenerate)
     from app.web import local_time

@@ -204,14 +204,16 @@ def export_command(fmt: str, output) -> None:
 @mail_cli.command("send")
 @click.option("--once", is_flag=True, help="Send what is due and exit.")
 def send_command(once: bool) -> None:
-    """Deliver the outbox through SOPORTE_SMTP_URL (retrying temporary failures later)."""
+    """Deliver the outbox through SOPORTE_SMTP_URL (retrying temporary failures later); without
+    --once it keeps going until SIGTERM or Ctrl-C, which let the message in hand finish."""
     import logging
 
     from app.mail.worker import send_forever, send_once
+    from app.stop_signals import stop_on_signals
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not once:
-        send_forever()
+        send_forever(should_stop=stop_on_signals("mail send").is_set)
         return
     report = send_once()
     click.echo(f"sent {report.sent}, retry later {report.retried}, failed {report.failed}")
@@ -260,17 +262,13 @@ def webhooks_send_command(once: bool) -> None:
     keeps going (every SOPORTE_WEBHOOKS_POLL_INTERVAL seconds) until SIGTERM or Ctrl-C, which
     let the delivery in hand finish."""
     import logging
-    import signal
-    import threading
 
     from app.services.webhooks.delivery import send_forever, send_once
+    from app.stop_signals import stop_on_signals
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not once:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        send_forever(should_stop=stop.is_set)
+        send_forever(should_stop=stop_on_signals("webhooks send").is_set)
         return
     report = send_once()
     click.echo(f"delivered {report.delivered}, retry later {report.retried}, "
@@ -466,13 +464,12 @@ def sla_tick_command(once: bool) -> None:
     it runs every SOPORTE_SLA_TICK_SECONDS until SIGTERM or Ctrl-C, which let the run in hand
     finish."""
     import logging
-    import signal
-    import threading
 
     from flask import current_app
 
     from app.services.errors import ValidationFailed
     from app.services.sla.ticks import tick
+    from app.stop_signals import stop_on_signals
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if once:
@@ -484,9 +481,7 @@ def sla_tick_command(once: bool) -> None:
         click.echo(f"alerts {report.alerts}, notified {report.notified}, "
                    f"waiting for working hours {report.waiting}, digests {report.digests}")
         return
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals("sla tick")
     while not stop.is_set():
         try:
             tick()

@@ -1,5 +1,7 @@
 """The outbox worker: claim waiting mail, send it, record the result; retries with growing delays.
 
+`flask mail send` stops on SIGTERM or Ctrl-C after the row in hand (app.stop_signals).
+
 A row is claimed with a compare-and-set UPDATE (status and lease time must be
 what this worker read), so two workers never send the same row. A worker
 killed while sending leaves its row claimed until the lease ends; it is then
@@ -10,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.logging_setup import log_context
 from app.mail.build import build_message
 from app.mail.transports import DeliveryError, open_transport
 from app.models.columns import utcnow
@@ -75,8 +79,9 @@ def claim(message_id: int, now: dt.datetime) -> OutboxMessage | None:
     return db.session.get(OutboxMessage, message_id, populate_existing=True)
 
 
-def send_once(transport=None) -> SendReport:
-    """Send everything due now; each row in its own transactions."""
+def send_once(transport=None, should_stop: Callable[[], bool] = lambda: False) -> SendReport:
+    """Send everything due now, each row in its own transactions; once should_stop() says so,
+    no further row is claimed (the one being sent is finished and recorded)."""
     transport = transport or open_transport(current_app.config["SOPORTE_SMTP_URL"])
     sender = current_app.config["SOPORTE_SUPPORT_ADDRESS"]
     report = SendReport()
@@ -84,20 +89,29 @@ def send_once(transport=None) -> SendReport:
     ids = due_ids(now)
     db.session.commit()
     for message_id in ids:
-        row = claim(message_id, now)
-        if row is None:
-            continue
-        try:
-            transport.send(build_message(row), sender, [row.to_address])
-        except DeliveryError as error:
-            _failed(row, error, report)
-        else:
-            row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
-            report.sent += 1
-            log.info("sent outbox=%s kind=%s to=%s message-id=%s", row.id, row.kind,
-                     row.to_address, row.message_id)
-        db.session.commit()
+        if should_stop():
+            break
+        with log_context(outbox_id=message_id):
+            _send_row(message_id, now, transport, sender, report)
     return report
+
+
+def _send_row(message_id: int, now: dt.datetime, transport, sender: str,
+              report: SendReport) -> None:
+    """Claim one row, send it and record the result (nothing when another worker has it)."""
+    row = claim(message_id, now)
+    if row is None:
+        return
+    try:
+        transport.send(build_message(row), sender, [row.to_address])
+    except DeliveryError as error:
+        _failed(row, error, report)
+    else:
+        row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
+        report.sent += 1
+        log.info("sent outbox=%s kind=%s to=%s message-id=%s", row.id, row.kind,
+                 row.to_address, row.message_id)
+    db.session.commit()
 
 
 def _failed(row: OutboxMessage, error: DeliveryError, report: SendReport) -> None:
@@ -115,14 +129,17 @@ def _failed(row: OutboxMessage, error: DeliveryError, report: SendReport) -> Non
         log.error("failed outbox=%s to=%s: %s", row.id, row.to_address, error)
 
 
-def send_forever(interval: float = 5) -> None:
-    """Send what is due, then wait, until interrupted."""
-    while True:
+def send_forever(interval: float = 5, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Send what is due, then wait `interval` seconds, until should_stop() says so (the CLI sets
+    it on SIGTERM or Ctrl-C: the row in hand is sent and recorded first)."""
+    while not should_stop():
         try:
-            send_once()
+            send_once(should_stop=should_stop)
         except Exception:  # a broken connection or database must not end the worker
             db.session.rollback()
             log.exception("outbox pass failed; trying again in %s s", interval)
         finally:
             db.session.remove()
-        time.sleep(interval)
+        deadline = time.monotonic() + interval
+        while not should_stop() and time.monotonic() < deadline:
+            time.sleep(min(0.2, interval))

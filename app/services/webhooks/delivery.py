@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 
 from app.encryption import SecretUnreadable
 from app.extensions import db
+from app.logging_setup import log_context
 from app.models.enums import WebhookDeliveryStatus as D
 from app.models.webhook import WebhookAttempt, WebhookDelivery
 from app.services import clock
@@ -144,10 +145,10 @@ def send_once(limit: int = BATCH, should_stop: Callable[[], bool] = lambda: Fals
         delivery = claim_next(clock.now())
         if delivery is None:
             break
-        job = prepare(delivery, report)
-        if job is None:
-            continue
-        record(job.claim, *_attempt(job), report)
+        with log_context(delivery_id=delivery.id):
+            job = prepare(delivery, report)
+            if job is not None:
+                record(job.claim, *_attempt(job), report)
     return report
 
 

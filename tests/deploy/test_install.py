@@ -1,0 +1,198 @@
+"""A deployment made the way docs/deployment.md makes one, away from the checkout: the package
+built (the catalogs compiled by the build, never by `make`) and installed into a clean virtualenv,
+the settings from deploy/soporte.env.example, `flask db upgrade`, `flask users create`, then the
+Procfile's processes under honcho (gunicorn with two workers and the four workers): the dashboard
+answers in Spanish, and SIGTERM stops everything.
+
+To stay fast and offline, the wheel is built without build isolation and installed without its
+dependencies, which come from the checkout's virtualenv through a .pth file placed after the new
+virtualenv's own site-packages; the project itself is only the wheel's copy (checked)."""
+from __future__ import annotations
+
+import html
+import http.client
+import re
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+ADMIN = "admin@soporte.example"
+PASSWORD = "una-clave-de-prueba-larga"
+# The console scripts pip would have made for the dependencies (installed with --no-deps here).
+SCRIPTS = {
+    "flask": "from flask.cli import main",
+    "gunicorn": "from gunicorn.app.wsgiapp import run as main",
+    "honcho": "from honcho.command import main",
+}
+
+
+def _run(args: list, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command, failing the test with its output when it fails."""
+    done = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def _free_port() -> int:
+    """A free TCP port on loopback (honcho gives the web process this one)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _copy_source(target: Path) -> None:
+    """The checkout's files as a fresh clone would have them (ignored files such as the compiled
+    .mo catalogs and the virtualenv left out), without the tests."""
+    listed = _run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=CHECKOUT).stdout
+    for name in filter(None, listed.split("\0")):
+        source = CHECKOUT / name
+        if name.startswith("tests/") or not source.is_file():
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_bytes(source.read_bytes())
+
+
+def _make_virtualenv(venv: Path) -> Path:
+    """A clean virtualenv whose dependencies are the checkout virtualenv's, found after its own
+    site-packages; returns its python."""
+    _run([sys.executable, "-m", "venv", str(venv)])
+    python = venv / "bin" / "python"
+    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+                     ).stdout.strip())
+    (site / "zz_soporte_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    for name, entry in SCRIPTS.items():
+        script = venv / "bin" / name
+        script.write_text(f"#!{python}\nimport sys\n{entry}\nsys.exit(main())\n")
+        script.chmod(0o755)
+    return python
+
+
+def _environment_file(path: Path, state: Path, port: int) -> None:
+    """deploy/soporte.env.example with this machine's database, folders, mail and port."""
+    local = {
+        "DATABASE_URL": f"sqlite:///{state / 'soporte.db'}",
+        "SECRET_KEY": "a-test-secret-key-that-is-not-a-constant-of-the-code",
+        "SOPORTE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SOPORTE_BASE_URL": f"http://127.0.0.1:{port}",
+        "SOPORTE_INSTANCE_DIR": str(state),
+        "SOPORTE_ATTACHMENT_DIR": str(state / "attachments"),
+        "SOPORTE_MAIL_DIR": str(state / "mail"),
+        "SOPORTE_INBOX_URL": f"maildir://{state / 'inbox'}",
+        "SOPORTE_SMTP_URL": f"file://{state / 'outbox'}",
+        "SOPORTE_RATELIMIT_STORAGE_URI": "memory://",
+        "SOPORTE_PROXY_HOPS": "0",
+        "WEB_CONCURRENCY": "2",
+        "PORT": str(port),
+    }
+    lines = []
+    for line in (CHECKOUT / "deploy" / "soporte.env.example").read_text().splitlines():
+        key = line.split("=", 1)[0]
+        lines.append(f"{key}={local.pop(key)}" if key in local else line)
+    assert not local, f"deploy/soporte.env.example lacks {sorted(local)}"
+    path.write_text("\n".join(lines) + "\n")
+
+
+class Browser:
+    """Plain HTTP with cookies kept by hand: production cookies are Secure, and this server
+    speaks plain HTTP on loopback."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, dict]:
+        """One request; returns the status, the body and the headers."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        text = response.read().decode()
+        connection.close()
+        return response.status, text, dict(response.headers)
+
+
+def _wait_until_serving(browser: Browser, honcho: subprocess.Popen) -> None:
+    """Wait for gunicorn's answer to /healthz (or honcho's early exit)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert honcho.poll() is None, honcho.communicate()[0]
+        try:
+            if browser.request("GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("gunicorn did not answer within 60 s")
+
+
+def test_an_installed_copy_runs_the_procfile_and_shows_the_dashboard_in_spanish(tmp_path):
+    source, state, run_dir = tmp_path / "src", tmp_path / "state", tmp_path / "run"
+    for folder in (source, state, run_dir):
+        folder.mkdir()
+    _copy_source(source)
+    assert not list(source.rglob("*.mo")), "the build must compile the catalogs itself"
+    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+          "--no-index", "--disable-pip-version-check", "-w", str(tmp_path / "dist"), str(source)])
+    wheel = next((tmp_path / "dist").glob("soporte-*.whl"))
+    python = _make_virtualenv(tmp_path / "venv")
+    _run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+          "--disable-pip-version-check", str(wheel)])
+
+    bin_dir = tmp_path / "venv" / "bin"
+    environ = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    installed = _run([str(python), "-c", "import app, wsgi; print(app.__file__, wsgi.__file__)"],
+                     cwd=run_dir, env=environ).stdout
+    assert str(CHECKOUT) not in installed and str(source) not in installed, installed
+    assert str(tmp_path / "venv") in installed, installed
+
+    port = _free_port()
+    env_file = tmp_path / "soporte.env"
+    _environment_file(env_file, state, port)
+    honcho = [str(bin_dir / "honcho"), "-e", str(env_file)]
+    _run([*honcho, "run", "flask", "db", "upgrade"], cwd=run_dir, env=environ)
+    _run([*honcho, "run", "flask", "users", "create", "--email", ADMIN, "--role", "ADMIN",
+          "--password-stdin"], cwd=run_dir, env=environ, input=PASSWORD + "\n")
+
+    server = subprocess.Popen([*honcho, "-f", str(source / "Procfile"), "start"], cwd=run_dir,
+                              env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        browser = Browser(port)
+        _wait_until_serving(browser, server)
+        status, page, _ = browser.request("GET", "/login")
+        assert status == 200 and "Iniciar sesión" in html.unescape(page), page[:2000]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        status, _, headers = browser.request(
+            "POST", "/login", f"csrf_token={token}&email={ADMIN}&password={PASSWORD}")
+        assert status == 302, (status, headers)
+        status, dashboard, headers = browser.request("GET", headers["Location"])
+        if status == 302:  # the home page sends to the ticket list
+            status, dashboard, _ = browser.request("GET", headers["Location"])
+        assert status == 200 and "Cerrar sesión" in html.unescape(dashboard), dashboard[:2000]
+        stylesheet = re.search(r'href="(/static/[^"]+\.css[^"]*)"', dashboard).group(1)
+        assert browser.request("GET", stylesheet)[0] == 200
+        # honcho stops every process when one exits: all five are still running.
+        assert server.poll() is None, server.communicate()[0]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+    assert server.returncode == 128 + signal.SIGTERM, output
+    for name in ("web", "poller", "outbox", "webhooks", "sla"):
+        assert re.search(rf"{name}\.1 +started", output), output
+        assert re.search(rf"{name}\.1 +stopped", output), output
+    assert len(re.findall(r"Booting worker with pid", output)) == 2, output  # WEB_CONCURRENCY
+    assert "Shutting down: Master" in output, output
+    assert "Traceback" not in output, output
