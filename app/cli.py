@@ -1,6 +1,6 @@
 """Command line: `flask users create|list|set-role|deactivate|reactivate|reset-password|token`,
 `flask seed`, `flask tickets export`, `flask mail …`, `flask webhooks send`,
-`flask billing export|close|unlock`, `flask sla explain|tick`.
+`flask billing export|close|unlock`, `flask sla explain|tick`, `flask backup create|restore`.
 
 Each command is one transaction: it commits on success and rolls back on a domain error.
 """
@@ -26,6 +26,8 @@ sla_cli = AppGroup("sla", help="Service levels: the due times a ticket would hav
                    "warnings, breaches and daily digests (tick).")
 billing_cli = AppGroup("billing", help="Billing: export a period's lines, close it into a "
                        "numbered batch, unlock a batch.")
+backup_cli = AppGroup("backup", help="Back up the database and the attachment and raw-mail "
+                      "stores into one file; restore one into an empty instance.")
 
 
 PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
@@ -493,6 +495,50 @@ def sla_tick_command(once: bool) -> None:
         stop.wait(current_app.config["SOPORTE_SLA_TICK_SECONDS"])
 
 
+@backup_cli.command("create")
+@click.option("--output", required=True, type=click.Path(dir_okay=False),
+              help="The archive to write (a gzipped tar, mode 0600; replaced if it exists).")
+def backup_create_command(output: str) -> None:
+    """Write one archive with the database (the SQLite backup API, or pg_dump), the attachment
+    and raw-mail stores and a manifest, consistent while the app runs (docs/backups.md)."""
+    from pathlib import Path
+
+    from app.backups import BackupError
+    from app.backups.operations import create_backup
+
+    try:
+        report = create_backup(Path(output))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = ", ".join(f"{name} {count}" for name, count in report.files.items())
+    click.echo(f"Backup written to {report.path} ({report.size} bytes): {report.dialect} "
+               f"database at schema revision {report.revision}; files: {files}.")
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Restore even though the database or the stores "
+              "are not empty: the database's contents are replaced by the backup's.")
+def backup_restore_command(archive: str, force: bool) -> None:
+    """Restore an archive of `flask backup create` into this instance (DATABASE_URL, the store
+    folders), which must be empty; stop the app and its workers first (docs/backups.md)."""
+    from pathlib import Path
+
+    from app.backups import BackupError
+    from app.backups.operations import restore_backup
+
+    try:
+        report = restore_backup(Path(archive), force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = ", ".join(f"{name} {count}" for name, count in report.files.items())
+    click.echo(f"Restored {report.path}: {report.dialect} database at schema revision "
+               f"{report.revision}; files: {files}.")
+    if report.needs_upgrade:
+        click.echo(f"This code's schema revision is {report.code_revision}: run "
+                   "`flask db upgrade` before starting the app.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
@@ -504,3 +550,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(billing_cli)
+    app.cli.add_command(backup_cli)
