@@ -38,6 +38,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
                                  "IANA time zone (for example Europe/Madrid or America/Bogota).")
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["SOPORTE_TIMEZONE"]
     _check_business_calendar(app.config)
+    _check_base_url(app.config)
     if app.config.get("SOPORTE_PROXY_HOPS"):
         # Behind a reverse proxy the client's address is in X-Forwarded-For; the sign-in throttle
         # counts per address, so without this every client would share the proxy's.
@@ -50,6 +51,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from app import encryption
 
     encryption.init_app(app)  # secrets at rest: keys from the environment or the instance folder
+    from app import logging_setup
+
+    logging_setup.init_app(app)  # first: every request gets its id before any other hook runs
     _init_extensions(app)
     _register(app)
     from app import log_redaction
@@ -135,10 +139,26 @@ def _register(app: Flask) -> None:
     from app.api import init_api
 
     init_api(app)  # last: its errors answer in JSON under /api/, the pages' handlers kept elsewhere
+    from app.health import bp as health_bp
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
+    app.register_blueprint(health_bp)  # /healthz, /readyz
+
+
+def _check_base_url(config) -> None:
+    """Links in mail start with SOPORTE_BASE_URL (by default http://127.0.0.1:$PORT): it must
+    be an absolute http(s) URL with a usable port, checked at start, not in a customer's mail."""
+    from urllib.parse import urlsplit
+
+    url = config["SOPORTE_BASE_URL"]
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1) > 0
+    except ValueError:
+        usable = False
+    if not usable:
+        raise ConfigurationError(f"SOPORTE_BASE_URL={url!r} is not an absolute http(s) URL (for "
+                                 "example https://soporte.example.com); without SOPORTE_BASE_URL, "
+                                 "PORT must be a port number (see docs/operations.md).")
 
 
 def _check_business_calendar(config) -> None:
