@@ -49,14 +49,14 @@ def store_roots() -> dict[str, Path]:
     return {"attachments": attachment_store().root, "raw_mail": raw_mail_store().root}
 
 
-def _scripts() -> ScriptDirectory:
+def migration_scripts() -> ScriptDirectory:
     migrate = current_app.extensions["migrate"]
     return ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory))
 
 
 def code_revision() -> str:
     """The newest schema revision this code's migrations know (heads joined by commas)."""
-    return ",".join(sorted(_scripts().get_heads()))
+    return ",".join(sorted(migration_scripts().get_heads()))
 
 
 def create_backup(output: Path) -> BackupReport:
@@ -128,7 +128,7 @@ def _mismatch(backup_dialect: str, dialect: str) -> str:
 def _check_known_revision(revision: str | None) -> None:
     """Refuse a backup whose schema this code's migrations do not know (a newer version of
     Soporte made it): the app could not run on it."""
-    scripts = _scripts()
+    scripts = migration_scripts()
     for one in (revision or "").split(","):
         try:
             if one:

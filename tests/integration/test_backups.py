@@ -307,3 +307,26 @@ def test_the_commands_take_everything_from_the_environment(filled, empty, tmp_pa
     assert "Restored" in restored
     assert _export(empty) == _export(filled)
     assert _store_files(empty) == _store_files(filled)
+
+
+def test_a_backup_of_an_older_schema_is_restored_as_it_was_and_says_to_upgrade(tmp_path):
+    from flask_migrate import upgrade
+
+    from app.backups.operations import migration_scripts
+
+    older = make_test_app(f"sqlite:///{tmp_path / 'older.db'}", tmp_path / "older")
+    with older.app_context():
+        first = migration_scripts().get_base()
+        upgrade(revision=first)
+        db.engine.dispose()
+    path = tmp_path / "older.tgz"
+    assert _cli(older, "backup", "create", "--output", str(path)).exit_code == 0
+    with _empty_instance("sqlite", tmp_path / "newer") as newer:
+
+        restored = _cli(newer, "backup", "restore", str(path))
+
+        assert restored.exit_code == 0, restored.output
+        assert f"schema revision {first}" in restored.output
+        assert "run `flask db upgrade`" in restored.output
+        assert _cli(newer, "db", "upgrade").exit_code == 0
+        assert _export(newer) == []
