@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
     from app.services.permissions import Permission, can
 
     from app.web.account import bp as account_bp
+    from app.web.aging import bp as aging_bp
     from app.web.account.routes import unread_count
     from app.web import errors
     from app.web.auth import bp as auth_bp
@@ -23,7 +24,7 @@ def register(app: Flask) -> None:
 
     app.url_map.converters["id"] = IdConverter  # before the rules that use <id:…>
     for blueprint in (auth_bp, tickets_bp, inbox_bp, account_bp, contracts_bp,
-                      reports_bp, billing_bp):
+                      reports_bp, billing_bp, aging_bp):
         app.register_blueprint(blueprint)
     app.before_request(refuse_unusable_redirect_targets)
     app.after_request(add_security_headers)

@@ -47,6 +47,7 @@ def _demo_data(world, app) -> dict:
     pages = {
         "ticket-list": "/operacion/ticket",
         "ticket-list-filtered": "/operacion/ticket?status=QUOTED&q=captura",
+        "aging": "/operacion/antiguedad",
         "ticket": f"/operacion/ticket/{ticket.number}",
         "new-ticket": "/operacion/ticket/nuevo",
         "new-ticket-client": f"/operacion/ticket/nuevo?client_id={world.client.id}",
