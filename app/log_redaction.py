@@ -3,7 +3,10 @@
 A quote link decides a quote for whoever holds it, so a request line such as
 `GET /cotizacion/<token>` must not be readable in a log (Werkzeug's development server, gunicorn's
 access and error logs, the app's own "Exception on <path>"). Every record's message has the token
-segment rewritten to `[redacted]` when the record is made.
+segment rewritten to `[redacted]` when the record is made. So are the other secrets a message
+may carry: the password of a URL (`imap://user:[redacted]@host`, SOPORTE_SMTP_URL, DATABASE_URL),
+an API token's secret past the part the token lists show (`sop_12345678[redacted]`), and the
+value of a `password=`, `secret=` or `token=` pair (a query string, a form dump).
 """
 from __future__ import annotations
 
@@ -17,9 +20,20 @@ REDACTED = "[redacted]"
 _TOKEN = re.compile("(" + "|".join(re.escape(p) for p in TOKEN_PATH_PREFIXES) + r")[^/?#\s\"']+")
 
 
+# scheme://user:PASSWORD@host: the password, up to the "@" that ends the credentials.
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@")
+# An API token's secret (app.services.api_tokens: "sop_" and 43 characters): the first 12 stay.
+_API_SECRET = re.compile(r"\b(sop_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]{12,}")
+_SECRET_PAIR = re.compile(r"\b(password|passwd|secret|token)=[^&\s\"',;]+", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """The text with every link token replaced by `[redacted]`."""
-    return _TOKEN.sub(r"\1" + REDACTED, text)
+    """The text with every link token, URL password, API token secret and password=/secret=/
+    token= value replaced by `[redacted]`."""
+    text = _TOKEN.sub(r"\1" + REDACTED, text)
+    text = _URL_PASSWORD.sub(r"\1" + REDACTED + "@", text)
+    text = _API_SECRET.sub(r"\1" + REDACTED, text)
+    return _SECRET_PAIR.sub(r"\1=" + REDACTED, text)
 
 
 def _redact_record(record: logging.LogRecord) -> logging.LogRecord:

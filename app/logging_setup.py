@@ -13,8 +13,8 @@ In JSON mode every record of the process is one JSON object on one line of stand
 After each request one `app.access` line gives method, path, status and duration_ms (it replaces
 the development server's own request line, which would carry the query string).
 
-Link tokens are taken out of every record when it is made (app.log_redaction), so they never
-reach this format either; the traceback text is redacted here as well. The default (anything
+Secrets (link tokens, URL passwords, API token secrets: app.log_redaction) are taken out of every
+record when it is made, and out of every text value of a JSON line (the path, the traceback). The default (anything
 but "json") leaves logging as it was: text lines.
 """
 from __future__ import annotations
@@ -78,10 +78,13 @@ class JsonFormatter(logging.Formatter):
         for key, value in getattr(record, "context", {}).items():
             line[key] = value
         if record.exc_info:
-            line["exception"] = redact(self.formatException(record.exc_info))
+            line["exception"] = self.formatException(record.exc_info)
         elif record.stack_info:
-            line["exception"] = redact(self.formatStack(record.stack_info))
-        return json.dumps(line, ensure_ascii=False, default=str)
+            line["exception"] = self.formatStack(record.stack_info)
+        # The message was redacted when made; the context (a request's path) and the
+        # traceback were not: redact every text value (before encoding, which escapes quotes).
+        return json.dumps({key: redact(value) if isinstance(value, str) else value
+                           for key, value in line.items()}, ensure_ascii=False, default=str)
 
 
 def init_app(app: Flask) -> None:
