@@ -258,8 +258,11 @@ def _check_plain_file(member: tarfile.TarInfo) -> None:
         raise BackupError(f"The backup holds {member.name!r}, which is not a plain file inside "
                           f"the backup (an absolute path, '..', a link or a device): {NOT_OURS}. "
                           "Nothing was restored.")
+    data_filter = getattr(tarfile, "data_filter", None)  # Python 3.11.4 and later
+    if data_filter is None:
+        return
     try:
-        tarfile.data_filter(member, "/restore")
+        data_filter(member, "/restore")
     except tarfile.FilterError as error:
         raise BackupError(f"The backup holds {member.name!r}, refused by tarfile's data filter "
                           f"({error}): {NOT_OURS}. Nothing was restored.") from None

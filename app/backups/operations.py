@@ -50,6 +50,7 @@ def store_roots() -> dict[str, Path]:
 
 
 def migration_scripts() -> ScriptDirectory:
+    """This code's Alembic migrations (the folder Flask-Migrate was given)."""
     migrate = current_app.extensions["migrate"]
     return ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory))
 
@@ -69,14 +70,19 @@ def create_backup(output: Path) -> BackupReport:
     engine = db.engine
     dialect = databases.dialect_of(engine)
     revision = databases.alembic_revision(engine)
-    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".soporte-backup-") as work:
-        dump = Path(work) / "database"
-        databases.dump(engine, dump)
-        stores = {name: (root, archive.store_files(root)) for name, root in store_roots().items()}
-        manifest = archive.new_manifest(dialect, revision, code_revision(),
-                                        clock.now().isoformat(), archive.file_sha256(dump),
-                                        stores)
-        size = archive.write_archive(output, manifest, dump, stores)
+    try:
+        with tempfile.TemporaryDirectory(dir=output.parent, prefix=".soporte-backup-") as work:
+            dump = Path(work) / "database"
+            databases.dump(engine, dump)
+            stores = {name: (root, archive.store_files(root))
+                      for name, root in store_roots().items()}
+            manifest = archive.new_manifest(dialect, revision, code_revision(),
+                                            clock.now().isoformat(), archive.file_sha256(dump),
+                                            stores)
+            size = archive.write_archive(output, manifest, dump, stores)
+    except OSError as error:  # a folder we may not write in, a full disk
+        raise BackupError(f"The backup failed: {error}. Nothing was written to {output}.") \
+            from None
     files = {name: len(found) for name, (_root, found) in stores.items()}
     log.info("backup written to %s: %s database at %s, files %s", output, dialect, revision,
              files)
@@ -89,6 +95,13 @@ def restore_backup(path: Path, force: bool = False) -> BackupReport:
     Raises BackupError, having changed nothing, for an archive that is not a whole backup of
     ours, a backup of the other kind of database, a schema newer than this code, or a target
     that is not empty."""
+    try:
+        return _restore(path, force)
+    except OSError as error:  # before any change: those are reported by _restore itself
+        raise BackupError(f"The restore failed before changing anything: {error}.") from None
+
+
+def _restore(path: Path, force: bool) -> BackupReport:
     engine = db.engine
     dialect = databases.dialect_of(engine)
     roots = store_roots()
