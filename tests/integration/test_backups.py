@@ -122,15 +122,12 @@ def test_a_restored_backup_has_the_same_tickets_and_files(filled, backup_file, e
         revision = databases.alembic_revision(db.engine)
     with empty.app_context():
         assert databases.alembic_revision(db.engine) == revision
-    # the restored instance works on: the next ticket takes the next number
-    with empty.app_context():
-        world = SimpleNamespace(
-            client=db.session.scalars(select(Ticket)).first().client,
-            contact=db.session.scalars(select(Ticket)).first().contact,
-            agent=db.session.scalars(select(User).where(
-                User.email == "agent@soporte.example")).one())
-        numbers = {t["number"] for t in source_export}
-        assert factories.new_ticket(world).number not in numbers
+    with empty.app_context():  # it works on: a new ticket takes a new number (and row id)
+        first = db.session.scalars(select(Ticket).order_by(Ticket.id)).first()
+        agent = db.session.scalars(select(User).where(User.email == "agent@soporte.example")).one()
+        ticket = factories.new_ticket(SimpleNamespace(client=first.client, contact=first.contact),
+                                      agent)
+        assert ticket.number not in {record["number"] for record in source_export}
 
 
 def test_a_restore_refuses_an_instance_that_is_not_empty_unless_forced(backup_file, empty):
