@@ -76,6 +76,9 @@ def _init_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from app.services.sla.stored_due import watch
+
+    watch(db.session)  # Ticket.sla_due follows every commit that touches a ticket's history
     migrate.init_app(app, db, directory=str(_project_folder("migrations")), render_as_batch=True,
                      compare_type=True, render_item=render_migration_item,
                      include_object=include_in_autogenerate)

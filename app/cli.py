@@ -481,7 +481,8 @@ def sla_tick_command(once: bool) -> None:
             raise click.ClickException(f"{error.field}: {error}") from None
         db.session.commit()
         click.echo(f"alerts {report.alerts}, notified {report.notified}, "
-                   f"waiting for working hours {report.waiting}, digests {report.digests}")
+                   f"waiting for working hours {report.waiting}, digests {report.digests}, "
+                   f"due times stored {report.dues}")
         return
     stop = stop_on_signals("sla tick")
     while not stop.is_set():

@@ -99,6 +99,11 @@ class TicketListQuery(Schema):
     needs_assignee = fields.Boolean()
     waiting_on_customer = fields.Boolean()
     customer_waiting = fields.Boolean()
+    overdue = fields.Boolean(metadata={
+        "description": "a service-level clock is past its due time and still running"})
+    due_today = fields.Boolean(metadata={
+        "description": "not overdue, and a clock falls due before the end of today (the "
+                       "token user's time zone)"})
     q = fields.String(validate=[validate.Length(max=SEARCH_MAX), no_control_characters_in_line],
                       metadata={"description": "a ticket number, a client's name or words"})
     archived = fields.Boolean(metadata={"description": "include CLOSED tickets"})
@@ -195,10 +200,17 @@ class TicketSchema(TicketSummarySchema):
     actions = fields.Nested(TicketActionsSchema)
 
 
+class TicketListItemSchema(TicketSummarySchema):
+    """A ticket of the list, with its clocks as the ticket shows them."""
+
+    service_levels = fields.Nested(ServiceLevelsSchema, metadata={
+        "description": "its response and resolution clocks (docs/service_levels.md)"})
+
+
 class TicketPageSchema(Schema):
     """One page of the list."""
 
-    items = fields.List(fields.Nested(TicketSummarySchema))
+    items = fields.List(fields.Nested(TicketListItemSchema))
     total = fields.Integer(metadata={"description": "tickets the filters select, every page"})
     next_cursor = fields.String(allow_none=True, metadata={
         "description": "opaque; null on the last page"})

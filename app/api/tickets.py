@@ -64,7 +64,8 @@ class Tickets(MethodView):
         if len(items) == query["limit"]:  # perhaps more: the next page starts after this one
             value, ticket_id = keyset_of(items[-1], query["sort"])
             next_cursor = make_cursor("tickets", [_as_json(value), ticket_id], filters)
-        return {"items": items, "total": result.total, "next_cursor": next_cursor}
+        return {"items": [_Listed(ticket, result.clocks[ticket.id]) for ticket in items],
+                "total": result.total, "next_cursor": next_cursor}
 
     @bp.arguments(TicketCreateSchema)
     @bp.response(201, TicketSchema)
@@ -123,6 +124,18 @@ def with_etag(body: dict, ticket: Ticket, **headers):
     return body, headers
 
 
+class _Listed:
+    """A ticket of the list as TicketListItemSchema reads it: the ticket's fields, and its
+    clocks as the list computed them (one moment for the page)."""
+
+    def __init__(self, ticket: Ticket, service_levels):
+        self._ticket = ticket
+        self.service_levels = service_levels
+
+    def __getattr__(self, name: str):
+        return getattr(self._ticket, name)
+
+
 def _filters(user: User, query: dict, after: tuple | None) -> TicketFilters:
     """The list's filters from the validated query ("mine": assigned to the token's user)."""
     return TicketFilters(
@@ -133,7 +146,9 @@ def _filters(user: User, query: dict, after: tuple | None) -> TicketFilters:
         date_to=query.get("date_to"), zone=clock.user_zone(user),
         needs_assignee=bool(query.get("needs_assignee")),
         waiting_on_customer=bool(query.get("waiting_on_customer")),
-        customer_waiting=bool(query.get("customer_waiting")), q=query.get("q") or "",
+        customer_waiting=bool(query.get("customer_waiting")),
+        overdue=bool(query.get("overdue")), due_today=bool(query.get("due_today")),
+        q=query.get("q") or "",
         archived=bool(query.get("archived")), sort=query["sort"], after=after,
         per_page=query["limit"])
 
@@ -153,7 +168,9 @@ def _position(position: list, sort: str) -> tuple:
         raw, ticket_id = position
         if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or ticket_id < 1:
             raise ValueError(ticket_id)
-        if column.key in ("created_at", "updated_at"):
+        if column.key == "sla_due" and raw is None:  # after the tickets with no clock running
+            value = None
+        elif column.key in ("created_at", "updated_at", "sla_due"):
             value = dt.datetime.fromisoformat(raw)
             if value.tzinfo is None:
                 raise ValueError(raw)

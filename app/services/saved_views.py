@@ -43,6 +43,8 @@ BUILT_IN_VIEWS = (
     BuiltInView("waiting-on-customer", _l("Waiting on the customer"), "waiting_on_customer=1"),
     BuiltInView("customer-waiting", _l("Customer awaiting a reply"), "customer_waiting=1"),
     BuiltInView("critical", _l("Critical tickets"), "urgency=CRITICAL"),
+    BuiltInView("overdue", _l("Overdue"), "overdue=1"),
+    BuiltInView("due-today", _l("Due today"), "due_today=1"),
 )
 
 

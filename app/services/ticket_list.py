@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, \
     text, true, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from app.extensions import db
 from app.models.client import Client, Contract, TicketType
@@ -24,11 +24,17 @@ from app.models.user import User
 from app.services import clock
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
+from app.services.sla.clocks import Clock, TicketClocks, pressing_clock, ticket_clocks
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
     "urgency": Ticket.urgency, "updated": Ticket.updated_at,
+    # the most pressing running service-level clock's due time (Ticket.sla_due): ascending, the
+    # first due (and the most overdue) first; tickets with no clock running last
+    "due": Ticket.sla_due,
 }
+# Sorts whose column may be empty: the empty ones come after every other (either direction).
+NULLABLE_SORTS = frozenset({"due"})
 PER_PAGE = 25
 # The statuses in which the next move is the customer's: On hold (waiting for their answer) and
 # Quoted (the quote awaits their decision; a decision moves the ticket on).
@@ -52,6 +58,8 @@ class TicketFilters:
     needs_assignee: bool = False  # open, and nobody who can work it is assigned
     waiting_on_customer: bool = False  # we wait for the customer (WAITING_ON_CUSTOMER)
     customer_waiting: bool = False  # the customer wrote last (Ticket.customer_waiting)
+    overdue: bool = False  # a service-level clock is past its due time and still running
+    due_today: bool = False  # not overdue, and a clock falls due before the end of today in `zone`
     q: str = ""
     archived: bool = False
     sort: str = "-created"
@@ -73,6 +81,13 @@ class TicketPage:
     counts: dict[TicketStatus, int]  # per status, under the other filters
     # why each item that needs an assignee needs one (unassigned, or its assignee cannot work)
     assignee_needs: dict[int, AssigneeNeed] = field(default_factory=dict)
+    # each item's service-level clocks now (ticket_clocks, as the ticket page shows them)
+    clocks: dict[int, TicketClocks] = field(default_factory=dict)
+
+    def pressing(self, ticket_id: int) -> tuple[str, Clock] | None:
+        """The item's clock due first among those running or overdue (the list's time left)."""
+        clocks = self.clocks.get(ticket_id)
+        return pressing_clock(clocks) if clocks is not None else None
 
 
 @dataclass
@@ -110,6 +125,13 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if filters.customer_waiting:
         query = query.where(Ticket.customer_waiting)
     zone = filters.zone or clock.company_zone()
+    if filters.overdue or filters.due_today:
+        now = clock.now()
+        if filters.overdue:
+            query = query.where(Ticket.sla_due < now)
+        if filters.due_today:
+            _, tonight = clock.day_bounds(clock.local(now, zone).date(), zone)
+            query = query.where(Ticket.sla_due >= now, Ticket.sla_due < tonight)
     if filters.date_from:
         query = query.where(_created_from(filters.date_from, zone))
     if filters.date_to:
@@ -201,6 +223,8 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
             query.where(Ticket.status == TicketStatus.CLOSED).subquery()))
     column, descending = sort_column(filters.sort)
     order = column.desc() if descending else column.asc()
+    if filters.sort.lstrip("-") in NULLABLE_SORTS:
+        order = order.nulls_last()
     per_page = filters.per_page or PER_PAGE
     pages = max(1, -(-total // per_page))
     page = min(max(1, filters.page), pages)
@@ -208,12 +232,26 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
                           selectinload(Ticket.contract)).order_by(
         *([order] if column is Ticket.id else [order, Ticket.id.desc()]))
     if filters.after is not None:
-        query = query.where(_after(column, descending, *filters.after))
+        query = query.where(_after(column, descending, *filters.after,
+                                   nullable=filters.sort.lstrip("-") in NULLABLE_SORTS))
     else:
         query = query.offset((page - 1) * per_page)
     items = db.session.scalars(query.limit(per_page)).all()
     needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
-    return TicketPage(list(items), total, page, pages, counts, needs)
+    return TicketPage(list(items), total, page, pages, counts, needs, _clocks_of(items))
+
+
+def _clocks_of(items: list[Ticket]) -> dict[int, TicketClocks]:
+    """The page's tickets' clocks at one moment, their history read in three queries (of a
+    note, only its kind and time)."""
+    if not items:
+        return {}
+    db.session.scalars(select(Ticket).where(Ticket.id.in_([ticket.id for ticket in items]))
+                       .options(selectinload(Ticket.notes).options(
+                                    load_only(Note.kind, Note.created_at, Note.ticket_id)),
+                                selectinload(Ticket.changes), selectinload(Ticket.quotes))).all()
+    now = clock.now()
+    return {ticket.id: ticket_clocks(ticket, now) for ticket in items}
 
 
 def sort_column(sort: str):
@@ -236,12 +274,17 @@ def keyset_of(ticket: Ticket, sort: str) -> tuple:
     return getattr(ticket, column.key), ticket.id
 
 
-def _after(column, descending: bool, value, ticket_id: int) -> ColumnElement[bool]:
-    """The tickets after (value, id) in the order: by the column, then by id descending."""
+def _after(column, descending: bool, value, ticket_id: int,
+           nullable: bool = False) -> ColumnElement[bool]:
+    """The tickets after (value, id) in the order: by the column (empty values last), then by
+    id descending."""
     if column is Ticket.id:
         return Ticket.id < ticket_id if descending else Ticket.id > ticket_id
+    if value is None:
+        return and_(column.is_(None), Ticket.id < ticket_id)
     beyond = column < value if descending else column > value
-    return or_(beyond, and_(column == value, Ticket.id < ticket_id))
+    after = or_(beyond, and_(column == value, Ticket.id < ticket_id))
+    return or_(after, column.is_(None)) if nullable else after
 
 
 def count_tickets(actor: Actor, filters: TicketFilters) -> int:

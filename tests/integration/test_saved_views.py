@@ -14,6 +14,7 @@ from app.models import TicketStatus, Urgency
 from app.models.workspace import SavedView
 from app.services import assignment, clock, notes, saved_views
 from app.services.errors import NotPermitted, ValidationFailed
+from app.services.sla.clocks import pressing_clock, ticket_clocks
 from app.services.ticket_list import count_tickets, list_tickets
 from app.web.tickets.filters import canonical_query, filters_from_args
 from app.web.tickets.list_page import args_of
@@ -56,6 +57,19 @@ def tickets(world):
                 closed_critical=closed_critical)
 
 
+def _by_pressing_due(tickets, keep) -> set[str]:
+    """The numbers of the tickets whose first running clock's due time `keep`s (due, now, the
+    end of today in the company's zone), by ticket_clocks."""
+    now = clock.now()
+    _, tonight = clock.day_bounds(clock.today())
+    numbers = set()
+    for ticket in tickets.values():
+        pressing = pressing_clock(ticket_clocks(ticket, now))
+        if pressing and keep(pressing[1].due, now, tonight):
+            numbers.add(ticket.number)
+    return numbers
+
+
 def test_each_built_in_views_count_is_the_lists_total_for_its_filter(world, tickets):
     read = _reader(world.agent)
     lines = {line.key: line for line in saved_views.sidebar(world.agent, read)}
@@ -70,6 +84,10 @@ def test_each_built_in_views_count_is_the_lists_total_for_its_filter(world, tick
             "waiting-on-customer": {tickets["quoted"].number, tickets["on_hold"].number},
             "customer-waiting": {tickets["mine"].number},
             "critical": {tickets["critical"].number},  # the closed one is not open
+            # as the one computation of the clocks says now (the stored due time agrees)
+            "overdue": _by_pressing_due(tickets, lambda due, now, _: due < now),
+            "due-today": _by_pressing_due(
+                tickets, lambda due, now, tonight: now <= due < tonight),
         }[view.key]
         assert shown == expected, view.key
 

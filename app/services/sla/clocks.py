@@ -81,6 +81,18 @@ def ticket_clocks(ticket, now: dt.datetime | None = None) -> TicketClocks:
                         paused=stop is None and _paused_at(now, pauses), computed_at=now)
 
 
+def pressing_clock(clocks: TicketClocks) -> tuple[str, Clock] | None:
+    """The clock that is due first among those still counting or overdue (not met, not paused
+    within its target), with its name (first_response, next_response, resolution); None when
+    no clock runs. The list shows it, and Ticket.sla_due stores its due time."""
+    running = [(name, clock) for name, clock in (
+        ("first_response", clocks.first_response), ("next_response", clocks.next_response),
+        ("resolution", clocks.resolution))
+        if clock is not None and clock.completed_at is None
+        and clock.state is not ClockState.PAUSED]
+    return min(running, key=lambda item: item[1].due, default=None)
+
+
 def explain(urgency: Urgency | str, opened: dt.datetime, calendar: Calendar,
             contract_id: int | None = None) -> dict[str, dt.datetime]:
     """The due times of a ticket of that urgency opened at `opened` on the calendar, nothing

@@ -30,7 +30,7 @@ def _lenient(problems: list[ValidationFailed], parse, *args):
 def filters_from_args(args: MultiDict, current_user_id: int,
                       zone: ZoneInfo) -> tuple[TicketFilters, list[ValidationFailed]]:
     """Read client, status (repeatable), type, urgency, assignee (or mine), needs_assignee,
-    waiting_on_customer, customer_waiting, contract, from, to (local days in `zone`, the
+    waiting_on_customer, customer_waiting, overdue, due_today, contract, from, to (local days in `zone`, the
     reader's), q, archived, sort and page; returns the filters and the refusals of values left
     out."""
     problems: list[ValidationFailed] = []
@@ -53,6 +53,8 @@ def filters_from_args(args: MultiDict, current_user_id: int,
         needs_assignee=bool(args.get("needs_assignee")),
         waiting_on_customer=bool(args.get("waiting_on_customer")),
         customer_waiting=bool(args.get("customer_waiting")),
+        overdue=bool(args.get("overdue")),
+        due_today=bool(args.get("due_today")),
         q=(args.get("q") or "")[:SEARCH_MAX],
         archived=bool(args.get("archived")),
         sort=args.get("sort") or "-created",
@@ -86,6 +88,8 @@ def canonical_query(args: MultiDict, current_user_id: int, zone: ZoneInfo) -> st
     add("needs_assignee", int(filters.needs_assignee))
     add("waiting_on_customer", int(filters.waiting_on_customer))
     add("customer_waiting", int(filters.customer_waiting))
+    add("overdue", int(filters.overdue))
+    add("due_today", int(filters.due_today))
     add("contract", filters.contract_id)
     add("from", filters.date_from.isoformat() if filters.date_from else None)
     add("to", filters.date_to.isoformat() if filters.date_to else None)

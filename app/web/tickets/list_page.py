@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.services import clock, saved_views
 from app.services.errors import ValidationFailed
+from app.services.sla.ticket_levels import LABELS as SLA_LABELS
 from app.services.ticket_list import TicketFilters, list_choices, list_tickets
 from app.web.tickets.filters import canonical_query, filters_from_args, list_url
 
@@ -39,6 +40,7 @@ def render_list(args: MultiDict, typed: dict | None = None,
         choices=list_choices(current_user),
         views=saved_views.sidebar(current_user, read_query),
         current_query=canonical_query(args, current_user.id, zone), list_url=list_url,
+        sla_labels=SLA_LABELS,
         advanced_open=_uses_advanced_filters(filters),
         typed=typed or {}, error=error), status
 
@@ -47,4 +49,5 @@ def _uses_advanced_filters(filters: TicketFilters) -> bool:
     """Whether the filter uses one of the folded filters (which then show unfolded)."""
     return bool(filters.client_id or filters.type_id or filters.contract_id or filters.date_from
                 or filters.date_to or filters.needs_assignee or filters.waiting_on_customer
-                or filters.customer_waiting or filters.archived)
+                or filters.customer_waiting or filters.overdue or filters.due_today
+                or filters.archived)

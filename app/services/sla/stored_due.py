@@ -1,0 +1,138 @@
+"""Ticket.sla_due kept equal to the due time of the ticket's most pressing running clock as
+ticket_clocks computes it (pressing_clock), so the list can sort by it and filter "overdue" and
+"due today" with an index. Every view still shows ticket_clocks itself; this is only its index.
+
+A running clock's due time moves only when the ticket's history moves (a reply, a customer
+message, a status change, a quote sent or decided, a new urgency or contract), so it is kept:
+- on every commit that touched a ticket's history, whatever door made it (the dashboard, the
+  API, the poller, the CLI): `watch` listens to the session, collects the tickets whose history
+  a flush wrote, and stores their due times just before the commit;
+- by every `flask sla tick` (store_dues), which computes every open ticket's clocks anyway:
+  it catches what no ticket's history shows (an edited target, calendar or holiday, a client's
+  or contract's new calendar) within one tick, and fills the column after an upgrade.
+
+It is written with a Core UPDATE: not an edit of the ticket, it bumps neither its version (no
+one's save is refused for it) nor its last update.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.models.enums import NoteKind, TicketStatus
+from app.models.quote import Quote
+from app.models.ticket import Note, Ticket, TicketChange
+from app.services.errors import ValidationFailed
+from app.services.sla.clocks import TicketClocks, pressing_clock, ticket_clocks
+
+log = logging.getLogger(__name__)
+
+PENDING = "sla_due_tickets"  # Session.info key: ids of tickets whose history a flush wrote
+# The ticket's own fields its clocks read (created_at, urgency and contract: the targets and
+# calendar; client: the calendar; status: pauses and resolution).
+TICKET_FIELDS = ("status", "urgency", "contract_id", "client_id", "created_at")
+DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+def due_of(clocks: TicketClocks) -> dt.datetime | None:
+    """What Ticket.sla_due holds for these clocks: the most pressing running clock's due."""
+    pressing = pressing_clock(clocks)
+    return pressing[1].due if pressing else None
+
+
+def store_dues(session: Session, clocks: Iterable[tuple[Ticket, TicketClocks]]) -> int:
+    """Store each ticket's due time where it differs from its clocks'; how many changed."""
+    changed = 0
+    for ticket, ticket_clock in clocks:
+        changed += _store(session, ticket, due_of(ticket_clock))
+    return changed
+
+
+def refresh_dues(session: Session, ticket_ids: Iterable[int]) -> int:
+    """Compute the tickets' clocks again (now) from their history as stored, and store their
+    due times; how many changed. A ticket whose calendar cannot be read keeps its value (the
+    tick logs the same and tries again)."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return 0
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.id.in_(ids))
+        .options(selectinload(Ticket.notes), selectinload(Ticket.changes),
+                 selectinload(Ticket.quotes))
+        .execution_options(populate_existing=True)).all()
+    changed = 0
+    for ticket in tickets:
+        if ticket.status in DONE:
+            changed += _store(session, ticket, None)
+            continue
+        try:
+            changed += _store(session, ticket, due_of(ticket_clocks(ticket)))
+        except (ValueError, ValidationFailed) as error:
+            log.warning("service-level due time of %s not stored: %s", ticket.number, error)
+    return changed
+
+
+def _store(session: Session, ticket: Ticket, due: dt.datetime | None) -> int:
+    if ticket.sla_due == due:
+        return 0
+    session.execute(update(Ticket.__table__).where(Ticket.__table__.c.id == ticket.id)
+                    .values(sla_due=due, updated_at=Ticket.__table__.c.updated_at))
+    set_committed_value(ticket, "sla_due", due)
+    return 1
+
+
+def watch(session_factory) -> None:
+    """Keep sla_due on every commit of sessions made by `session_factory` (once)."""
+    if not event.contains(session_factory, "after_flush", _collect):
+        event.listen(session_factory, "after_flush", _collect)
+        event.listen(session_factory, "before_commit", _refresh_collected)
+        event.listen(session_factory, "after_commit", _forget)
+        event.listen(session_factory, "after_rollback", _forget)
+
+
+def _collect(session: Session, _flush_context) -> None:
+    """Note the tickets whose history this flush wrote (new, changed and deleted rows)."""
+    pending = session.info.setdefault(PENDING, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        ticket_id = _touched_ticket(instance)
+        if ticket_id is not None:
+            pending.add(ticket_id)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _touched_ticket(instance) -> int | None:
+    if isinstance(instance, Ticket):
+        state = inspect(instance)
+        if state.pending or any(state.attrs[name].history.has_changes()
+                                for name in TICKET_FIELDS):
+            return instance.id
+        return None
+    if isinstance(instance, Note):
+        return instance.ticket_id if instance.kind in (NoteKind.PUBLIC_REPLY,
+                                                       NoteKind.CUSTOMER_EMAIL) else None
+    if isinstance(instance, TicketChange):
+        return instance.ticket_id if instance.field == "status" else None
+    if isinstance(instance, Quote):
+        return instance.ticket_id
+    return None
+
+
+def _refresh_collected(session: Session) -> None:
+    """Before the commit: flush what is pending, then store the collected tickets' due times
+    (in the same transaction)."""
+    if not session.info.get(PENDING) and not session.new and not session.dirty \
+            and not session.deleted:
+        return
+    session.flush()
+    ids = session.info.pop(PENDING, set())
+    ids.discard(None)
+    if ids:
+        refresh_dues(session, ids)
