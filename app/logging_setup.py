@@ -100,7 +100,8 @@ def init_app(app: Flask) -> None:
 def use_json_lines(stream=None) -> logging.Handler:
     """Replace this process's root handlers by one JSON handler (INFO and up) on `stream`
     (standard error by default); idempotent. Flask's and Werkzeug's own handlers are not added
-    then, as a handler exists; Werkzeug's request lines are left out (app.access replaces them)."""
+    then, as a handler exists; the development server's request lines are left out (app.access
+    replaces them)."""
     from flask.logging import default_handler
 
     root = logging.getLogger()
@@ -112,9 +113,23 @@ def use_json_lines(stream=None) -> logging.Handler:
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _WithoutServerRequestLines) for f in werkzeug.filters):
+        werkzeug.addFilter(_WithoutServerRequestLines())
     logging.getLogger("app").removeHandler(default_handler)
     return handler
+
+
+class _WithoutServerRequestLines(logging.Filter):
+    """Drops the development server's own request lines ("GET /path?query HTTP/1.1" 200): the
+    app.access line replaces them, without the query. Its other lines (Running on …) stay."""
+
+    # (…] "GET /path HTTP/1.1" 200 -, the request part possibly in ANSI colours)
+    _REQUEST_LINE = re.compile(r'HTTP/[0-9.]+(?:\x1b\[[0-9;]*m)*" \d{3} ')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a request line."""
+        return not self._REQUEST_LINE.search(record.getMessage())
 
 
 def _request_fields() -> dict:

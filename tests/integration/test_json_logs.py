@@ -122,3 +122,40 @@ def test_text_stays_the_default(backend, database_urls, tmp_path, caplog):
         answer = app.test_client().get("/healthz")
         db.engine.dispose()
     assert len(answer.headers["X-Request-ID"]) == 32  # the id is given in both modes
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_development_server_writes_json_lines_only(backend, database_urls, tmp_path):
+    """`flask run` in JSON mode: its banner as JSON, the access line instead of its own request
+    line (which carries the query string)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from tests.dovecot import free_port
+
+    port = free_port()
+    env = dict(os.environ, FLASK_APP="wsgi.py", SOPORTE_CONFIG="testing", SOPORTE_LOG_FORMAT="json",
+               DATABASE_URL=database_urls["sqlite"], SOPORTE_INSTANCE_DIR=str(tmp_path / "i"))
+    server = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(port)],
+                              cwd=Path(__file__).resolve().parents[2], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?token=abc") as answer:
+                    assert answer.status == 200
+                break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in errors.splitlines() if line.strip()]
+    assert any("Running on" in line["message"] for line in lines)
+    [access] = [line for line in lines if line["logger"] == "app.access"]
+    assert (access["path"], access["status"]) == ("/healthz", 200)
+    assert "HTTP/1.1" not in errors and "token=abc" not in errors
