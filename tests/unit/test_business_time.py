@@ -161,6 +161,41 @@ def test_a_24_7_calendar_still_skips_its_holidays():
     assert add_business_minutes(always, madrid(2026, 12, 24, 23), 120) == madrid(2026, 12, 26, 1)
 
 
+def _walked(cal: Calendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """The business time from start to end by walking every local day's windows (the
+    definition the day table's sums must agree with)."""
+    total, day = dt.timedelta(0), start.astimezone(cal.zone).date()
+    while day <= end.astimezone(cal.zone).date():
+        for first, last in cal.windows_on(day):
+            opens = dt.datetime.combine(day, dt.time(first // 60, first % 60), tzinfo=cal.zone) \
+                if first < 1440 else None
+            closes = (dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=cal.zone)
+                      if last == 1440 else
+                      dt.datetime.combine(day, dt.time(last // 60, last % 60), tzinfo=cal.zone))
+            overlap = min(closes, end) - max(opens, start)
+            if overlap > dt.timedelta(0):
+                total += overlap
+        day += dt.timedelta(days=1)
+    return total
+
+
+@pytest.mark.parametrize("spec", [OFFICE, "mon-fri 09:00-14:00,15:00-18:00; sat 10:00-13:00",
+                                  "mon-sun 08:00-20:00"])
+def test_spans_of_days_months_and_years_sum_as_a_walk_over_every_day(spec):
+    import random
+
+    cal, rng = calendar(spec, ("ES", "MD")), random.Random(14)
+    base = utc(2024, 12, 20, 7, 13)
+    for _ in range(150):
+        start = base + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 500))
+        end = start + dt.timedelta(minutes=rng.choice([rng.randrange(0, 3000),
+                                                        rng.randrange(0, 60 * 24 * 800)]))
+        assert business_time_between(cal, start, end) == _walked(cal, start, end), (start, end)
+    # across a new year's day (a holiday) and two daylight-saving changes, in whole days
+    assert business_time_between(cal, madrid(2025, 12, 31, 17), madrid(2026, 11, 2, 9)) == \
+        _walked(cal, madrid(2025, 12, 31, 17), madrid(2026, 11, 2, 9))
+
+
 def test_the_configured_calendar_reads_the_settings(app):
     app.config.update(SOPORTE_BUSINESS_HOURS="mon-fri 08:00-15:00", SOPORTE_HOLIDAYS="ES-MD")
     configured = default_calendar()
