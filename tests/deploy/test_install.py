@@ -65,8 +65,8 @@ def _make_virtualenv(venv: Path) -> Path:
     site-packages; returns its python."""
     _run([sys.executable, "-m", "venv", str(venv)])
     python = venv / "bin" / "python"
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
-                     ).stdout.strip())
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(_run([str(python), "-c", purelib]).stdout.strip())
     (site / "zz_soporte_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     for name, entry in SCRIPTS.items():
         script = venv / "bin" / name
