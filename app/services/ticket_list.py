@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, \
     text, true, union
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.client import Client, Contract, TicketType
@@ -24,7 +24,7 @@ from app.models.user import User
 from app.services import clock
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
-from app.services.sla.clocks import Clock, TicketClocks, pressing_clock, ticket_clocks
+from app.services.sla.clocks import Clock, TicketClocks, clocks_of, pressing_clock
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
@@ -238,20 +238,7 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
         query = query.offset((page - 1) * per_page)
     items = db.session.scalars(query.limit(per_page)).all()
     needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
-    return TicketPage(list(items), total, page, pages, counts, needs, _clocks_of(items))
-
-
-def _clocks_of(items: list[Ticket]) -> dict[int, TicketClocks]:
-    """The page's tickets' clocks at one moment, their history read in three queries (of a
-    note, only its kind and time)."""
-    if not items:
-        return {}
-    db.session.scalars(select(Ticket).where(Ticket.id.in_([ticket.id for ticket in items]))
-                       .options(selectinload(Ticket.notes).options(
-                                    load_only(Note.kind, Note.created_at, Note.ticket_id)),
-                                selectinload(Ticket.changes), selectinload(Ticket.quotes))).all()
-    now = clock.now()
-    return {ticket.id: ticket_clocks(ticket, now) for ticket in items}
+    return TicketPage(list(items), total, page, pages, counts, needs, clocks_of(items))
 
 
 def sort_column(sort: str):

@@ -20,17 +20,17 @@ from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, load_only, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.models.client import Client, Contract
 from app.models.enums import TicketStatus, Urgency
-from app.models.ticket import Note, Ticket
+from app.models.ticket import Ticket
 from app.services import clock
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.sla.calendars import Calendar, calendar_for
-from app.services.sla.clocks import Clock, TicketClocks, pressing_clock, ticket_clocks
+from app.services.sla.clocks import Clock, TicketClocks, clocks_of, pressing_clock
 
 PER_PAGE = 50
 DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
@@ -248,16 +248,10 @@ def _rows(shown: list[tuple[int, dt.datetime, int]], now: dt.datetime) -> list[A
     tickets = {ticket.id: ticket for ticket in db.session.scalars(
         select(Ticket).where(Ticket.id.in_(ids)).options(
             selectinload(Ticket.client), selectinload(Ticket.assignee),
-            selectinload(Ticket.contract),
-            selectinload(Ticket.notes).options(
-                load_only(Note.kind, Note.created_at, Note.ticket_id)),
-            selectinload(Ticket.changes), selectinload(Ticket.quotes)))}
-    rows = []
-    for days, _, ticket_id in shown:
-        ticket = tickets[ticket_id]
-        clocks = ticket_clocks(ticket, now)
-        rows.append(AgingRow(ticket, days, clocks, pressing_clock(clocks)))
-    return rows
+            selectinload(Ticket.contract)))}
+    clocks = clocks_of(list(tickets.values()), now)
+    return [AgingRow(tickets[ticket_id], days, clocks[ticket_id], pressing_clock(clocks[ticket_id]))
+            for days, _, ticket_id in shown]
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -33,6 +33,7 @@ from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.sla.business_time import business_time_between
 from app.services.sla.calendars import Calendar, default_calendar
 from app.services.sla.clocks import Clock, TicketClocks, ticket_clocks
+from app.services.sla.targets import TargetTable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class EscalationReport:
 def open_ticket_clocks(now: dt.datetime) -> Iterator[tuple[Ticket, TicketClocks]]:
     """Every ticket whose clocks can be running (neither Resolved nor Closed) with its clocks at
     `now`, read in batches with the history ticket_clocks needs."""
-    last_id = 0
+    last_id, targets = 0, TargetTable()
     while True:
         batch = list(db.session.scalars(
             select(Ticket).where(Ticket.status.not_in([TicketStatus.RESOLVED,
@@ -76,7 +77,7 @@ def open_ticket_clocks(now: dt.datetime) -> Iterator[tuple[Ticket, TicketClocks]
         if not batch:
             return
         for ticket in batch:
-            yield ticket, ticket_clocks(ticket, now)
+            yield ticket, ticket_clocks(ticket, now, targets)
         last_id = batch[-1].id
 
 
