@@ -1,8 +1,8 @@
 """A deployment made the way docs/deployment.md makes one, away from the checkout: the package
 built (the catalogs compiled by the build, never by `make`) and installed into a clean virtualenv,
-the settings from deploy/soporte.env.example, `flask db upgrade`, `flask users create`, then the
-Procfile's processes under honcho (gunicorn with two workers and the four workers): the dashboard
-answers in Spanish, and SIGTERM stops everything.
+the settings from deploy/soporte.env.example, `flask db upgrade` on an empty database of each
+backend, `flask users create`, then the Procfile's processes under honcho (gunicorn with two
+workers and the four workers): the dashboard answers in Spanish, and SIGTERM stops everything.
 
 To stay fast and offline, the wheel is built without build isolation and installed without its
 dependencies, which come from the checkout's virtualenv through a .pth file placed after the new
@@ -75,10 +75,10 @@ def _make_virtualenv(venv: Path) -> Path:
     return python
 
 
-def _environment_file(path: Path, state: Path, port: int) -> None:
+def _environment_file(path: Path, database_url: str, state: Path, port: int) -> None:
     """deploy/soporte.env.example with this machine's database, folders, mail and port."""
     local = {
-        "DATABASE_URL": f"sqlite:///{state / 'soporte.db'}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "a-test-secret-key-that-is-not-a-constant-of-the-code",
         "SOPORTE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SOPORTE_BASE_URL": f"http://127.0.0.1:{port}",
@@ -138,37 +138,52 @@ def _wait_until_serving(browser: Browser, honcho: subprocess.Popen) -> None:
     pytest.fail("gunicorn did not answer within 60 s")
 
 
-def test_an_installed_copy_runs_the_procfile_and_shows_the_dashboard_in_spanish(tmp_path):
-    source, state, run_dir = tmp_path / "src", tmp_path / "state", tmp_path / "run"
-    for folder in (source, state, run_dir):
-        folder.mkdir()
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The wheel built from a clean copy of the source and installed into a new virtualenv;
+    returns the folder holding the source copy (its Procfile) and the virtualenv."""
+    root = tmp_path_factory.mktemp("deploy")
+    source, outside = root / "src", root / "outside"
+    source.mkdir()
+    outside.mkdir()
     _copy_source(source)
     assert not list(source.rglob("*.mo")), "the build must compile the catalogs itself"
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-          "--no-index", "--disable-pip-version-check", "-w", str(tmp_path / "dist"), str(source)])
-    wheel = next((tmp_path / "dist").glob("soporte-*.whl"))
-    python = _make_virtualenv(tmp_path / "venv")
+          "--no-index", "--disable-pip-version-check", "-w", str(root / "dist"), str(source)])
+    wheel = next((root / "dist").glob("soporte-*.whl"))
+    python = _make_virtualenv(root / "venv")
     _run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
           "--disable-pip-version-check", str(wheel)])
+    where = _run([str(python), "-c", "import app, wsgi; print(app.__file__, wsgi.__file__)"],
+                 cwd=outside, env=_environ(root)).stdout
+    assert str(CHECKOUT) not in where and str(source) not in where, where
+    assert str(root / "venv") in where, where
+    return root
 
-    bin_dir = tmp_path / "venv" / "bin"
-    environ = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    installed = _run([str(python), "-c", "import app, wsgi; print(app.__file__, wsgi.__file__)"],
-                     cwd=run_dir, env=environ).stdout
-    assert str(CHECKOUT) not in installed and str(source) not in installed, installed
-    assert str(tmp_path / "venv") in installed, installed
 
+def _environ(root: Path) -> dict[str, str]:
+    """A clean environment whose commands are the new virtualenv's."""
+    return {"PATH": f"{root / 'venv' / 'bin'}:/usr/bin:/bin", "HOME": str(root),
+            "LANG": "C.UTF-8"}
+
+
+def test_an_installed_copy_runs_the_procfile_and_shows_the_dashboard_in_spanish(
+        installed, scratch_url, tmp_path):
+    state, run_dir = tmp_path / "state", tmp_path / "run"
+    for folder in (state, run_dir):
+        folder.mkdir()
+    environ = _environ(installed)
     port = _free_port()
     env_file = tmp_path / "soporte.env"
-    _environment_file(env_file, state, port)
-    honcho = [str(bin_dir / "honcho"), "-e", str(env_file)]
+    _environment_file(env_file, scratch_url, state, port)
+    honcho = [str(installed / "venv" / "bin" / "honcho"), "-e", str(env_file)]
     _run([*honcho, "run", "flask", "db", "upgrade"], cwd=run_dir, env=environ)
     _run([*honcho, "run", "flask", "users", "create", "--email", ADMIN, "--role", "ADMIN",
           "--password-stdin"], cwd=run_dir, env=environ, input=PASSWORD + "\n")
 
-    server = subprocess.Popen([*honcho, "-f", str(source / "Procfile"), "start"], cwd=run_dir,
-                              env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+    procfile = installed / "src" / "Procfile"
+    server = subprocess.Popen([*honcho, "-f", str(procfile), "start"], cwd=run_dir, env=environ,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         browser = Browser(port)
         _wait_until_serving(browser, server)
