@@ -27,7 +27,10 @@ class BuildWithCatalogs(build_py):
             return
         app_dir = Path(self.build_lib) / "app"
         for name in ROOT_FOLDERS_IN_APP:
-            shutil.copytree(ROOT / name, app_dir / name, dirs_exist_ok=True,
+            # A fresh copy: a template or migration deleted since the last build must not stay
+            # in build/ (setuptools reuses it) and come back in the next package.
+            shutil.rmtree(app_dir / name, ignore_errors=True)
+            shutil.copytree(ROOT / name, app_dir / name,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         from babel.messages.frontend import CommandLineInterface
 
