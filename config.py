@@ -52,6 +52,12 @@ class Config:
     MAX_FORM_PARTS = int(os.environ.get("SOPORTE_REQUEST_MAX_PARTS", 300))
     SOPORTE_ATTACHMENT_MAX_COUNT = int(os.environ.get("SOPORTE_ATTACHMENT_MAX_COUNT", 20))
     SOPORTE_MAIL_DIR = os.environ.get("SOPORTE_MAIL_DIR", str(INSTANCE_DIR / "mail"))
+    # The raw source of every inbound email (app.storage.raw_mail_store); empty: SOPORTE_MAIL_DIR/raw.
+    # It grows with all the mail ever received: it may live on another disk.
+    SOPORTE_RAW_MAIL_DIR = os.environ.get("SOPORTE_RAW_MAIL_DIR", "")
+    # Sent mail keeps its body this many days, then only its headers (Message-ID, References:
+    # replies still thread); 0 keeps every body (app.services.outbox.prune_sent_bodies).
+    SOPORTE_OUTBOX_KEEP_DAYS = int(os.environ.get("SOPORTE_OUTBOX_KEEP_DAYS", 90))
     SOPORTE_INBOX_URL = os.environ.get("SOPORTE_INBOX_URL", f"maildir://{INSTANCE_DIR / 'inbox'}")
     SOPORTE_INGEST_MAX_BYTES = int(os.environ.get("SOPORTE_INGEST_MAX_BYTES", 50 * 1024 * 1024))
     SOPORTE_INGEST_RATE_LIMIT = int(os.environ.get("SOPORTE_INGEST_RATE_LIMIT", 30))

@@ -223,6 +223,17 @@ def send_command(once: bool) -> None:
         click.echo(f"  {line}", err=True)
 
 
+@mail_cli.command("prune")
+def prune_command() -> None:
+    """Empty the bodies of mail sent more than SOPORTE_OUTBOX_KEEP_DAYS ago (their Message-IDs
+    stay, so replies still thread); the outbox worker also does it every hour."""
+    from app.services.outbox import prune_sent_bodies
+
+    emptied = prune_sent_bodies()
+    db.session.commit()
+    click.echo(f"emptied {emptied}")
+
+
 @mail_cli.command("outbox")
 @click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), default=None)
 def outbox_command(status: str | None) -> None:

@@ -84,8 +84,9 @@ class BlobStore:
 
 
 def raw_mail_store() -> BlobStore:
-    """Where the raw source of every inbound email is kept (SOPORTE_MAIL_DIR/raw): written by the
-    poller, read again by triage's preview and retries."""
+    """Where the raw source of every inbound email is kept (SOPORTE_RAW_MAIL_DIR, by default
+    SOPORTE_MAIL_DIR/raw): written by the poller, read again by triage's preview and retries."""
     from flask import current_app
 
-    return BlobStore(f"{current_app.config['SOPORTE_MAIL_DIR']}/raw")
+    config = current_app.config
+    return BlobStore(config.get("SOPORTE_RAW_MAIL_DIR") or f"{config['SOPORTE_MAIL_DIR']}/raw")

@@ -45,7 +45,7 @@ class BackupReport:
 
 
 def store_roots() -> dict[str, Path]:
-    """Each store of the backup and its folder (SOPORTE_ATTACHMENT_DIR, SOPORTE_MAIL_DIR/raw)."""
+    """Each store of the backup and its folder (SOPORTE_ATTACHMENT_DIR, SOPORTE_RAW_MAIL_DIR)."""
     return {"attachments": attachment_store().root, "raw_mail": raw_mail_store().root}
 
 

@@ -25,12 +25,14 @@ from app.mail.transports import DeliveryError, open_transport
 from app.models.columns import utcnow
 from app.models.enums import OutboxStatus
 from app.models.mail import OutboxMessage
+from app.services.outbox import prune_sent_bodies
 
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BATCH = 50
+PRUNE_EVERY = 3600  # seconds between two prunings of old sent bodies
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -131,10 +133,18 @@ def _failed(row: OutboxMessage, error: DeliveryError, report: SendReport) -> Non
 
 def send_forever(interval: float = 5, should_stop: Callable[[], bool] = lambda: False) -> None:
     """Send what is due, then wait `interval` seconds, until should_stop() says so (the CLI sets
-    it on SIGTERM or Ctrl-C: the row in hand is sent and recorded first)."""
+    it on SIGTERM or Ctrl-C: the row in hand is sent and recorded first). Every PRUNE_EVERY
+    seconds it also empties the bodies of mail sent long ago (prune_sent_bodies)."""
+    next_prune = time.monotonic()
     while not should_stop():
         try:
             send_once(should_stop=should_stop)
+            if time.monotonic() >= next_prune and not should_stop():
+                emptied = prune_sent_bodies()
+                db.session.commit()
+                if emptied:
+                    log.info("emptied the bodies of %s messages sent long ago", emptied)
+                next_prune = time.monotonic() + PRUNE_EVERY
         except Exception:  # a broken connection or database must not end the worker
             db.session.rollback()
             log.exception("outbox pass failed; trying again in %s s", interval)

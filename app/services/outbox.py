@@ -9,16 +9,17 @@ so the customer's mail program shows one conversation.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.mail.compose import header_safe, render_mail
 from app.models.columns import utcnow
-from app.models.enums import InboundOutcome
+from app.models.enums import InboundOutcome, OutboxStatus
 from app.models.mail import InboundMessage, OutboxMessage
 from app.models.ticket import Ticket
 
@@ -166,3 +167,28 @@ def enqueue_mail(
     )
     db.session.add(message)
     return message
+
+
+PRUNE_CHUNK = 1000  # sent messages emptied per statement
+
+
+def prune_sent_bodies(now=None) -> int:
+    """Empty the bodies of mail sent more than SOPORTE_OUTBOX_KEEP_DAYS ago (0: never), keeping
+    each row's Message-ID, In-Reply-To and References, which thread the customer's replies and
+    our next mail; failed and pending mail keep everything. By chunks, each committed by the
+    caller's transaction; returns how many were emptied."""
+    days = current_app.config.get("SOPORTE_OUTBOX_KEEP_DAYS", 0)
+    if days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    emptied = 0
+    while True:
+        ids = list(db.session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff,
+            OutboxMessage.body_text != "").order_by(OutboxMessage.id).limit(PRUNE_CHUNK)))
+        if not ids:
+            return emptied
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
+            body_text="", body_html=None, attachment_ids=[]), execution_options={
+                "synchronize_session": False})
+        emptied += len(ids)

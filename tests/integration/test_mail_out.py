@@ -232,3 +232,42 @@ def test_staff_see_undelivered_mail_in_the_dashboard(world, smtp_server, client)
     client.post("/login", data={"email": world.agent.email, "password": factories.PASSWORD})
     page = client.get("/operacion/correo/salida").get_data(as_text=True)
     assert ticket.number in page and "550" in page and "Fallido" in page
+
+
+def test_sent_bodies_are_emptied_after_the_kept_days_and_replies_still_thread(
+        world, app, smtp_server, at, runner):
+    """Growth (issue 15): a sent mail keeps its body SOPORTE_OUTBOX_KEEP_DAYS, then only its
+    headers; the customer's later reply still threads onto the ticket by its Message-ID, and our
+    next mail still names it in References. Failed mail keeps everything."""
+    from mail_ingest.ingest import ingest
+    from tests import mail_corpus as corpus
+    from tests.clocks import madrid
+
+    app.config["SOPORTE_OUTBOX_KEEP_DAYS"] = 30
+    at(2, 10)
+    ticket = factories.ticket_in(world, TicketStatus.QUOTED)
+    send_once()
+    [sent] = _rows()
+    failed = OutboxMessage(kind="test", to_address="x@cliente.example", subject="s",
+                           body_text="cuerpo", message_id="<failed@soporte.example>",
+                           status=OutboxStatus.FAILED, sent_at=None)
+    db.session.add(failed)
+    db.session.commit()
+    at(16, 10)  # 14 days later: kept
+    assert "emptied 0" in runner.invoke(args=["mail", "prune"]).output
+    app.config["SOPORTE_FIXED_NOW"] = madrid(5, 10, month=12)  # 33 days after: emptied
+    assert "emptied 1" in runner.invoke(args=["mail", "prune"]).output
+    sent, failed = _rows()[0], db.session.get(OutboxMessage, failed.id)
+    assert sent.body_text == "" and sent.body_html is None and sent.attachment_ids == []
+    assert sent.message_id.startswith("<") and sent.status is OutboxStatus.SENT
+    assert failed.body_text == "cuerpo"
+    # the customer answers the old mail, with no number in the subject: it threads by its id
+    ingest("INBOX", 1, "900", corpus.simple(sender=world.contact.email,
+                                            subject="Re: aquella cotización",
+                                            body="Aprobada de palabra",
+                                            in_reply_to=sent.message_id))
+    db.session.expire_all()
+    assert ticket.notes[-1].body_text.startswith("Aprobada de palabra")
+    notes.reply_publicly(world.agent, ticket, "Gracias")
+    db.session.commit()
+    assert sent.message_id in _rows()[-1].references

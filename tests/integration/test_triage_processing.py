@@ -258,3 +258,15 @@ def test_each_button_shows_exactly_when_its_action_succeeds(world, app, role):
                 "supervisor": {(False, False), (True, False)},
                 "admin": {(False, False), (True, False), (False, True)}}
     assert seen == expected[role]
+
+
+def test_the_raw_mail_store_can_live_on_another_path(world, app, tmp_path, client):
+    """SOPORTE_RAW_MAIL_DIR moves the raw mail store (e.g. to another disk): the poller writes
+    there, and triage reads the message back from there."""
+    app.config["SOPORTE_RAW_MAIL_DIR"] = str(tmp_path / "other-disk" / "raw")
+    record = _unknown_sender()
+    stored = tmp_path / "other-disk" / "raw"
+    assert any(path.is_file() for path in stored.rglob("*"))
+    assert raw_store().path_for(record.raw_sha256).is_relative_to(stored)
+    _login(client, world.supervisor)
+    assert "Hola, no arranca." in client.get(TRIAGE).get_data(as_text=True)  # read from raw
