@@ -38,6 +38,7 @@ run: seed  ## the embedded default: SQLite, demo data, poller, outbox, webhook a
 bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0.1:5432)
 	$(BIN)/python bench/ingest.py --messages 500
 	$(BIN)/python bench/dashboard.py --tickets 100000 --notes 500000
+	$(BIN)/python bench/load.py --tickets 100000 --notes 500000
 	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/billing_export.py --entries 100000
 	$(BIN)/python bench/billing_export.py --entries 100000 --postgresql
