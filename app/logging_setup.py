@@ -32,8 +32,6 @@ from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context, request
 
-from app.log_redaction import redact
-
 access_log = logging.getLogger("app.access")
 
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("soporte_log_context", default={})
@@ -83,6 +81,10 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = self.formatStack(record.stack_info)
         # The message was redacted when made; the context (a request's path) and the
         # traceback were not: redact every text value (before encoding, which escapes quotes).
+        # (Imported here: the redaction reads the portal's paths, and the workers import this
+        # module early, before the portal package is loaded.)
+        from app.log_redaction import redact
+
         return json.dumps({key: redact(value) if isinstance(value, str) else value
                            for key, value in line.items()}, ensure_ascii=False, default=str)
 

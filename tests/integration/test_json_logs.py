@@ -21,7 +21,7 @@ probe = logging.getLogger("app.web.json_probe")
 def json_app(backend, database_urls, tmp_path):
     """An app in JSON mode whose log lines are captured; the process's logging put back after."""
     root, werkzeug = logging.getLogger(), logging.getLogger("werkzeug")
-    saved = (list(root.handlers), root.level, werkzeug.level)
+    saved = (list(root.handlers), root.level, list(werkzeug.filters))
     app = make_test_app(database_urls[backend], tmp_path, SOPORTE_LOG_FORMAT="json")
     stream = io.StringIO()
     logging_setup.use_json_lines(stream)
@@ -35,7 +35,7 @@ def json_app(backend, database_urls, tmp_path):
         db.engine.dispose()
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
-    werkzeug.setLevel(saved[2])
+    werkzeug.filters[:] = saved[2]
 
 
 def _probe_view(rest):
