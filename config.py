@@ -66,6 +66,15 @@ class Config:
     SOPORTE_PRESENCE_REFRESH_SECONDS = int(os.environ.get("SOPORTE_PRESENCE_REFRESH_SECONDS", 15))
     SOPORTE_SMTP_URL = os.environ.get("SOPORTE_SMTP_URL", f"file://{INSTANCE_DIR / 'outbox'}")
     SOPORTE_QUOTE_LINK_DAYS = int(os.environ.get("SOPORTE_QUOTE_LINK_DAYS", 30))
+    # A customer's ticket link (the "view the ticket" link of every mail) works this many days;
+    # replies from its page per client address, and requests for new links per client address
+    # and per address typed (Flask-Limiter's notation; app.portal.tickets).
+    SOPORTE_PORTAL_LINK_DAYS = int(os.environ.get("SOPORTE_PORTAL_LINK_DAYS", 30))
+    SOPORTE_PORTAL_REPLY_LIMIT = os.environ.get("SOPORTE_PORTAL_REPLY_LIMIT", "60 per hour")
+    SOPORTE_PORTAL_LINK_REQUEST_LIMIT = os.environ.get("SOPORTE_PORTAL_LINK_REQUEST_LIMIT",
+                                                       "10 per hour")
+    SOPORTE_PORTAL_LINK_REQUEST_LIMIT_PER_ADDRESS = os.environ.get(
+        "SOPORTE_PORTAL_LINK_REQUEST_LIMIT_PER_ADDRESS", "3 per hour")
     SOPORTE_SUPPORT_ADDRESS = os.environ.get("SOPORTE_SUPPORT_ADDRESS", "soporte@localhost")
     SOPORTE_SUPPORT_NAME = os.environ.get("SOPORTE_SUPPORT_NAME", "Soporte")
     # The currency a new quote starts in (ISO 4217); the quote form may change it.

@@ -5,7 +5,7 @@ import datetime as dt
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Numeric, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
@@ -79,6 +79,9 @@ class Contact(db.Model):
     language: Mapped[Language] = mapped_column(enum_column_type(Language), default=Language.ES)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Signed into every ticket link of the contact (app.services.portal_links): staff sending
+    # a new link bumps it, and every earlier link stops working.
+    portal_link_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     client: Mapped[Client] = relationship(back_populates="contacts")
 

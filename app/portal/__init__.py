@@ -5,6 +5,7 @@ bp = Blueprint("portal", __name__)
 
 # URL paths whose next segment is a signed token that grants a decision: kept out of every log
 # (app/log_redaction.py), since anyone who reads a log line could otherwise use the link.
-TOKEN_PATH_PREFIXES = ("/cotizacion/",)
+TOKEN_PATH_PREFIXES = ("/cotizacion/", "/portal/t/")
 
 from app.portal import routes  # noqa: E402,F401 - registers the views
+from app.portal import tickets  # noqa: E402,F401 - the customer's ticket pages

@@ -12,7 +12,7 @@ from app.models.mail import OutboxMessage
 from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import attachments as attachment_store
-from app.services import clock, presence
+from app.services import clock, portal_links, presence
 from app.services.errors import ValidationFailed
 from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
@@ -114,7 +114,8 @@ def reply_publicly(actor: Actor, ticket: Ticket, text: str,
 
 def mail_requester(ticket: Ticket, kind: str, auto_submitted: str | None = AUTO_GENERATED,
                    attachment_ids: list[int] | None = None, **context) -> OutboxMessage | None:
-    """Queue a mail of the given kind to the ticket's requester, in the requester's language."""
+    """Queue a mail of the given kind to the ticket's requester, in the requester's language,
+    with the requester's "view the ticket" link (portal_links)."""
     contact = ticket.contact
     if contact is None:
         return None
@@ -126,6 +127,7 @@ def mail_requester(ticket: Ticket, kind: str, auto_submitted: str | None = AUTO_
         ticket=ticket,
         auto_submitted=auto_submitted,
         attachment_ids=attachment_ids,
+        portal_url=portal_links.link_for(contact, ticket),
         **context,
     )
 

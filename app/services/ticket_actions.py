@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
-from app.services import assignment, notes, quote_decisions, quotes, status_changes, tickets, \
-    worklog
+from app.services import assignment, notes, portal_links, quote_decisions, quotes, \
+    status_changes, tickets, worklog
 from app.services.assignment import assignable_staff, suggest_assignee
 from app.services.billing import basis, payment
 from app.services.errors import DomainError, NoStaffAvailable, NotPermitted, TicketClosed, \
@@ -61,6 +61,7 @@ def available_actions(actor: Actor, ticket: Ticket) -> dict:
         "reply": passes(notes.check_reply, actor, ticket),
         "close": passes(status_changes.check_close, actor, ticket),
         "reopen": passes(status_changes.check_reopen, actor, ticket),
+        "portal_link": passes(portal_links.check_send_new_link, actor, ticket),
         "staff": [],
         "suggested": None,
     }

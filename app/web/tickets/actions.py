@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models.enums import TicketStatus
-from app.services import assignment, notes, quote_decisions, quotes, status_changes, worklog
+from app.services import assignment, notes, portal_links, quote_decisions, quotes, \
+    status_changes, worklog
 from app.services.billing import basis, coverage, payment
 from app.models.worklog import TimeEntry
 from app.services.errors import DomainError, NotPermitted, ValidationFailed
@@ -89,6 +90,7 @@ ACTIONS = {
                                                   **reply_guard_fields(f)),
     "close": lambda u, t, f: status_changes.close_ticket(u, t, f.get("note", "")),
     "reopen": lambda u, t, f: status_changes.reopen_ticket(u, t, f.get("note", "")),
+    "portal_link": lambda u, t, f: portal_links.send_new_link(u, t),
 }
 
 
@@ -115,6 +117,8 @@ DONE = {
     "reply": lambda t, r: _("Reply sent"),
     "close": lambda t, r: _("Ticket closed"),
     "reopen": lambda t, r: _("Ticket reopened: %(status)s", status=t.status.label),
+    "portal_link": lambda t, r: _("New link sent to %(address)s; the earlier ones no longer "
+                                  "work", address=r.email),
 }
 # The form an action's button belongs to ("Rejected" is a button of the decision form).
 FORM_OF = {"reject": "approve"}

@@ -63,6 +63,8 @@ def describe(change: TicketChange) -> str:
         return _("Replied to the customer")
     if field == "customer_email":
         return _("Email from the customer")
+    if field == "portal_link":
+        return _("Sent a new ticket link to %(address)s", address=new)
     if field == "quote":
         if old:
             return _("Quote version %(new)s replaces version %(old)s", new=new, old=old)
