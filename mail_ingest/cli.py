@@ -26,11 +26,14 @@ def register(group: click.Group) -> None:
 def poll_command(once: bool, url: str | None) -> None:
     """Turn waiting emails into tickets and notes (IMAP IDLE or an interval without --once).
 
+    SIGTERM or SIGINT stops it after the message in hand, exiting 0 (mail_ingest.shutdown).
     With --once, exits non-zero when a mailbox could not be reached (after reading the others).
     """
+    from mail_ingest import shutdown
     from mail_ingest.poller import poll_all, poll_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    shutdown.install()
     if not once:
         poll_forever(url)
         return

@@ -51,12 +51,6 @@ def own_addresses() -> set[str]:
     return {current_app.config["SOPORTE_SUPPORT_ADDRESS"].lower()}
 
 
-def known_uids(mailbox: str, uidvalidity: int) -> set[str]:
-    """UIDs of this mailbox (at this UIDVALIDITY) that already have a record."""
-    return set(db.session.scalars(select(InboundMessage.uid).where(
-        InboundMessage.mailbox == mailbox, InboundMessage.uidvalidity == uidvalidity)))
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What became of one message, read before the commit (so no reload is needed after it)."""

@@ -3,6 +3,9 @@
 Order per message: download (BODY.PEEK, by the read-ahead process) → record and
 process → commit → mark on the server. A crash before the commit leaves the
 message waiting; a crash after it leaves a record, so the next run only marks it.
+After the batch the mailbox's high-water mark moves over what is finished, so the next
+poll asks only for what is above it (mail_ingest.high_water). SIGTERM or SIGINT ends the
+poller after the message in hand (mail_ingest.shutdown).
 The mailboxes are SOPORTE_INBOX_URL and those administrators add (`Mailbox`).
 """
 from __future__ import annotations
@@ -19,9 +22,11 @@ from app.encryption import SecretUnreadable
 from app.extensions import db
 from app.models.mail import Mailbox
 from app.services.attachments import attachment_store
+from mail_ingest import high_water
 from mail_ingest import ingest as ingest_module
 from mail_ingest.locks import MailboxBusy, mailbox_lock
 from mail_ingest.read_ahead import ReadAheadStores, read_ahead
+from mail_ingest.shutdown import STOP, StopPolling
 from mail_ingest.sources import SourceError, mailbox_name, open_source, with_password
 
 log = logging.getLogger(__name__)
@@ -53,16 +58,25 @@ def poll_once(url: str | None = None) -> PollReport:
 
 
 def _drain(source, url: str) -> PollReport:
+    """Under the mailbox's lock: list what is above the high-water mark, flag what an earlier run
+    recorded but did not flag, take the rest, then move the mark over what is finished."""
     report = PollReport(source.name)
     try:
         with mailbox_lock(source.name):
             uidvalidity = source.uidvalidity()
-            known = ingest_module.known_uids(source.name, uidvalidity)
+            mark = high_water.mark(source.name, uidvalidity) if source.ordered else 0
+            listed = source.listing(mark)
+            known = high_water.recorded(source.name, uidvalidity, listed)
             db.session.commit()  # hold no transaction while talking to the server
-            unmarked = source.unmarked(known)
-            if unmarked:
-                source.mark_done(unmarked)  # committed by a run that stopped before marking
-            _ingest_pending(source, url, uidvalidity, source.pending(known), report)
+            unmarked = source.unmarked([uid for uid in listed if known.get(uid)], mark)
+            for start in range(0, len(unmarked), MARK_BATCH):  # one command line stays short
+                # committed by a run that stopped before marking
+                source.mark_done(unmarked[start:start + MARK_BATCH])
+            pending = source.pending([uid for uid in listed if uid not in known])
+            finished = _ingest_pending(source, url, uidvalidity, pending, report)
+            if source.ordered:
+                high_water.advance(source.name, uidvalidity, listed, finished | known.keys(),
+                                   mark)
     except MailboxBusy:
         log.info("mailbox=%s busy: another poller holds it", source.name)
         report.busy = True
@@ -70,19 +84,26 @@ def _drain(source, url: str) -> PollReport:
 
 
 def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
-                    report: PollReport) -> None:
+                    report: PollReport) -> set[str]:
     """Record each waiting message in order (read ahead by a child process), marking each
-    batch after its commits."""
+    batch after its commits; stop before the next message once a stop is asked for. Returns
+    the UIDs recorded (marked on the server unless left there as too large)."""
     max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
     wanted = [p.uid for p in pending if p.size <= max_bytes]
     done: list[str] = []
+    finished: set[str] = set()
     stores = ReadAheadStores(ingest_module.raw_store().root, attachment_store().root,
                              current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"])
     with closing(read_ahead(url, wanted, stores, report.reader)) as fetched:
         try:
             for message in pending:
+                if STOP.requested:
+                    log.info("mailbox=%s stopping before uid=%s: the rest waits for the next "
+                             "run", source.name, message.uid)
+                    break
                 if message.size > max_bytes:
                     outcome = _leave_on_server(source, uidvalidity, message).outcome
+                    finished.add(message.uid)
                 else:
                     item = next(fetched)
                     if item.blob is None:
@@ -94,6 +115,7 @@ def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
                     else:
                         outcome = recorded.outcome
                         done.append(item.uid)  # marked only after the commit, in batches
+                        finished.add(item.uid)
                 report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
                 if len(done) >= MARK_BATCH:
                     source.mark_done(done)
@@ -101,6 +123,7 @@ def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
         finally:
             if done:
                 source.mark_done(done)  # committed ones; a crash before this is mended next run
+    return finished
 
 
 def _leave_on_server(source, uidvalidity: int, message):
@@ -131,9 +154,12 @@ def inbox_urls(unreadable: list[PollReport] | None = None) -> list[str]:
 
 
 def poll_all(urls: list[str] | None = None) -> list[PollReport]:
-    """Poll each mailbox in turn; one that cannot be reached is reported and the rest go on."""
+    """Poll each mailbox in turn; one that cannot be reached is reported and the rest go on.
+    Once a stop is asked for, the mailboxes not yet begun are left for the next run."""
     reports: list[PollReport] = []
     for url in inbox_urls(reports) if urls is None else urls:
+        if STOP.requested:
+            break
         try:
             reports.append(poll_once(url))
         except SourceError as error:
@@ -143,27 +169,40 @@ def poll_all(urls: list[str] | None = None) -> list[PollReport]:
 
 
 def poll_forever(url: str | None = None, interval: float | None = None) -> None:
-    """Poll, then wait and poll again, until interrupted: IMAP IDLE where there is one mailbox
-    on a server that has it, else the interval. The mailboxes are read again on each round."""
+    """Poll, then wait and poll again, until a stop is asked for (mail_ingest.shutdown): IMAP
+    IDLE where there is one mailbox on a server that has it, else the interval. The mailboxes
+    are read again on each round."""
     interval = interval or current_app.config["SOPORTE_POLL_INTERVAL"]
-    while True:
-        urls = [url] if url else inbox_urls()
-        try:
-            if len(urls) == 1:
-                with open_source(urls[0]) as source:
-                    _log_report(_drain(source, urls[0]))
+    try:
+        while not STOP.requested:
+            _poll_round(url, interval)
+    except StopPolling:
+        pass  # asked to stop while waiting: no message was in hand
+    log.info("poller stopped")
+
+
+def _poll_round(url: str | None, interval: float) -> None:
+    """One round of poll_forever: every mailbox, then the wait (the part a stop interrupts)."""
+    urls = [url] if url else inbox_urls()
+    try:
+        if len(urls) == 1:
+            with open_source(urls[0]) as source:
+                _log_report(_drain(source, urls[0]))
+                with STOP.waiting():
                     source.wait(interval)
-            else:
-                for report in poll_all(urls):
-                    _log_report(report)
+        else:
+            for report in poll_all(urls):
+                _log_report(report)
+            with STOP.waiting():
                 time.sleep(interval)
-        except Exception:  # a dropped connection must not end the poller; try again later
-            db.session.rollback()
-            log.exception("poll of %s failed; retrying in %s s",
-                          ", ".join(map(mailbox_name, urls)), interval)
+    except Exception:  # a dropped connection must not end the poller; try again later
+        db.session.rollback()
+        log.exception("poll of %s failed; retrying in %s s",
+                      ", ".join(map(mailbox_name, urls)), interval)
+        with STOP.waiting():
             time.sleep(interval)
-        finally:
-            db.session.remove()
+    finally:
+        db.session.remove()
 
 
 def _log_report(report: PollReport) -> None:

@@ -99,7 +99,7 @@ def read_ahead(url: str, uids: list[str], stores: ReadAheadStores, stats: dict |
     finally:
         receiver.close()  # the child's next write fails: it ends
         if child.is_alive():
-            child.terminate()
+            child.kill()  # it ignores SIGTERM (see _reader); it only reads, so nothing is lost
         child.join(5)
 
 
@@ -117,7 +117,12 @@ def _next(receiver, child):
 
 def _reader(url: str, uids: list[str], stores: ReadAheadStores, receiver, sender,
             parent_pid: int) -> None:
-    """The child: fetch, store and parse each message, handing it over in order."""
+    """The child: fetch, store and parse each message, handing it over in order. It ignores
+    SIGTERM and SIGINT, which a service manager or a terminal sends to the whole group: the
+    poller, stopping gracefully, may still be waiting for the message in hand
+    (mail_ingest.shutdown), and ends the child itself."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _end_with_parent(parent_pid)
     receiver.close()  # only the poller reads: with its end gone, writing fails at once
     start_kb = _memory_kb("VmHWM")

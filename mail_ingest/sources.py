@@ -48,6 +48,8 @@ def open_source(url: str, timeout: float = 60):
 class ImapSource:
     """An IMAP folder through imap-tools."""
 
+    ordered = True  # UIDs only ascend: a poll starts above the high-water mark
+
     def __init__(self, config: InboxURL, timeout: float = 60):
         self.config = config
         self.name = config.name
@@ -86,9 +88,16 @@ class ImapSource:
         """The folder's UIDVALIDITY: UIDs are only meaningful together with it."""
         return int(self.box.folder.status(self.config.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
 
-    def pending(self, known: set[str]) -> list[Pending]:
-        """Messages not yet recorded, oldest first, with their sizes (read before any download)."""
-        uids = [uid for uid in self.box.uids("ALL") if uid not in known]
+    def listing(self, above: int = 0) -> list[str]:
+        """The folder's UIDs above `above` (a high-water mark; 0: all), ascending. The server is
+        asked only for those: `UID SEARCH UID n:*` (which always answers the highest UID, even
+        one below n: left out)."""
+        criteria = f"UID {above + 1}:*" if above else "ALL"
+        return sorted((uid for uid in self.box.uids(criteria) if int(uid) > above), key=int)
+
+    def pending(self, uids: list[str]) -> list[Pending]:
+        """These messages (not yet recorded, ascending) with their sizes, read before any
+        download; one expunged meanwhile has size 0 (its download then finds nothing)."""
         sizes: dict[str, int] = {}
         for start in range(0, len(uids), 500):
             chunk = uids[start:start + 500]
@@ -101,11 +110,16 @@ class ImapSource:
                     uid = match.group(1) or match.group(4)
                     size = match.group(2) or match.group(3)
                     sizes[uid.decode()] = int(size)
-        return [Pending(uid, sizes.get(uid, 0)) for uid in sorted(uids, key=int)]
+        return [Pending(uid, sizes.get(uid, 0)) for uid in uids]
 
-    def unmarked(self, known: set[str]) -> list[str]:
-        """Recorded messages still unmarked (the poller stopped between commit and mark)."""
-        return [uid for uid in self.box.uids(f"UNKEYWORD {INGESTED_KEYWORD}") if uid in known]
+    def unmarked(self, recorded: list[str], above: int = 0) -> list[str]:
+        """Of these recorded messages (UIDs above `above`), those still without our flag: the
+        poller stopped between commit and mark."""
+        if not recorded:
+            return []
+        criteria = f"UID {above + 1}:* UNKEYWORD {INGESTED_KEYWORD}"
+        flagless = set(self.box.uids(criteria if above else f"UNKEYWORD {INGESTED_KEYWORD}"))
+        return [uid for uid in recorded if uid in flagless]
 
     def fetch(self, uid: str) -> bytes | None:
         """The raw message (BODY.PEEK: \\Seen is not set); None if it was expunged meanwhile."""
@@ -130,6 +144,8 @@ class ImapSource:
 
 class MaildirSource:
     """A local Maildir (the embedded default): messages in new/ and cur/; done ones go to cur/ with S."""
+
+    ordered = False  # file names: no high-water mark
 
     def __init__(self, config: InboxURL):
         self.config = config
@@ -161,23 +177,28 @@ class MaildirSource:
                         files[entry.name.split(":", 1)[0]] = Path(entry.path)
         return files
 
-    def pending(self, known: set[str]) -> list[Pending]:
-        """Messages not yet recorded, oldest delivery first."""
+    def listing(self, above: int = 0) -> list[str]:
+        """Every message's name: names have no order, so no high-water mark applies (`above` is
+        ignored) and each poll lists the folder whole."""
         self._paths = self._files()
-        files = [(uid, path) for uid, path in self._paths.items() if uid not in known]
+        return list(self._paths)
+
+    def pending(self, uids: list[str]) -> list[Pending]:
+        """These messages (not yet recorded) with their sizes, oldest delivery first."""
         out = []
-        for uid, path in files:
+        for uid in uids:
             try:
-                stat = path.stat()
-            except FileNotFoundError:
+                stat = self._paths[uid].stat()
+            except (KeyError, FileNotFoundError):
                 continue  # removed meanwhile
             out.append((stat.st_mtime, uid, stat.st_size))
         return [Pending(uid, size) for _mtime, uid, size in sorted(out)]
 
-    def unmarked(self, known: set[str]) -> list[str]:
-        """Recorded messages still in new/ (the poller stopped between commit and mark)."""
-        return [uid for uid, path in self._files().items()
-                if uid in known and path.parent.name == "new"]
+    def unmarked(self, recorded: list[str], above: int = 0) -> list[str]:
+        """Of these recorded messages, those still in new/ (the poller stopped between commit and
+        mark)."""
+        return [uid for uid in recorded
+                if uid in self._paths and self._paths[uid].parent.name == "new"]
 
     def fetch(self, uid: str) -> bytes | None:
         """The raw message, or None if it is gone."""

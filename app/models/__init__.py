@@ -15,7 +15,7 @@ from app.models.enums import (
     Urgency,
     WebhookDeliveryStatus,
 )
-from app.models.mail import InboundMessage, Mailbox, OutboxMessage
+from app.models.mail import InboundHighWater, InboundMessage, Mailbox, OutboxMessage
 from app.models.notification import Notification
 from app.models.quote import Quote
 from app.models.sla import (BusinessCalendar, BusinessWindow, CalendarHoliday, SlaAlert, SlaDigest,
@@ -27,7 +27,7 @@ from app.models.worklog import BillingAlert, BillingBatch, TimeEntry
 from app.models.workspace import CannedReply, SavedView, TicketPresence
 
 __all__ = [
-    "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "BusinessCalendar", "BusinessWindow", "CalendarHoliday", "CannedReply", "Client", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "BusinessCalendar", "BusinessWindow", "CalendarHoliday", "CannedReply", "Client", "InboundHighWater", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "SlaAlert", "SlaDigest", "SlaTarget", "Ticket", "TicketPresence", "TicketChange",
     "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",

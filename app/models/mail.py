@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import encryption
@@ -84,6 +84,24 @@ class InboundMessage(db.Model):
 
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
     note: Mapped["Note | None"] = relationship()  # noqa: F821
+
+
+class InboundHighWater(db.Model):
+    """How far a mailbox has been read at one UIDVALIDITY: every message the server listed with a
+    UID at or below `uid` has its InboundMessage (which stays the proof of exactly-once), so a
+    poll asks the server only for the UIDs above it (mail_ingest.high_water)."""
+
+    __tablename__ = "inbound_high_water"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity"),
+        CheckConstraint("uid >= 0", name="uid_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Mailbox(db.Model):
