@@ -33,6 +33,7 @@ from app.services import clock
 from app.services.errors import ValidationFailed
 from app.services.sla.ticket_levels import ticket_service_levels
 from app.services.ticket_actions import available_actions
+from app.services import ticket_list
 from app.services.ticket_list import TicketFilters, keyset_of, list_tickets, sort_column
 from app.services.tickets import TicketFields, create_ticket
 
@@ -65,7 +66,9 @@ class Tickets(MethodView):
             value, ticket_id = keyset_of(items[-1], query["sort"])
             next_cursor = make_cursor("tickets", [_as_json(value), ticket_id], filters)
         return {"items": [_Listed(ticket, result.clocks[ticket.id]) for ticket in items],
-                "total": result.total, "next_cursor": next_cursor}
+                "total": min(result.total, ticket_list.COUNT_CAP),
+                "total_capped": ticket_list.more_than_cap(result.total),
+                "next_cursor": next_cursor}
 
     @bp.arguments(TicketCreateSchema)
     @bp.response(201, TicketSchema)

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select, \
-    text, true, union
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, literal_column, or_, \
+    select, text, true, union, union_all
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -36,6 +36,12 @@ SORTS = {
 # Sorts whose column may be empty: the empty ones come after every other (either direction).
 NULLABLE_SORTS = frozenset({"due"})
 PER_PAGE = 25
+# Every count of the list (its total, per status, each view of the sidebar) stops at COUNT_CAP + 1
+# (a LIMIT inside the count): at a million tickets an exact count of a broad filter reads
+# hundreds of thousands of index entries on every page. A count above COUNT_CAP means "more than
+# COUNT_CAP" (the page says so, `more_than_cap`), and the pages go as deep as COUNT_CAP tickets:
+# deeper, narrow the filter or reverse the sort (the API's cursor walks any depth).
+COUNT_CAP = 10_000
 # The statuses in which the next move is the customer's: On hold (waiting for their answer) and
 # Quoted (the quote awaits their decision; a decision moves the ticket on).
 WAITING_ON_CUSTOMER = (TicketStatus.ON_HOLD, TicketStatus.QUOTED)
@@ -75,10 +81,10 @@ class TicketPage:
     """One page of the list."""
 
     items: list[Ticket]
-    total: int
+    total: int  # at most COUNT_CAP + 1: more than COUNT_CAP when it is (more_than_cap)
     page: int
     pages: int
-    counts: dict[TicketStatus, int]  # per status, under the other filters
+    counts: dict[TicketStatus, int]  # per status, under the other filters (each capped)
     # why each item that needs an assignee needs one (unassigned, or its assignee cannot work)
     assignee_needs: dict[int, AssigneeNeed] = field(default_factory=dict)
     # each item's service-level clocks now (ticket_clocks, as the ticket page shows them)
@@ -219,14 +225,14 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
     total = sum(counts.get(status, 0) for status in set(shown))
     if not filters.statuses and not filters.archived and _searched_sequence(filters.q) is not None:
         # a closed ticket named by its number is shown although closed ones are not counted
-        total += db.session.scalar(select(func.count()).select_from(
-            query.where(Ticket.status == TicketStatus.CLOSED).subquery()))
+        total += _capped_count(query.where(Ticket.status == TicketStatus.CLOSED))
+    total = min(total, COUNT_CAP + 1)
     column, descending = sort_column(filters.sort)
     order = column.desc() if descending else column.asc()
     if filters.sort.lstrip("-") in NULLABLE_SORTS:
         order = order.nulls_last()
     per_page = filters.per_page or PER_PAGE
-    pages = max(1, -(-total // per_page))
+    pages = max(1, -(-min(total, COUNT_CAP) // per_page))
     page = min(max(1, filters.page), pages)
     query = query.options(selectinload(Ticket.client), selectinload(Ticket.assignee),
                           selectinload(Ticket.contract)).order_by(
@@ -274,21 +280,37 @@ def _after(column, descending: bool, value, ticket_id: int,
     return or_(after, column.is_(None)) if nullable else after
 
 
+def more_than_cap(count: int) -> bool:
+    """Whether a count of the list stopped at its cap (it means "more than COUNT_CAP")."""
+    return count > COUNT_CAP
+
+
+def _capped_count(query: Select) -> int:
+    """The rows a query selects, counted up to COUNT_CAP + 1."""
+    return db.session.scalar(select(func.count()).select_from(_capped(query)))
+
+
+def _capped(query: Select):
+    return query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
+        .order_by(None).limit(COUNT_CAP + 1).subquery()
+
+
 def count_tickets(actor: Actor, filters: TicketFilters) -> int:
-    """How many tickets the filters select: the list's total for them (page and sort aside), in
-    one COUNT. Raises NotPermitted without the view permission."""
+    """How many tickets the filters select, up to COUNT_CAP + 1: the list's total for them
+    (page and sort aside), in one COUNT. Raises NotPermitted without the view permission."""
     require(actor, Permission.VIEW)
-    return db.session.scalar(_filtered(filters).with_only_columns(
-        func.count(), maintain_column_froms=True).order_by(None))
+    return _capped_count(_filtered(filters))
 
 
 def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:
-    """How many tickets of each status the other filters select."""
+    """How many tickets of each status the other filters select, each up to COUNT_CAP + 1 (one
+    statement: a capped count per status, each able to use its status index)."""
     require(actor, Permission.VIEW)
-    sub = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False) \
-        .subquery()
-    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
-    return {TicketStatus(status): count for status, count in rows}
+    base = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False)
+    rows = db.session.execute(union_all(*(
+        select(literal(status.name).label("status"), func.count().label("n"))
+        .select_from(_capped(base.where(Ticket.status == status))) for status in TicketStatus)))
+    return {TicketStatus[status]: count for status, count in rows if count}
 
 
 def list_choices(actor: Actor) -> ListChoices:

@@ -49,9 +49,18 @@ def filesize(size: int | None) -> str:
     return f"{format_decimal(value, format='#,##0.#')} {unit}"
 
 
+def capped_count(count: int, cap: int) -> str:
+    """A count that stops counting past `cap`, in the reader's language: "1.234", or "10.000+"
+    when it went past."""
+    if count > cap:
+        return f"{format_decimal(cap, format='#,##0')}+"
+    return format_decimal(count, format="#,##0")
+
+
 def register(app: Flask) -> None:
     """Put the filters on the app's templates."""
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["hours"] = hours
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["capped_count"] = capped_count

@@ -1,0 +1,58 @@
+"""The list's counts stop at a cap (issue 15: a million tickets): its total, each status chip
+and each view of the sidebar count up to COUNT_CAP + 1 and say "more than" past it, the pages
+go as deep as COUNT_CAP tickets and say why, and the API's total says it was capped while its
+cursor still walks every ticket. The cap is made small here (3) to cross it with few tickets."""
+import re
+
+import pytest
+
+from app.models.enums import TicketStatus
+from app.services import ticket_list
+from app.services.ticket_list import TicketFilters, count_tickets, list_tickets
+from app.web.tickets import list_page
+from tests import factories
+from tests.api_calls import API, bearer
+from tests.browsers import browser
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def five(world, monkeypatch):
+    monkeypatch.setattr(ticket_list, "COUNT_CAP", 3)
+    monkeypatch.setattr(list_page, "COUNT_CAP", 3)
+    return [factories.new_ticket(world, subject=f"Caso {n}") for n in range(5)]
+
+
+def test_counts_stop_past_the_cap_and_pages_go_as_deep_as_it(world, five):
+    page = list_tickets(world.agent, TicketFilters(per_page=2))
+    assert page.total == 4 and ticket_list.more_than_cap(page.total)
+    assert page.counts[TicketStatus.NEW] == 4
+    assert page.pages == 2  # the first 3 tickets, two a page
+    assert count_tickets(world.agent, TicketFilters()) == 4
+    assert count_tickets(world.agent, TicketFilters(q="Caso 1")) == 1  # under the cap: exact
+    last = list_tickets(world.agent, TicketFilters(per_page=2, page=9))
+    assert last.page == 2 and len(last.items) == 2
+
+
+def test_the_page_says_more_than_the_cap(app, world, five):
+    client = browser(app)
+    assert client.post("/login", data={"email": world.agent.email,
+                                       "password": PASSWORD}).status_code == 302
+    html = client.get("/operacion/ticket").get_data(as_text=True)
+    total = re.search(r'id="list-total">(.*?)</span>', html, re.S).group(1)
+    assert total.startswith("Más de 3 tickets · página 1 de las primeras 1")
+    assert "Nuevo: 3+" in html
+    assert re.search(r'id="view-unassigned".*?view-count">3\+<', html, re.S)
+
+
+def test_the_api_says_its_total_was_capped_and_its_cursor_walks_every_ticket(app, world, five):
+    api, seen, cursor = browser(app), [], None
+    while True:
+        answer = api.get(f"{API}/tickets", headers=bearer(world.agent), query_string={
+            "limit": 2, **({"cursor": cursor} if cursor else {})}).get_json()
+        assert (answer["total"], answer["total_capped"]) == (3, True)
+        seen += [item["number"] for item in answer["items"]]
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ticket.number for ticket in five)
