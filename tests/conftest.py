@@ -76,6 +76,14 @@ def database_urls(tmp_path_factory):
         _recreate_pg_database(urls["postgresql"], create=False)
 
 
+def on_backends(*names: str):
+    """Run a test only on these backends (those of them in SOPORTE_TEST_DATABASES): for a rule
+    one database has and the other has not (PostgreSQL's row and table locks), instead of a skip
+    on the other."""
+    return pytest.mark.parametrize("backend", [name for name in names if name in BACKENDS],
+                                   indirect=True)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     """The database backend this test runs on."""

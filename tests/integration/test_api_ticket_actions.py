@@ -23,6 +23,7 @@ from tests import factories
 from tests.api_calls import API, ROLES, assert_error, bearer
 from tests.browsers import browser
 from tests.factories import PASSWORD
+from tests.conftest import on_backends
 
 
 @pytest.fixture
@@ -688,14 +689,13 @@ def test_two_patches_with_the_same_etag_over_http_exactly_one_wins(world, tokens
     assert refusal["code"] == "precondition_failed"
 
 
+@on_backends("postgresql")  # SQLite lets one writer in at a time: a second request cannot read
+# while the first holds its transaction
 def test_two_writers_who_both_read_first_take_turns_on_postgresql(world, tokens, client, app,
                                                                 backend, monkeypatch):
     """Both requests have read the ticket before either writes (held at a barrier): with the
     same ETag one PATCH wins and the other is 412; two quotes without If-Match both succeed,
     one version after the other, instead of colliding on the version number."""
-    if backend != "postgresql":
-        pytest.skip("SQLite lets one writer in at a time: a second request cannot read "
-                    "while the first holds its transaction")
     from app.api import concurrency
 
     read = concurrency.ticket_named

@@ -25,7 +25,8 @@ from app.services.notes import Upload
 from mail_ingest.ingest import ingest
 from tests import factories
 from tests import mail_corpus as corpus
-from tests.conftest import BACKENDS, PG_SERVER_URL, _recreate_pg_database, make_test_app
+from tests.conftest import BACKENDS, PG_SERVER_URL, _recreate_pg_database, make_test_app, \
+    on_backends
 
 
 def _cli(app, *args):
@@ -248,10 +249,9 @@ def test_a_failed_backup_leaves_no_file_under_its_name(filled, tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+@on_backends("postgresql")  # pg_dump is PostgreSQL's
 def test_a_postgresql_backup_without_pg_dump_says_what_to_install(backend, app, tmp_path,
                                                                   monkeypatch):
-    if backend != "postgresql":
-        pytest.skip("pg_dump is PostgreSQL's")
     monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump to be found
 
     result = _cli(app, "backup", "create", "--output", str(tmp_path / "b.tgz"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
@@ -17,6 +16,7 @@ from mail_ingest.sources import mailbox_name
 from tests import mail_corpus as corpus
 from tests.dovecot import PASSWORD
 from tests.integration.test_ingest_resilience import _poller_env, _start_poller
+from tests.conftest import on_backends
 
 PER_MAILBOX = 80
 BUSY = "another poller is working on it"
@@ -43,10 +43,9 @@ def _processed(output: str, name: str) -> int:
     return sum(int(n) for n in re.findall(r"\b[a-z]+ (\d+)", line.split(": ", 1)[1]))
 
 
+@on_backends("postgresql")  # several machines share a PostgreSQL (its advisory locks)
 def test_two_pollers_on_two_mailboxes_take_each_message_once(world, dovecot, app, tmp_path,
                                                               backend):
-    if backend != "postgresql":
-        pytest.skip("several machines share a PostgreSQL (its advisory locks)")
     key = Fernet.generate_key().decode()
     app.config["SOPORTE_ENCRYPTION_KEYS"] = key
     encryption.init_app(app)
