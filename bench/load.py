@@ -318,8 +318,12 @@ def main() -> None:
             begin = time.perf_counter()
             prepare_database(url, env, args.tickets, args.notes)
             print(f"database ready in {time.perf_counter() - begin:.0f} s", flush=True)
-            with gunicorn(env, port, Path(tmp) / "gunicorn.log"):
+            log = Path(tmp) / "gunicorn.log"
+            with gunicorn(env, port, log):
                 rows, errors = measure(port, args)
+            if errors:  # the server's side of them: its tracebacks
+                print("gunicorn's log, last 80 lines:", *log.read_text().splitlines()[-80:],
+                      sep="\n")
         finally:
             drop_database()
     ratio = rows[-1]["p95_ms"] / rows[0]["p95_ms"] if rows[0]["p95_ms"] else float("nan")
