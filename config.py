@@ -66,6 +66,10 @@ class Config:
     SOPORTE_PRESENCE_REFRESH_SECONDS = int(os.environ.get("SOPORTE_PRESENCE_REFRESH_SECONDS", 15))
     SOPORTE_SMTP_URL = os.environ.get("SOPORTE_SMTP_URL", f"file://{INSTANCE_DIR / 'outbox'}")
     SOPORTE_QUOTE_LINK_DAYS = int(os.environ.get("SOPORTE_QUOTE_LINK_DAYS", 30))
+    # The closing email's rating link works this many days; its page takes this many POSTs
+    # refused (a wrong score, a used link) per client address (app.portal.rating).
+    SOPORTE_RATING_LINK_DAYS = int(os.environ.get("SOPORTE_RATING_LINK_DAYS", 60))
+    SOPORTE_RATING_POST_LIMIT = os.environ.get("SOPORTE_RATING_POST_LIMIT", "30 per hour")
     # A customer's ticket link (the "view the ticket" link of every mail) works this many days;
     # replies from its page per client address, and requests for new links per client address
     # and per address typed (Flask-Limiter's notation; app.portal.tickets).

@@ -18,6 +18,7 @@ from app.models.enums import (
 from app.models.mail import InboundHighWater, InboundMessage, Mailbox, OutboxMessage
 from app.models.notification import Notification
 from app.models.quote import Quote
+from app.models.rating import TicketRating
 from app.models.sla import (BusinessCalendar, BusinessWindow, CalendarHoliday, SlaAlert, SlaDigest,
                             SlaTarget)
 from app.models.ticket import Attachment, Note, Ticket, TicketChange, TicketCounter
@@ -30,6 +31,6 @@ __all__ = [
     "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "BusinessCalendar", "BusinessWindow", "CalendarHoliday", "CannedReply", "Client", "InboundHighWater", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "SlaAlert", "SlaDigest", "SlaTarget", "Ticket", "TicketPresence", "TicketChange",
-    "TicketCounter", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",
+    "TicketCounter", "TicketRating", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",
     "WebhookAttempt", "WebhookDelivery", "WebhookDeliveryStatus", "WebhookEndpoint", "WebhookEvent",
 ]

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models.enums import NoteKind, TicketStatus
 from app.models.ticket import Note, Ticket
-from app.services import notes
+from app.services import notes, ratings
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.workflow import check_manual_transition, move_to, require_a_manual_move, \
@@ -80,7 +80,8 @@ def check_close(actor: Actor, ticket: Ticket) -> None:
 def close_ticket(actor: Actor, ticket: Ticket, resolution: str) -> Note:
     """Close an open ticket with a final resolution note; it becomes read-only and archived.
 
-    The resolution is sent to the requester with the closing notice.
+    The resolution is sent to the requester with the closing notice and the rating link
+    (app.services.ratings).
     Raises NotPermitted, TicketClosed, ValidationFailed (no resolution).
     """
     check_close(actor, ticket)
@@ -92,7 +93,7 @@ def close_ticket(actor: Actor, ticket: Ticket, resolution: str) -> Note:
         )
     note = notes.create_note(ticket, NoteKind.PUBLIC_REPLY, resolution, actor)
     move_to(ticket, S.CLOSED, actor, note)
-    notes.mail_requester(ticket, "closed", note=note)
+    notes.mail_requester(ticket, "closed", note=note, rating_url=ratings.link_for(ticket))
     return note
 
 

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__)
 
 from app.web.reports import routes  # noqa: E402,F401
+from app.web.reports import satisfaction  # noqa: E402,F401 - /informes/satisfaccion
