@@ -233,3 +233,18 @@ def test_the_ticket_page_shows_the_rating(world, client):
 def test_the_link_token_is_kept_out_of_the_logs(world):
     path = _path(_closed(world))
     assert redact(f"GET {path} HTTP/1.1") == "GET /portal/valorar/[redacted] HTTP/1.1"
+
+
+def test_refused_posts_are_throttled_per_address(world, client, app):
+    from app.extensions import limiter
+
+    limiter.reset()  # the counts of earlier tests in this process
+    app.config["SOPORTE_RATING_POST_LIMIT"] = "2 per hour"
+    path = _path(_closed(world))
+    assert [client.post(path, data={"score": "9"}).status_code for _ in range(2)] == [422, 422]
+    throttled = client.post(path, data={"score": "4"})
+    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
+    assert "Demasiados intentos" in throttled.get_data(as_text=True)
+    assert _ratings() == 0
+    limiter.reset()
+    assert client.post(path, data={"score": "4"}).status_code == 200
