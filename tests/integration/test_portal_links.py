@@ -125,8 +125,10 @@ def test_an_english_contact_reads_the_page_in_english(app, world):
     ticket = factories.new_ticket(world, contact_id=world.english_contact.id)
     notes.reply_publicly(world.agent, ticket, "Please restart it")
     db.session.commit()
-    html = _customer(app).get(_latest_path(ticket)).get_data(as_text=True)
-    assert "What happens next" in html and "Send" in html
+    mail = _mails(world.english_contact.email, "public_reply")[-1]
+    assert "View the ticket" in mail.body_text and "Ver el ticket" not in mail.body_text
+    html = _customer(app).get(_path(mail)).get_data(as_text=True)
+    assert "What happens next" in html and "Send" in html and "Enviar" not in html
 
 
 def test_the_files_of_internal_notes_and_other_tickets_are_never_served(app, world):
@@ -197,7 +199,7 @@ def test_send_a_new_link_revokes_the_earlier_ones_and_mails_a_working_one(app, w
     assert any(change.field == "portal_link" and change.new_value == world.contact.email
                for change in ticket.changes)
     history = staff.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
-    assert "carla@acme.example" in history
+    assert "Envió un nuevo enlace del ticket a carla@acme.example" in history
 
 
 def test_a_viewer_cannot_send_a_new_link(app, world):
