@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models.client import Contact
@@ -146,7 +146,8 @@ def request_links(address: str) -> bool:
     if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
         raise ValidationFailed(_l("Enter the email address our mail was sent to, for example "
                                   "ana@example.com."), field="email")
-    contact = db.session.scalar(select(Contact).where(func.lower(Contact.email) == address))
+    # addresses are stored lower-case (Contact._normalise): the unique index finds it
+    contact = db.session.scalar(select(Contact).where(Contact.email == address))
     if contact is None or not contact.active:
         return False
     tickets = list(db.session.scalars(
