@@ -9,6 +9,11 @@ note that email became, a reply's line into its note, a "time" line into its tim
 is a history line of its own, at its own time). Files are split into images a page may preview
 (their bytes are a type shown inline, the rule of attachment_downloads) and the others.
 Presentation (sanitising a note's HTML, URLs) is the adapter's.
+
+The page shows a long conversation in parts (ticket_page_view, timeline_part): the newest
+PART_SIZE events, and before them the count of earlier ones with a Cursor to load the part
+before; the email the ticket was opened from stays pinned above them. It reads every note's kind
+and time (what the service-level clocks read too), and the text and files of the shown notes only.
 Requires Permission.VIEW.
 """
 from __future__ import annotations
@@ -17,8 +22,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import load_only, selectinload
 
 from app.extensions import db
 from app.models.enums import NoteKind, TicketSource
@@ -26,9 +31,42 @@ from app.models.quote import Quote
 from app.models.ticket import Attachment, Note, Ticket, TicketChange
 from app.models.worklog import TimeEntry
 from app.services.attachment_downloads import INLINE_IMAGE_TYPES
-from app.services.errors import NotFound
+from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need
+
+
+PART_SIZE = 50  # events the page shows at once: the newest first, each earlier part on demand
+# the order of events at the same moment: notes, changes, quotes, time (each by id)
+RANK = {"note": 0, "change": 1, "quote": 2, "time": 3}
+FIELD = {"note": "note", "change": "change", "quote": "quote", "time": "entry"}  # TimelineEvent's
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """An event's place in the timeline's order (its time, its kind's RANK, its id): a part
+    "before" it holds the events that come earlier. Written `kind-id-microseconds` in a URL."""
+
+    at: dt.datetime
+    rank: int
+    id: int
+
+    def __str__(self) -> str:
+        kind = next(name for name, rank in RANK.items() if rank == self.rank)
+        return f"{kind}-{self.id}-{(self.at - EPOCH) // MICROSECOND}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        """The cursor a URL's `before` names. Raises ValidationFailed when it is not one."""
+        try:
+            kind, number, micros = text.split("-")
+            return cls(EPOCH + int(micros) * MICROSECOND, RANK[kind], int(number))
+        except (ValueError, KeyError, OverflowError):
+            raise ValidationFailed(_l("This link to earlier messages is not valid. Open the "
+                                      "ticket again and use “Load earlier messages”."),
+                                   field="before") from None
 
 
 @dataclass(frozen=True)
@@ -42,6 +80,12 @@ class TimelineEvent:
     change: TicketChange | None = None
     quote: Quote | None = None
     entry: TimeEntry | None = None
+
+    @property
+    def cursor(self) -> Cursor:
+        """The event's place in the timeline's order."""
+        item = self.note or self.change or self.quote or self.entry
+        return Cursor(self.at, RANK[self.kind], item.id or 0)
 
     @property
     def files(self) -> list[Attachment]:
@@ -69,6 +113,15 @@ class TicketView:
     assignee_need: AssigneeNeed | None  # open, and nobody who can work it has it
     opening_email: Note | None = None  # the email the ticket was opened from, when it still
     # is the description (the conversation starts with it instead of repeating it)
+    earlier: int = 0  # events before the timeline's first that it does not show
+    opening_event: TimelineEvent | None = None  # the opening email with its files, pinned
+    # above a part of the timeline (ticket_page_view), which then leaves it out
+    later: bool = False  # the timeline is an earlier part: newer events follow it
+
+    @property
+    def earlier_cursor(self) -> str | None:
+        """The `before` of the part that comes before this timeline; None when none does."""
+        return str(self.timeline[0].cursor) if self.earlier and self.timeline else None
 
     @property
     def loose_images(self) -> list[Attachment]:
@@ -87,9 +140,11 @@ class TicketView:
 
     @property
     def newest_customer_message_id(self) -> int:
-        """The id of the newest customer message the page shows, 0 when it shows none: the
-        reply form's `seen_through` (app.services.presence.check_reply_current). Read from the
-        notes loaded for the page, so what the guard compares is what the page showed."""
+        """The id of the newest customer message of the ticket as the page read it, 0 when it
+        has none: the reply form's `seen_through` (app.services.presence.check_reply_current).
+        Read from the notes loaded for the page (the newest part shows it, or it is in an
+        earlier part the page loads on demand), so the guard stops a reply over any message
+        that came after."""
         return max((note.id for note in self.ticket.notes
                     if note.kind is NoteKind.CUSTOMER_EMAIL), default=0)
 
@@ -129,6 +184,105 @@ def ticket_view(actor: Actor, number: str) -> TicketView:
                       opening_email(ticket))
 
 
+def ticket_page_view(actor: Actor, number: str, before: str | None = None) -> TicketView:
+    """The ticket page: the ticket with the newest PART_SIZE events of its timeline (with
+    `before`, the part before that cursor), the count of earlier ones, its opening email pinned
+    above them. Loads every note's kind and time only (the service-level clocks read them too),
+    the text, authors and files of the shown notes. Raises NotPermitted, NotFound, and
+    ValidationFailed for a `before` that is not a cursor."""
+    require(actor, Permission.VIEW)
+    cursor = Cursor.parse(before) if before else None
+    ticket = _with_history(number)
+    opening = opening_email(ticket)
+    chosen, earlier = _part(ticket, cursor, opening)
+    files = _attachments(ticket, [opening, *(event.note for event in chosen)], loose=True)
+    pinned = None
+    if opening is not None:
+        pinned = TimelineEvent(opening.created_at, "note", note=opening,
+                               attachments=files.get(opening.id, []))
+    return TicketView(ticket, _events(chosen, files), files.get(None, []), assignee_need(ticket),
+                      opening, earlier=earlier, opening_event=pinned, later=cursor is not None)
+
+
+def timeline_part(actor: Actor, number: str, before: str) -> TicketView:
+    """The PART_SIZE events before the cursor `before` and the count of those before them (the
+    page's "Load earlier messages"); the opening email is left out (the page pins it). Raises
+    NotPermitted, NotFound, ValidationFailed for a `before` that is not a cursor."""
+    require(actor, Permission.VIEW)
+    cursor = Cursor.parse(before or "")
+    ticket = _with_history(number)
+    chosen, earlier = _part(ticket, cursor, opening_email(ticket))
+    files = _attachments(ticket, [event.note for event in chosen], loose=False)
+    return TicketView(ticket, _events(chosen, files), [], None, earlier=earlier, later=True)
+
+
+def _with_history(number: str) -> Ticket:
+    """The ticket with its notes' kinds and times (no text), changes, quotes and time entries."""
+    return _by_number(
+        number,
+        selectinload(Ticket.notes).options(load_only(Note.id, Note.ticket_id, Note.kind,
+                                                     Note.created_at)),
+        selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
+        selectinload(Ticket.quotes),
+        selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
+        selectinload(Ticket.assignee), selectinload(Ticket.created_by))
+
+
+def _part(ticket: Ticket, cursor: Cursor | None,
+          opening: Note | None) -> tuple[list[TimelineEvent], int]:
+    """The newest PART_SIZE events before the cursor (all of them without one), the opening
+    email left out, oldest first (notes without their files yet), and how many come before.
+    Sorts plain (time, rank, id) keys: a long conversation has thousands."""
+    limit = (cursor.at, cursor.rank, cursor.id) if cursor is not None else None
+    keyed = [(at, rank, item_id, kind, item) for at, rank, item_id, kind, item in _keys(ticket)
+             if item is not opening and (limit is None or (at, rank, item_id) < limit)]
+    keyed.sort(key=lambda key: key[:3])
+    chosen = [TimelineEvent(at, kind, **{FIELD[kind]: item})
+              for at, _rank, _id, kind, item in keyed[-PART_SIZE:]]
+    return chosen, len(keyed) - len(chosen)
+
+
+def _keys(ticket: Ticket):
+    """Each event of the ticket as (time, rank, id, kind, the row), in no order."""
+    for kind, items in (("note", ticket.notes), ("quote", ticket.quotes),
+                        ("change", [change for change in ticket.changes
+                                    if not _folded_into_note(change)]),
+                        ("time", ticket.time_entries)):
+        rank = RANK[kind]
+        for item in items:
+            yield item.created_at, rank, item.id or 0, kind, item
+
+
+def _with_text(notes: list[Note | None]) -> list[Note]:
+    """The notes (loaded with their kinds and times only) with their text and authors."""
+    notes = [note for note in notes if note is not None]
+    if notes:
+        db.session.scalars(select(Note).where(Note.id.in_([note.id for note in notes])).options(
+            selectinload(Note.author_user), selectinload(Note.author_contact))).all()
+    return notes
+
+
+def _attachments(ticket: Ticket, notes: list[Note | None],
+                 loose: bool) -> dict[int | None, list[Attachment]]:
+    """The files of these notes (their text loaded too), and with `loose` the ticket's own
+    (key None), by note id."""
+    ids = [note.id for note in _with_text(notes)]
+    which = [Attachment.note_id.in_(ids)] + ([Attachment.note_id.is_(None)] if loose else [])
+    by_note: dict[int | None, list[Attachment]] = {}
+    for attachment in db.session.scalars(select(Attachment).where(
+            Attachment.ticket_id == ticket.id, or_(*which)).order_by(Attachment.id)):
+        by_note.setdefault(attachment.note_id, []).append(attachment)
+    return by_note
+
+
+def _events(events: list[TimelineEvent],
+            files: dict[int | None, list[Attachment]]) -> list[TimelineEvent]:
+    """The events, each note's with its files."""
+    return [TimelineEvent(event.at, "note", note=event.note,
+                          attachments=files.get(event.note.id, []))
+            if event.note is not None else event for event in events]
+
+
 def previewable(attachment: Attachment) -> bool:
     """Whether a page may show the file as an image: its bytes (not what the sender declared)
     are a type the download serves inline."""
@@ -152,14 +306,13 @@ def timeline(ticket: Ticket) -> list[TimelineEvent]:
     by_note: dict[int | None, list[Attachment]] = {}
     for attachment in ticket.attachments:
         by_note.setdefault(attachment.note_id, []).append(attachment)
-    events = [TimelineEvent(note.created_at, "note", note=note,
-                            attachments=by_note.get(note.id, [])) for note in ticket.notes]
-    events += [TimelineEvent(change.created_at, "change", change=change)
-               for change in ticket.changes if not _folded_into_note(change)]
-    events += [TimelineEvent(quote.created_at, "quote", quote=quote) for quote in ticket.quotes]
-    events += [TimelineEvent(entry.created_at, "time", entry=entry)
-               for entry in ticket.time_entries]
-    return sorted(events, key=lambda event: event.at)
+    return _events(sorted(_bare_events(ticket), key=lambda event: event.cursor), by_note)
+
+
+def _bare_events(ticket: Ticket) -> list[TimelineEvent]:
+    """The ticket's events in no order, notes without their files."""
+    return [TimelineEvent(at, kind, **{FIELD[kind]: item})
+            for at, _rank, _id, kind, item in _keys(ticket)]
 
 
 def _folded_into_note(change: TicketChange) -> bool:

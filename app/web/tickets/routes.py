@@ -13,7 +13,7 @@ from app.services.billing.basis import describe_basis
 from app.services.billing.ticket_billing import ticket_billing
 from app.services.sla.ticket_levels import ticket_service_levels
 from app.services.ticket_actions import available_actions
-from app.services.ticket_view import TimelineEvent, ticket_view
+from app.services.ticket_view import TimelineEvent, ticket_page_view, timeline_part
 from app.web.security import file_download
 from app.web.tickets import bp
 from app.web.tickets.history_lines import basis_line, describe, who
@@ -38,20 +38,37 @@ def list_view():
 @bp.get("/operacion/ticket/<number>")
 @login_required
 def detail(number: str):
-    """The ticket page: the conversation first, the fields and actions beside it."""
-    return ticket_page(number)
+    """The ticket page: the conversation first (its newest part; `before`, a cursor, shows the
+    part before it: the "Load earlier messages" link without JavaScript), the fields and
+    actions beside it."""
+    return ticket_page(number, before=request.args.get("before"))
 
 
-def ticket_page(number: str, typed: dict | None = None, reply_guard=None) -> str:
+@bp.get("/operacion/ticket/<number>/anteriores")
+@login_required
+def earlier(number: str):
+    """The part of the conversation before the cursor `before`, as the thread's entries (with
+    the link to the part before it): "Load earlier messages" inserts them in place (htmx)."""
+    view = timeline_part(current_user, number, request.args.get("before", ""))
+    return render_template("tickets/_thread_part.html", ticket=view.ticket,
+                           timeline=[_shown(event) for event in view.timeline],
+                           earlier=view.earlier, earlier_cursor=view.earlier_cursor)
+
+
+def ticket_page(number: str, typed: dict | None = None, reply_guard=None,
+                before: str | None = None) -> str:
     """The ticket page; `typed` refills the text of an action's form (by action name);
-    `reply_guard` is the NewerCustomerMessage that held a reply back (its form warns). The reply
-    form's `seen_through` is the newest customer message this page shows; the presence box
+    `reply_guard` is the NewerCustomerMessage that held a reply back (its form warns); `before`
+    shows the part of the conversation before that cursor. The reply form's `seen_through` is
+    the newest customer message of the ticket as the page was read; the presence box
     refreshes every SOPORTE_PRESENCE_REFRESH_SECONDS (both read by the services, not the
     templates)."""
-    view = ticket_view(current_user, number)
+    view = ticket_page_view(current_user, number, before)
     return render_template("tickets/detail.html", ticket=view.ticket,
                            timeline=[_shown(event) for event in view.timeline],
-                           opening_email=view.opening_email,
+                           earlier=view.earlier, earlier_cursor=view.earlier_cursor,
+                           later=view.later, opening_email=view.opening_email,
+                           pinned=_shown(view.opening_event) if view.opening_event else None,
                            loose_images=view.loose_images, loose_documents=view.loose_documents,
                            needs_new_assignee=view.needs_new_assignee,
                            billing_basis=basis_line(describe_basis(view.ticket)),
