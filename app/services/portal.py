@@ -19,6 +19,7 @@ from app.models.client import Contact
 from app.models.enums import NoteKind, TicketStatus
 from app.models.quote import Quote
 from app.models.ticket import Note, Ticket
+from app.received_mail import split_quoted
 from app.services import attachments as attachment_store
 from app.services.attachment_downloads import Download, attachment_for_download
 from app.services.customer_mail import CustomerEmail, receive
@@ -61,6 +62,16 @@ STATUS_WORDS = {
 
 
 @dataclass(frozen=True)
+class PortalMessage:
+    """A message of the conversation: what its author wrote, and the quoted history below it
+    (shown folded)."""
+
+    note: Note
+    text: str
+    quoted: str
+
+
+@dataclass(frozen=True)
 class OtherTicket:
     """Another open ticket of the contact, with its own link."""
 
@@ -77,7 +88,7 @@ class PortalPage:
     status_words: str
     next_step: str
     opening: Note | None  # the email the ticket was opened from (else: the description first)
-    messages: list[Note]  # oldest first, the opening email included
+    messages: list[PortalMessage]  # oldest first, the opening email included
     quote: Quote | None  # the quote waiting for the customer's decision
     quote_token: str | None
     others: list[OtherTicket]
@@ -91,7 +102,9 @@ def ticket_page(token: str) -> PortalPage:
     quote = ticket.current_quote if awaits_decision(ticket.current_quote) else None
     return PortalPage(
         contact=contact, ticket=ticket, status_words=str(words), next_step=str(next_step),
-        opening=opening_email(ticket), messages=public_messages(ticket), quote=quote,
+        opening=opening_email(ticket),
+        messages=[PortalMessage(note, *split_quoted(note.body_text)) for note in
+                  public_messages(ticket)], quote=quote,
         quote_token=quote_token(quote) if quote is not None else None,
         others=[OtherTicket(other, link_for(contact, other))
                 for other in other_open_tickets(contact, ticket)])

@@ -121,6 +121,18 @@ def test_the_page_shows_status_next_step_and_the_public_conversation_only(app, w
     assert "NOTA-INTERNA" not in html and "secreto.txt" not in html
 
 
+def test_the_quoted_history_of_a_customer_mail_is_folded(app, world):
+    ticket = _conversation(world)
+    receive(world.contact, CustomerEmail(
+        subject="Re: La impresora", html=None, uploads=[],
+        text="Sigue igual.\n\nEl lun, 2 nov 2026, Soporte escribió:\n> ¿Puede reiniciarla?"),
+        ticket=ticket)
+    db.session.commit()
+    html = _customer(app).get(_latest_path(ticket)).get_data(as_text=True)
+    message = html.split("Sigue igual.", 1)[1].split("</article>", 1)[0]
+    assert "<details" in message and "Soporte escribió:" in message.split("<details", 1)[1]
+
+
 def test_an_english_contact_reads_the_page_in_english(app, world):
     ticket = factories.new_ticket(world, contact_id=world.english_contact.id)
     notes.reply_publicly(world.agent, ticket, "Please restart it")
