@@ -212,9 +212,9 @@ class TicketPageSchema(Schema):
 
     items = fields.List(fields.Nested(TicketListItemSchema))
     total = fields.Integer(metadata={"description": "tickets the filters select, every page; "
-                                     "counted up to 10,000 (see total_capped)"})
+                                     "counted up to 1,000 (see total_capped)"})
     total_capped = fields.Boolean(metadata={
-        "description": "true when more tickets than `total` match (counting stops at 10,000; "
+        "description": "true when more tickets than `total` match (counting stops at 1,000; "
                        "the cursor still walks them all)"})
     next_cursor = fields.String(allow_none=True, metadata={
         "description": "opaque; null on the last page"})

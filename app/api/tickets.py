@@ -31,6 +31,7 @@ from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock
 from app.services.errors import ValidationFailed
+from app.services.sla.clocks import clocks_of
 from app.services.sla.ticket_levels import ticket_service_levels
 from app.services.ticket_actions import available_actions
 from app.services import ticket_list
@@ -65,7 +66,10 @@ class Tickets(MethodView):
         if len(items) == query["limit"]:  # perhaps more: the next page starts after this one
             value, ticket_id = keyset_of(items[-1], query["sort"])
             next_cursor = make_cursor("tickets", [_as_json(value), ticket_id], filters)
-        return {"items": [_Listed(ticket, result.clocks[ticket.id]) for ticket in items],
+        # the list computed the clocks that run; a resolved or closed ticket's show how they ended
+        clocks = {**clocks_of([ticket for ticket in items if ticket.id not in result.clocks]),
+                  **result.clocks}
+        return {"items": [_Listed(ticket, clocks[ticket.id]) for ticket in items],
                 "total": min(result.total, ticket_list.COUNT_CAP),
                 "total_capped": ticket_list.more_than_cap(result.total),
                 "next_cursor": next_cursor}

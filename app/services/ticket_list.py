@@ -33,6 +33,7 @@ SORTS = {
     # first due (and the most overdue) first; tickets with no clock running last
     "due": Ticket.sla_due,
 }
+DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 # Sorts whose column may be empty: the empty ones come after every other (either direction).
 NULLABLE_SORTS = frozenset({"due"})
 PER_PAGE = 25
@@ -41,7 +42,7 @@ PER_PAGE = 25
 # hundreds of thousands of index entries on every page. A count above COUNT_CAP means "more than
 # COUNT_CAP" (the page says so, `more_than_cap`), and the pages go as deep as COUNT_CAP tickets:
 # deeper, narrow the filter or reverse the sort (the API's cursor walks any depth).
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 # The statuses in which the next move is the customer's: On hold (waiting for their answer) and
 # Quoted (the quote awaits their decision; a decision moves the ticket on).
 WAITING_ON_CUSTOMER = (TicketStatus.ON_HOLD, TicketStatus.QUOTED)
@@ -87,7 +88,8 @@ class TicketPage:
     counts: dict[TicketStatus, int]  # per status, under the other filters (each capped)
     # why each item that needs an assignee needs one (unassigned, or its assignee cannot work)
     assignee_needs: dict[int, AssigneeNeed] = field(default_factory=dict)
-    # each item's service-level clocks now (ticket_clocks, as the ticket page shows them)
+    # the service-level clocks now (ticket_clocks, as the ticket page shows them) of each item
+    # that is neither resolved nor closed (those have none running)
     clocks: dict[int, TicketClocks] = field(default_factory=dict)
 
     def pressing(self, ticket_id: int) -> tuple[str, Clock] | None:
@@ -244,7 +246,9 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
         query = query.offset((page - 1) * per_page)
     items = db.session.scalars(query.limit(per_page)).all()
     needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
-    return TicketPage(list(items), total, page, pages, counts, needs, clocks_of(items))
+    # a resolved or closed ticket has no clock running: the list shows none (the page does)
+    running = [ticket for ticket in items if ticket.status not in DONE]
+    return TicketPage(list(items), total, page, pages, counts, needs, clocks_of(running))
 
 
 def sort_column(sort: str):
