@@ -24,7 +24,11 @@ _TOKEN = re.compile("(" + "|".join(re.escape(p) for p in TOKEN_PATH_PREFIXES) + 
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@")
 # An API token's secret (app.services.api_tokens: "sop_" and 43 characters): the first 12 stay.
 _API_SECRET = re.compile(r"\b(sop_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]{12,}")
-_SECRET_PAIR = re.compile(r"\b(password|passwd|secret|token)=[^&\s\"',;]+", re.IGNORECASE)
+# A name ending in password/passwd/secret/token (access_token, PGPASSWORD, csrf_token) and its
+# value: after "=", or as a JSON string ("password": "…").
+_SECRET_NAME = r"[\w-]*(?:password|passwd|secret|token)"
+_SECRET_PAIR = re.compile(rf"""\b({_SECRET_NAME}=)[^&\s"',;]+""", re.IGNORECASE)
+_SECRET_JSON = re.compile(rf"""("{_SECRET_NAME}"\s*:\s*")(?:[^"\\]|\\.)*""", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
@@ -33,7 +37,8 @@ def redact(text: str) -> str:
     text = _TOKEN.sub(r"\1" + REDACTED, text)
     text = _URL_PASSWORD.sub(r"\1" + REDACTED + "@", text)
     text = _API_SECRET.sub(r"\1" + REDACTED, text)
-    return _SECRET_PAIR.sub(r"\1=" + REDACTED, text)
+    text = _SECRET_JSON.sub(r"\1" + REDACTED, text)
+    return _SECRET_PAIR.sub(r"\1" + REDACTED, text)
 
 
 def _redact_record(record: logging.LogRecord) -> logging.LogRecord:

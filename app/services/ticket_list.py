@@ -24,17 +24,18 @@ from app.models.user import User
 from app.services import clock
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
-from app.services.sla.clocks import Clock, TicketClocks, clocks_of, pressing_clock
+from app.services.sla.clocks import DONE, TicketClocks, clocks_of, pressing_clock
+from app.services.sla.ticket_levels import ClockLine, clock_line
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
     "urgency": Ticket.urgency, "updated": Ticket.updated_at,
     # the most pressing running service-level clock's due time (Ticket.sla_due): ascending, the
-    # first due (and the most overdue) first; tickets with no clock running last
+    # first due (and the most overdue) first and tickets with no clock running last; descending
+    # the exact reverse (each order walks the index one way)
     "due": Ticket.sla_due,
 }
-DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-# Sorts whose column may be empty: the empty ones come after every other (either direction).
+# Sorts whose column may be empty: the empty ones come last ascending, first descending.
 NULLABLE_SORTS = frozenset({"due"})
 PER_PAGE = 25
 # Every count of the list (its total, per status, each view of the sidebar) stops at COUNT_CAP + 1
@@ -92,10 +93,17 @@ class TicketPage:
     # that is neither resolved nor closed (those have none running)
     clocks: dict[int, TicketClocks] = field(default_factory=dict)
 
-    def pressing(self, ticket_id: int) -> tuple[str, Clock] | None:
-        """The item's clock due first among those running or overdue (the list's time left)."""
+    def pressing(self, ticket_id: int) -> ClockLine | None:
+        """The item's clock due first among those running or overdue (the list's time left),
+        as the ticket page's line of it."""
         clocks = self.clocks.get(ticket_id)
-        return pressing_clock(clocks) if clocks is not None else None
+        pressing = pressing_clock(clocks) if clocks is not None else None
+        return clock_line(*pressing) if pressing else None
+
+    def paused(self, ticket_id: int) -> bool:
+        """The item's clocks are paused: the customer must answer."""
+        clocks = self.clocks.get(ticket_id)
+        return clocks is not None and clocks.paused
 
 
 @dataclass
@@ -133,13 +141,12 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
     if filters.customer_waiting:
         query = query.where(Ticket.customer_waiting)
     zone = filters.zone or clock.company_zone()
-    if filters.overdue or filters.due_today:
+    if filters.overdue or filters.due_today:  # both: overdue or due today
         now = clock.now()
-        if filters.overdue:
-            query = query.where(Ticket.sla_due < now)
-        if filters.due_today:
-            _, tonight = clock.day_bounds(clock.local(now, zone).date(), zone)
-            query = query.where(Ticket.sla_due >= now, Ticket.sla_due < tonight)
+        _, tonight = clock.day_bounds(clock.local(now, zone).date(), zone)
+        query = query.where(Ticket.sla_due < (tonight if filters.due_today else now))
+        if not filters.overdue:
+            query = query.where(Ticket.sla_due >= now)
     if filters.date_from:
         query = query.where(_created_from(filters.date_from, zone))
     if filters.date_to:
@@ -232,7 +239,7 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
     column, descending = sort_column(filters.sort)
     order = column.desc() if descending else column.asc()
     if filters.sort.lstrip("-") in NULLABLE_SORTS:
-        order = order.nulls_last()
+        order = order.nulls_first() if descending else order.nulls_last()
     per_page = filters.per_page or PER_PAGE
     pages = max(1, -(-min(total, COUNT_CAP) // per_page))
     page = min(max(1, filters.page), pages)
@@ -273,15 +280,16 @@ def keyset_of(ticket: Ticket, sort: str) -> tuple:
 
 def _after(column, descending: bool, value, ticket_id: int,
            nullable: bool = False) -> ColumnElement[bool]:
-    """The tickets after (value, id) in the order: by the column (empty values last), then by
-    id descending."""
+    """The tickets after (value, id) in the order: by the column (empty values last ascending,
+    first descending), then by id descending."""
     if column is Ticket.id:
         return Ticket.id < ticket_id if descending else Ticket.id > ticket_id
     if value is None:
-        return and_(column.is_(None), Ticket.id < ticket_id)
+        empty_after = and_(column.is_(None), Ticket.id < ticket_id)
+        return or_(empty_after, column.is_not(None)) if descending else empty_after
     beyond = column < value if descending else column > value
     after = or_(beyond, and_(column == value, Ticket.id < ticket_id))
-    return or_(after, column.is_(None)) if nullable else after
+    return or_(after, column.is_(None)) if nullable and not descending else after
 
 
 def more_than_cap(count: int) -> bool:

@@ -13,7 +13,6 @@ from werkzeug.datastructures import MultiDict
 from app.models.enums import Urgency
 from app.services.errors import ValidationFailed
 from app.services.sla.aging import AgingFilters, aging, bucket_named
-from app.services.sla.ticket_levels import LABELS as SLA_LABELS
 from app.services.ticket_list import list_choices
 from app.web.params import parse_choice, parse_id, parse_page
 
@@ -67,5 +66,4 @@ def index():
         flash(str(problem), "error")
     report = aging(current_user, filters)
     return render_template("aging/index.html", report=report, filters=filters,
-                           choices=list_choices(current_user), aging_url=aging_url,
-                           sla_labels=SLA_LABELS)
+                           choices=list_choices(current_user), aging_url=aging_url)

@@ -96,3 +96,15 @@ def test_gunicorn_access_log_has_no_token(backend, database_urls, tmp_path):
     log = access.read_text()
     assert "/cotizacion/[redacted]?decision=approve" in log
     assert "secret-looking-token" not in log
+
+
+@pytest.mark.parametrize("line, secret", [
+    ("GET /x?access_token=abc123&page=2", "abc123"),
+    ("PGPASSWORD=hunter2 pg_dump soporte", "hunter2"),
+    ('{"password": "dos palabras", "user": "ana"}', "dos palabras"),
+    ('{"api_token":"a\\"b"}', 'a\\"b'),
+    ("csrf_token=zzz9", "zzz9"),
+])
+def test_a_secret_named_by_any_spelling_is_hidden(line, secret):
+    cleaned = redact(line)
+    assert secret not in cleaned and "[redacted]" in cleaned

@@ -159,9 +159,11 @@ def test_each_rows_clock_is_ticket_clocks_from_the_tickets_history(world, at):
         madrid(13, 17, 30), madrid(16, 9, 30))
     clocks = ticket_clocks(ticket)
     assert row.clocks == clocks
-    assert row.pressing == pressing_clock(clocks)
-    name, clock = row.pressing  # the customer's message waits for an answer: 1 h from 9:30
-    assert (name, clock.due, clock.minutes_left) == ("next_response", madrid(16, 10, 30), -90)
+    assert (row.pressing.name, row.pressing.clock) == pressing_clock(clocks)
+    line = row.pressing  # the customer's message waits for an answer: 1 h from 9:30
+    assert (line.name, line.clock.due, line.clock.minutes_left) == (
+        "next_response", madrid(16, 10, 30), -90)
+    assert line.overdue and line.minutes == 90
 
 
 def test_whoever_may_not_view_tickets_is_refused(world):

@@ -24,16 +24,16 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.models.client import Client, Contract
-from app.models.enums import TicketStatus, Urgency
+from app.models.enums import Urgency
 from app.models.ticket import Ticket
 from app.services import clock
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.sla.calendars import Calendar, calendar_for
-from app.services.sla.clocks import Clock, TicketClocks, clocks_of, pressing_clock
+from app.services.sla.clocks import DONE, TicketClocks, clocks_of, pressing_clock
+from app.services.sla.ticket_levels import ClockLine, clock_line
 
 PER_PAGE = 50
-DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,12 @@ class AgingFilters:
 @dataclass(frozen=True)
 class AgingRow:
     """One ticket of the page: the ticket (client, assignee and contract loaded), its age in
-    business days, its clocks now and the most pressing one (name, clock) or None."""
+    business days, its clocks now and the line of the most pressing one, or None."""
 
     ticket: Ticket
     age_days: int
     clocks: TicketClocks
-    pressing: tuple[str, Clock] | None
+    pressing: ClockLine | None
 
 
 @dataclass
@@ -250,8 +250,13 @@ def _rows(shown: list[tuple[int, dt.datetime, int]], now: dt.datetime) -> list[A
             selectinload(Ticket.client), selectinload(Ticket.assignee),
             selectinload(Ticket.contract)))}
     clocks = clocks_of(list(tickets.values()), now)
-    return [AgingRow(tickets[ticket_id], days, clocks[ticket_id], pressing_clock(clocks[ticket_id]))
+    return [AgingRow(tickets[ticket_id], days, clocks[ticket_id], _line(clocks[ticket_id]))
             for days, _, ticket_id in shown]
+
+
+def _line(clocks: TicketClocks) -> ClockLine | None:
+    pressing = pressing_clock(clocks)
+    return clock_line(*pressing) if pressing else None
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

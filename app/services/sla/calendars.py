@@ -187,13 +187,18 @@ def _default_calendar(zone: str, hours: str, region: str) -> Calendar:
 
 
 def stored_calendar(row: BusinessCalendar) -> Calendar:
-    """The calendar of a stored row: its zone, windows and holidays."""
+    """The calendar of a stored row: its zone, windows and holidays. The same values give the
+    same Calendar object, so business_time's table of its days is read once, not per ticket."""
     week: list[list[tuple[int, int]]] = [[] for _ in DAY_NAMES]
     for window in row.windows:
         week[window.weekday].append((window.start_minute, window.end_minute))
-    return Calendar(name=row.name, zone=clock.zone_named(row.time_zone),
-                    week=tuple(tuple(sorted(day)) for day in week),
-                    holidays=frozenset(holiday.day for holiday in row.holidays))
+    return _calendar_of(row.name, row.time_zone, tuple(tuple(sorted(day)) for day in week),
+                        frozenset(holiday.day for holiday in row.holidays))
+
+
+@lru_cache(maxsize=64)
+def _calendar_of(name: str, zone: str, week: Week, holidays: frozenset[dt.date]) -> Calendar:
+    return Calendar(name=name, zone=clock.zone_named(zone), week=week, holidays=holidays)
 
 
 def calendar_for(ticket) -> Calendar:

@@ -20,10 +20,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models.enums import ClockState, SlaAlertLevel, SlaClock, TicketStatus
+from app.models.enums import ClockState, SlaAlertLevel, SlaClock
 from app.models.sla import SlaAlert
 from app.models.ticket import Ticket
 from app.models.user import User
@@ -32,7 +31,7 @@ from app.services.notifications import active_supervisors, notify
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.sla.business_time import business_time_between
 from app.services.sla.calendars import Calendar, default_calendar
-from app.services.sla.clocks import Clock, TicketClocks, ticket_clocks
+from app.services.sla.clocks import DONE, Clock, TicketClocks, history_options, ticket_clocks
 from app.services.sla.targets import TargetTable
 
 log = logging.getLogger(__name__)
@@ -68,12 +67,8 @@ def open_ticket_clocks(now: dt.datetime) -> Iterator[tuple[Ticket, TicketClocks]
     last_id, targets = 0, TargetTable()
     while True:
         batch = list(db.session.scalars(
-            select(Ticket).where(Ticket.status.not_in([TicketStatus.RESOLVED,
-                                                       TicketStatus.CLOSED]),
-                                 Ticket.id > last_id)
-            .options(selectinload(Ticket.notes), selectinload(Ticket.changes),
-                     selectinload(Ticket.quotes))
-            .order_by(Ticket.id).limit(BATCH)))
+            select(Ticket).where(Ticket.status.not_in(DONE), Ticket.id > last_id)
+            .options(*history_options()).order_by(Ticket.id).limit(BATCH)))
         if not batch:
             return
         for ticket in batch:

@@ -21,14 +21,17 @@ import logging
 from collections.abc import Iterable
 
 from sqlalchemy import event, inspect, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.models.enums import NoteKind, TicketStatus
+from app.models.enums import NoteKind
 from app.models.quote import Quote
 from app.models.ticket import Note, Ticket, TicketChange
 from app.services.errors import ValidationFailed
-from app.services.sla.clocks import TicketClocks, pressing_clock, ticket_clocks
+from app.services import clock as the_clock
+from app.services.sla.clocks import DONE, TicketClocks, history_options, pressing_clock, \
+    ticket_clocks
+from app.services.sla.targets import TargetTable
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,6 @@ PENDING = "sla_due_tickets"  # Session.info key: ids of tickets whose history a 
 # The ticket's own fields its clocks read (created_at, urgency and contract: the targets and
 # calendar; client: the calendar; status: pauses and resolution).
 TICKET_FIELDS = ("status", "urgency", "contract_id", "client_id", "created_at")
-DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
 def due_of(clocks: TicketClocks) -> dt.datetime | None:
@@ -61,17 +63,15 @@ def refresh_dues(session: Session, ticket_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     tickets = session.scalars(
-        select(Ticket).where(Ticket.id.in_(ids))
-        .options(selectinload(Ticket.notes), selectinload(Ticket.changes),
-                 selectinload(Ticket.quotes))
+        select(Ticket).where(Ticket.id.in_(ids)).options(*history_options())
         .execution_options(populate_existing=True)).all()
-    changed = 0
+    changed, now, targets = 0, the_clock.now(), TargetTable()
     for ticket in tickets:
         if ticket.status in DONE:
             changed += _store(session, ticket, None)
             continue
         try:
-            changed += _store(session, ticket, due_of(ticket_clocks(ticket)))
+            changed += _store(session, ticket, due_of(ticket_clocks(ticket, now, targets)))
         except (ValueError, ValidationFailed) as error:
             log.warning("service-level due time of %s not stored: %s", ticket.number, error)
     return changed
@@ -91,8 +91,7 @@ def watch(session_factory) -> None:
     if not event.contains(session_factory, "after_flush", _collect):
         event.listen(session_factory, "after_flush", _collect)
         event.listen(session_factory, "before_commit", _refresh_collected)
-        event.listen(session_factory, "after_commit", _forget)
-        event.listen(session_factory, "after_rollback", _forget)
+        event.listen(session_factory, "after_transaction_end", _forget)
 
 
 def _collect(session: Session, _flush_context) -> None:
@@ -104,8 +103,11 @@ def _collect(session: Session, _flush_context) -> None:
             pending.add(ticket_id)
 
 
-def _forget(session: Session) -> None:
-    session.info.pop(PENDING, None)
+def _forget(session: Session, transaction) -> None:
+    """At the end of the outermost transaction (committed: stored; rolled back: nothing to
+    store), not of a savepoint, whose rollback leaves the outer transaction's tickets to do."""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def _touched_ticket(instance) -> int | None:

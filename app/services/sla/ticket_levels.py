@@ -65,5 +65,9 @@ def ticket_service_levels(actor: Actor, ticket: Ticket) -> TicketServiceLevels:
     if following is not None and following.completed_at is None:
         shown.append(("next_response", following))
     shown.append(("resolution", clocks.resolution))
-    return TicketServiceLevels(clocks, tuple(ClockLine(name, LABELS[name], clock)
-                                             for name, clock in shown))
+    return TicketServiceLevels(clocks, tuple(clock_line(name, clock) for name, clock in shown))
+
+
+def clock_line(name: str, clock: Clock) -> ClockLine:
+    """A clock as the line that shows it (first_response, next_response or resolution)."""
+    return ClockLine(name, LABELS[name], clock)

@@ -12,7 +12,6 @@ from werkzeug.datastructures import MultiDict
 
 from app.services import clock, saved_views
 from app.services.errors import ValidationFailed
-from app.services.sla.ticket_levels import LABELS as SLA_LABELS
 from app.services.ticket_list import COUNT_CAP, TicketFilters, list_choices, list_tickets
 from app.web.tickets.filters import canonical_query, filters_from_args, list_url
 
@@ -40,7 +39,7 @@ def render_list(args: MultiDict, typed: dict | None = None,
         choices=list_choices(current_user),
         views=saved_views.sidebar(current_user, read_query),
         current_query=canonical_query(args, current_user.id, zone), list_url=list_url,
-        sla_labels=SLA_LABELS, count_cap=COUNT_CAP,
+        count_cap=COUNT_CAP,
         advanced_open=_uses_advanced_filters(filters),
         typed=typed or {}, error=error), status
 
