@@ -229,8 +229,10 @@ def prune_command() -> None:
     stay, so replies still thread); the outbox worker also does it every hour."""
     from app.services.outbox import prune_sent_bodies
 
-    emptied = prune_sent_bodies()
-    db.session.commit()
+    emptied = 0
+    while chunk := prune_sent_bodies():
+        db.session.commit()  # one chunk per transaction
+        emptied += chunk
     click.echo(f"emptied {emptied}")
 
 

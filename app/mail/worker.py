@@ -140,8 +140,10 @@ def send_forever(interval: float = 5, should_stop: Callable[[], bool] = lambda: 
         try:
             send_once(should_stop=should_stop)
             if time.monotonic() >= next_prune and not should_stop():
-                emptied = prune_sent_bodies()
-                db.session.commit()
+                emptied = 0
+                while not should_stop() and (chunk := prune_sent_bodies()):
+                    db.session.commit()  # one chunk per transaction
+                    emptied += chunk
                 if emptied:
                     log.info("emptied the bodies of %s messages sent long ago", emptied)
                 next_prune = time.monotonic() + PRUNE_EVERY

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.mail.compose import header_safe, render_mail
@@ -173,22 +173,21 @@ PRUNE_CHUNK = 1000  # sent messages emptied per statement
 
 
 def prune_sent_bodies(now=None) -> int:
-    """Empty the bodies of mail sent more than SOPORTE_OUTBOX_KEEP_DAYS ago (0: never), keeping
-    each row's Message-ID, In-Reply-To and References, which thread the customer's replies and
-    our next mail; failed and pending mail keep everything. By chunks, each committed by the
-    caller's transaction; returns how many were emptied."""
+    """Empty the bodies of up to PRUNE_CHUNK messages sent more than SOPORTE_OUTBOX_KEEP_DAYS
+    ago (0: never), keeping each row's Message-ID, In-Reply-To and References, which thread the
+    customer's replies and our next mail; failed and pending mail keep everything. Returns how
+    many were emptied: the caller commits and calls again until none is left, so no transaction
+    holds more than one chunk."""
     days = current_app.config.get("SOPORTE_OUTBOX_KEEP_DAYS", 0)
     if days <= 0:
         return 0
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
-    emptied = 0
-    while True:
-        ids = list(db.session.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff,
-            OutboxMessage.body_text != "").order_by(OutboxMessage.id).limit(PRUNE_CHUNK)))
-        if not ids:
-            return emptied
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff,
+        or_(OutboxMessage.body_text != "", OutboxMessage.body_html.is_not(None)))
+        .order_by(OutboxMessage.id).limit(PRUNE_CHUNK)))
+    if ids:
         db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
             body_text="", body_html=None, attachment_ids=[]), execution_options={
                 "synchronize_session": False})
-        emptied += len(ids)
+    return len(ids)
