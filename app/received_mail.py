@@ -74,6 +74,23 @@ def split_quoted(text: str) -> tuple[str, str]:
     return (text or "").rstrip(), ""
 
 
+def written_part(text: str | None, html: str | None = None) -> str:
+    """What the sender wrote in this message, as plain text, without the quoted history nor
+    lines quoted with ">" (empty when it is all quote): from the text part, or from the HTML
+    when there is none. For reading a reply's words (its commands), not for showing it."""
+    if not (text or "").strip() and html:
+        offset = _quote_offset(html)
+        own = nh3.clean(html[:offset] if offset is not None else html, tags={"br", "p", "div"},
+                        clean_content_tags=DROP_WITH_CONTENT, attributes={})
+        text = html_module.unescape(re.sub(r"<[^>]*>", "\n", own))
+    lines = (text or "").splitlines()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if _QUOTE_HEADER.match(first):
+        return ""  # a reply that only quotes: nothing of its own
+    visible, _quoted = split_quoted(text or "")
+    return "\n".join(line for line in visible.splitlines() if not line.lstrip().startswith(">"))
+
+
 def _is_quote_start(tag: str, attrs: dict[str, str]) -> bool:
     """The element where a mail program puts the quoted history: Gmail, Apple Mail and
     Thunderbird (blockquote type=cite, moz-cite-prefix), Outlook (divRplyFwdMsg,

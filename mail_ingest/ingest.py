@@ -26,7 +26,7 @@ from app.models.columns import utcnow
 from app.models.enums import InboundOutcome, NoteKind
 from app.models.mail import InboundMessage, OutboxMessage
 from app.models.ticket import Ticket
-from app.services import contacts, customer_mail, notes
+from app.services import contacts, customer_mail, notes, quote_decisions
 from app.services.customer_mail import CustomerEmail
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
@@ -228,6 +228,8 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact) \
         or _ticket_by_conversation(record.thread_index, contact)
     result = customer_mail.receive(contact, _customer_email(parsed), ticket)
+    if not result.created:  # a reply may carry the customer's decision on the ticket's quote
+        quote_decisions.decide_by_reply(contact, result.note, parsed.text, parsed.html)
     _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
 
 

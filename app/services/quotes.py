@@ -19,6 +19,7 @@ from app.services import notes
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
+from app.services.quote_codes import reply_commands
 from app.services.quote_links import link_for
 from app.services.workflow import QUOTE_SAVED, move_to, require_open
 from app.services.webhooks import events as webhook_events
@@ -90,9 +91,11 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
     db.session.flush()
     record_change(ticket, actor, "quote", previous.version if previous else None, quote.version)
     move_to(ticket, QUOTE_SAVED[ticket.status], actor)
+    approve_reply, reject_reply = reply_commands(quote, ticket.contact.language.value)
     notes.mail_requester(ticket, "quote_request", quote=quote,
                          approve_url=link_for(quote, "approve"),
-                         reject_url=link_for(quote, "reject"))
+                         reject_url=link_for(quote, "reject"),
+                         approve_reply=approve_reply, reject_reply=reject_reply)
     webhook_events.quote_sent(quote, actor)
     return quote
 

@@ -12,6 +12,7 @@ from app.models.client import Contract
 from app.models.ticket import TicketChange
 from app.models.user import User
 from app.services.history import customer_address
+from app.services.quote_decisions import reply_refusal
 from app.services.permissions import SYSTEM
 from app.web.number_format import duration
 
@@ -63,6 +64,11 @@ def describe(change: TicketChange) -> str:
         return _("Replied to the customer")
     if field == "customer_email":
         return _("Email from the customer")
+    if field == "quote_reply":
+        return _("Decided quote version %(version)s by replying to the quote email", version=new)
+    if field == "quote_reply_refused":
+        return _("A reply to the quote email did not count as a decision: %(reason)s",
+                 reason=reply_refusal(new, old))
     if field == "portal_link":
         return _("Sent a new ticket link to %(address)s", address=new)
     if field == "quote":
