@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.enums import NoteKind, TicketSource
@@ -34,6 +34,7 @@ from app.services.attachment_downloads import INLINE_IMAGE_TYPES
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need
+from app.services.sla.clocks import history_options
 
 
 PART_SIZE = 50  # events the page shows at once: the newest first, each earlier part on demand
@@ -217,13 +218,11 @@ def timeline_part(actor: Actor, number: str, before: str) -> TicketView:
 
 
 def _with_history(number: str) -> Ticket:
-    """The ticket with its notes' kinds and times (no text), changes, quotes and time entries."""
+    """The ticket with what its clocks read (history_options: of a note, its kind and time
+    only), the changes' authors and its time entries."""
     return _by_number(
-        number,
-        selectinload(Ticket.notes).options(load_only(Note.id, Note.ticket_id, Note.kind,
-                                                     Note.created_at)),
+        number, *history_options(),
         selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
-        selectinload(Ticket.quotes),
         selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
         selectinload(Ticket.assignee), selectinload(Ticket.created_by))
 
