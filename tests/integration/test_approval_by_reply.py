@@ -4,6 +4,7 @@ any other such reply stays an ordinary note while staff are told why it did not 
 real ingest path (raw emails), and once through a real Dovecot."""
 from __future__ import annotations
 
+from email.message import EmailMessage
 from itertools import count
 
 from flask_babel import force_locale
@@ -19,6 +20,7 @@ from app.web.tickets.history_lines import describe
 from mail_ingest.ingest import ingest
 from tests import factories
 from tests import mail_corpus as corpus
+from tests.factories import PASSWORD
 
 _uids = count(1)
 
@@ -214,6 +216,45 @@ def test_a_command_in_the_quoted_history_only_is_an_ordinary_note(world):
     _reply(ticket, f"O responda a este correo con APROBAR {code} o RECHAZAR {code}.")
     assert ticket.status is TicketStatus.QUOTED
     assert _changes(ticket, "quote_reply_refused")[0].new_value == "ambiguous"
+
+
+def _html_reply(ticket, html: str) -> str:
+    """The customer answers the quote email with an HTML-only message (no text part)."""
+    mail = _quote_mail(ticket)
+    message = EmailMessage()
+    message["From"] = "Carla <carla@acme.example>"
+    message["Subject"] = f"Re: {mail.subject}"
+    message["Message-ID"] = corpus.mid("acme.example")
+    message["In-Reply-To"] = message["References"] = mail.message_id
+    message.set_content(html, subtype="html")
+    outcome = ingest("INBOX", 1, str(next(_uids)), message.as_bytes())
+    db.session.expire_all()
+    return outcome.outcome
+
+
+def test_an_html_only_reply_is_read_without_its_quoted_history(world):
+    ticket = _quoted(world)
+    code = code_for(ticket.current_quote)
+    assert _html_reply(ticket, f'<div dir="ltr">Lo pienso.</div><div class="gmail_quote">'
+                               f'<blockquote>APROBAR {code}</blockquote></div>') == "NOTE"
+    assert ticket.status is TicketStatus.QUOTED
+    assert _changes(ticket, "quote_reply_refused") == []
+    _html_reply(ticket, f'<div dir="ltr"><b>Aprobar</b> {code}<br>Saludos</div>'
+                        f'<div class="gmail_quote"><blockquote>¿Algo más?</blockquote></div>')
+    assert ticket.status is TicketStatus.APPROVED
+
+
+def test_the_ticket_page_says_the_reply_decided_and_why_another_did_not(world, client):
+    ticket = _quoted(world)
+    code = code_for(ticket.current_quote)
+    _reply(ticket, f"APROBAR {code}")
+    _reply(ticket, f"RECHAZAR {code}")
+    assert client.post("/login", data={"email": world.supervisor.email,
+                                       "password": PASSWORD}).status_code == 302
+    page = client.get(f"/operacion/ticket/{ticket.number}").get_data(as_text=True)
+    assert "Decidió la versión 1 de la cotización respondiendo al correo de la cotización" in page
+    assert ("Una respuesta al correo de la cotización no contó como decisión: la cotización ya "
+            "estaba decidida (Aprobado)") in page
 
 
 def test_approval_by_reply_through_dovecot(world, dovecot, imap_user):
