@@ -235,7 +235,7 @@ def _part(ticket: Ticket, cursor: Cursor | None,
     limit = (cursor.at, cursor.rank, cursor.id) if cursor is not None else None
     keyed = [(at, rank, item_id, kind, item) for at, rank, item_id, kind, item in _keys(ticket)
              if item is not opening and (limit is None or (at, rank, item_id) < limit)]
-    keyed.sort(key=lambda key: key[:3])
+    keyed.sort()  # (time, rank, id) never ties: the rows themselves are never compared
     chosen = [TimelineEvent(at, kind, **{FIELD[kind]: item})
               for at, _rank, _id, kind, item in keyed[-PART_SIZE:]]
     return chosen, len(keyed) - len(chosen)
