@@ -209,9 +209,10 @@ def test_each_role_sees_only_the_buttons_it_may_press(live_server, page, world, 
     db.session.commit()
     expected = {  # a quoted ticket awaiting the customer: no status change, no time yet
         "viewer": set(),
-        "agent": {"action-quote", "action-note", "action-reply", "action-close"},
+        "agent": {"action-quote", "action-note", "action-reply", "action-close",
+                  "action-portal_link"},
         "supervisor": {"action-assign", "action-quote", "action-approve", "action-note",
-                       "action-reply", "action-close", "action-payment"},
+                       "action-reply", "action-close", "action-payment", "action-portal_link"},
     }
     for role, email in users.items():
         sign_in(page, live_server, email)
