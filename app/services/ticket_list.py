@@ -44,6 +44,8 @@ PER_PAGE = 25
 # COUNT_CAP" (the page says so, `more_than_cap`), and the pages go as deep as COUNT_CAP tickets:
 # deeper, narrow the filter or reverse the sort (the API's cursor walks any depth).
 COUNT_CAP = 1_000
+# Up to this many matches, the counts per status are one exact GROUP BY (status_counts).
+GROUPED_LIMIT = 10_000
 # The statuses in which the next move is the customer's: On hold (waiting for their answer) and
 # Quoted (the quote awaits their decision; a decision moves the ticket on).
 WAITING_ON_CUSTOMER = (TicketStatus.ON_HOLD, TicketStatus.QUOTED)
@@ -297,14 +299,14 @@ def more_than_cap(count: int) -> bool:
     return count > COUNT_CAP
 
 
-def _capped_count(query: Select) -> int:
-    """The rows a query selects, counted up to COUNT_CAP + 1."""
-    return db.session.scalar(select(func.count()).select_from(_capped(query)))
+def _capped_count(query: Select, cap: int | None = None) -> int:
+    """The rows a query selects, counted up to cap (COUNT_CAP) + 1."""
+    return db.session.scalar(select(func.count()).select_from(_capped(query, cap)))
 
 
-def _capped(query: Select):
+def _capped(query: Select, cap: int | None = None):
     return query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
-        .order_by(None).limit(COUNT_CAP + 1).subquery()
+        .order_by(None).limit((cap or COUNT_CAP) + 1).subquery()
 
 
 def count_tickets(actor: Actor, filters: TicketFilters) -> int:
@@ -315,13 +317,24 @@ def count_tickets(actor: Actor, filters: TicketFilters) -> int:
 
 
 def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:
-    """How many tickets of each status the other filters select, each up to COUNT_CAP + 1 (one
-    statement: a capped count per status, each able to use its status index)."""
+    """How many tickets of each status the other filters select, each up to COUNT_CAP + 1.
+
+    A filter that selects few tickets (up to GROUPED_LIMIT, read through the filter's own index:
+    a range of days or of due times) is counted exactly in one GROUP BY. A broader one is
+    counted per status, each count capped and able to use its status index (a per-status count
+    of a narrow filter would read every ticket of each status instead). A resolved or closed
+    ticket has no due time: under the due-time filters those statuses are not counted."""
     require(actor, Permission.VIEW)
     base = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False)
+    if _capped_count(base, GROUPED_LIMIT) <= GROUPED_LIMIT:
+        sub = base.with_only_columns(Ticket.status).order_by(None).subquery()
+        rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
+        return {TicketStatus(status): min(count, COUNT_CAP + 1) for status, count in rows}
+    statuses = [status for status in TicketStatus
+                if not (filters.overdue or filters.due_today) or status not in DONE]
     rows = db.session.execute(union_all(*(
         select(literal(status.name).label("status"), func.count().label("n"))
-        .select_from(_capped(base.where(Ticket.status == status))) for status in TicketStatus)))
+        .select_from(_capped(base.where(Ticket.status == status))) for status in statuses)))
     return {TicketStatus[status]: count for status, count in rows if count}
 
 
