@@ -128,17 +128,23 @@ def fresh_pg_database(name: str) -> str:
     return str(make_url(PG_SERVER).set(database=name))
 
 
+def start_dovecot() -> tuple[Path, Dovecot]:
+    """A benchmark's own Dovecot, in a new folder (returned too, for the caller to remove)."""
+    root = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
+    root.chmod(0o755)  # the dovecot user must reach its folder
+    dovecot = Dovecot(root / "dovecot")
+    (root / "dovecot").mkdir()
+    dovecot.start()
+    return root, dovecot
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
-    root.chmod(0o755)  # the dovecot user must reach its folder
-    dovecot = Dovecot(root / "dovecot")
-    (root / "dovecot").mkdir()
-    dovecot.start()
+    root, dovecot = start_dovecot()
     results = []
     try:
         messages = make_messages(args.messages)

@@ -27,7 +27,6 @@ import pwd
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, insert, text  # noqa: E402
 
-from bench.ingest import fresh_pg_database  # noqa: E402
+from bench.ingest import fresh_pg_database, start_dovecot  # noqa: E402
 from tests.dovecot import Dovecot  # noqa: E402
 
 MESSAGE = ("From: Carla <carla@acme.example>\r\nTo: soporte@soporte.example\r\n"
@@ -157,11 +156,7 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
-    root.chmod(0o755)  # the dovecot user must reach its folder
-    dovecot = Dovecot(root / "dovecot")
-    (root / "dovecot").mkdir()
-    dovecot.start()
+    root, dovecot = start_dovecot()
     results = []
     try:
         small_user, large_user = dovecot.new_user(), dovecot.new_user()
