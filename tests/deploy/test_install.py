@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import http.client
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -124,12 +126,59 @@ class Browser:
         return response.status, text, dict(response.headers)
 
 
-def _wait_until_serving(browser: Browser, honcho: subprocess.Popen) -> None:
+PROCESSES = ("web", "poller", "outbox", "webhooks", "sla")
+
+
+class Honcho:
+    """`honcho start` in its own process group, its output read as it comes by a thread.
+
+    honcho's SIGTERM handler fails (KeyError, a traceback, its children left running) when the
+    signal comes before it has recorded every process's start, so the test waits for all five
+    "started" lines first; and whatever happens, the whole group is killed at the end."""
+
+    def __init__(self, args: list, **kwargs):
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, start_new_session=True, **kwargs)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, seconds: float) -> None:
+        """Wait until the output has a line matching pattern (failing on honcho's exit)."""
+        deadline = time.monotonic() + seconds
+        while not re.search(pattern, self.output, re.MULTILINE):
+            assert self.process.poll() is None, self.output
+            if time.monotonic() > deadline:
+                pytest.fail(f"no line matching {pattern!r} within {seconds} s:\n{self.output}")
+            time.sleep(0.2)
+
+    def stop(self, seconds: float = 120) -> int:
+        """SIGTERM to honcho; its return code once it and every child's output are done."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=seconds)
+            self._reader.join(timeout=seconds)
+        finally:
+            if self.process.poll() is None or self._reader.is_alive():
+                os.killpg(self.process.pid, signal.SIGKILL)
+        assert not self._reader.is_alive(), f"a child outlived honcho:\n{self.output}"
+        return self.process.returncode
+
+
+def _wait_until_serving(browser: Browser, honcho: Honcho) -> None:
     """Wait for gunicorn's answer to /healthz (or honcho's early exit); generous, as five
     processes import the app at once on a machine busy with the rest of the suite."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        assert honcho.poll() is None, honcho.communicate()[0]
+        assert honcho.process.poll() is None, honcho.output
         try:
             if browser.request("GET", "/healthz")[0] == 200:
                 return
@@ -183,8 +232,7 @@ def test_an_installed_copy_runs_the_procfile_and_shows_the_dashboard_in_spanish(
           "--password-stdin"], cwd=run_dir, env=environ, input=PASSWORD + "\n")
 
     procfile = installed / "src" / "Procfile"
-    server = subprocess.Popen([*honcho, "-f", str(procfile), "start"], cwd=run_dir, env=environ,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = Honcho([*honcho, "-f", str(procfile), "start"], cwd=run_dir, env=environ)
     try:
         browser = Browser(port)
         _wait_until_serving(browser, server)
@@ -200,14 +248,15 @@ def test_an_installed_copy_runs_the_procfile_and_shows_the_dashboard_in_spanish(
         assert status == 200 and "Cerrar sesión" in html.unescape(dashboard), dashboard[:2000]
         stylesheet = re.search(r'href="(/static/[^"]+\.css[^"]*)"', dashboard).group(1)
         assert browser.request("GET", stylesheet)[0] == 200
+        for name in PROCESSES:
+            server.wait_for(rf"system +\| {name}\.1 started", 60)
         # honcho stops every process when one exits: all five are still running.
-        assert server.poll() is None, server.communicate()[0]
+        assert server.process.poll() is None, server.output
     finally:
-        server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=120)[0]
-    assert server.returncode == 128 + signal.SIGTERM, output
-    for name in ("web", "poller", "outbox", "webhooks", "sla"):
-        assert re.search(rf"{name}\.1 +started", output), output
+        returncode = server.stop()
+    output = server.output
+    assert returncode == 128 + signal.SIGTERM, output
+    for name in PROCESSES:
         assert re.search(rf"{name}\.1 +stopped", output), output
     assert len(re.findall(r"Booting worker with pid", output)) == 2, output  # WEB_CONCURRENCY
     assert "Shutting down: Master" in output, output
