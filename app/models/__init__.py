@@ -1,5 +1,6 @@
 """The data model, one module per aggregate; importing this package registers every table."""
 from app.models.api_token import ApiToken
+from app.models.branding import CompanyBranding
 from app.models.client import Client, ClientDomain, Contact, Contract, Project, TicketType
 from app.models.enums import (
     DecisionChannel,
@@ -28,7 +29,7 @@ from app.models.worklog import BillingAlert, BillingBatch, TimeEntry
 from app.models.workspace import CannedReply, SavedView, TicketPresence
 
 __all__ = [
-    "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "BusinessCalendar", "BusinessWindow", "CalendarHoliday", "CannedReply", "Client", "InboundHighWater", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
+    "ApiToken", "Attachment", "BillingAlert", "BillingBatch", "BusinessCalendar", "BusinessWindow", "CalendarHoliday", "CannedReply", "Client", "CompanyBranding", "InboundHighWater", "InboundMessage", "InboundOutcome", "Mailbox", "ClientDomain", "Contact", "Contract", "DecisionChannel",
     "Language", "Note", "NoteKind", "Notification", "OutboxMessage", "OutboxStatus",
     "PaymentStatus", "Project", "Quote", "QuoteStatus", "Role", "SavedView", "SlaAlert", "SlaDigest", "SlaTarget", "Ticket", "TicketPresence", "TicketChange",
     "TicketCounter", "TicketRating", "TicketSource", "TicketStatus", "TicketType", "TimeEntry", "Urgency", "User",
