@@ -21,7 +21,7 @@ from app.services.permissions import CONSOLE
 users_cli = AppGroup("users", help="Manage staff users.")
 tickets_cli = AppGroup("tickets", help="Ticket data.")
 mail_cli = AppGroup("mail", help="Email in (poll, log, retry) and out (send, outbox).")
-webhooks_cli = AppGroup("webhooks", help="Webhook deliveries (send).")
+webhooks_cli = AppGroup("webhooks", help="Webhook deliveries (send, prune).")
 sla_cli = AppGroup("sla", help="Service levels: the due times a ticket would have (explain); "
                    "warnings, breaches and daily digests (tick).")
 billing_cli = AppGroup("billing", help="Billing: export a period's lines, close it into a "
@@ -290,6 +290,15 @@ def webhooks_send_command(once: bool) -> None:
                f"failed {report.failed}, cancelled {report.cancelled}")
     for line in report.errors:
         click.echo(f"  {line}", err=True)
+
+
+@webhooks_cli.command("prune")
+def webhooks_prune_command() -> None:
+    """Remove the webhook events older than SOPORTE_WEBHOOKS_KEEP_DAYS whose deliveries have all
+    ended, with their deliveries' log; the webhook sender also does it every hour."""
+    from app.services.webhooks.retention import prune_all
+
+    click.echo(f"removed {prune_all()}")
 
 
 def _period_options(command):

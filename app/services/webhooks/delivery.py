@@ -37,6 +37,7 @@ from app.services import clock
 from app.services.webhooks import signing
 from app.services.webhooks.addresses import AddressRefused, parse_url, vetted_addresses
 from app.services.webhooks.endpoints import GONE, disable
+from app.services.webhooks.retention import prune_all
 from app.services.webhooks.transport import Answer, timed_post
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ RETRY_DELAYS = (dt.timedelta(seconds=5), dt.timedelta(minutes=5), dt.timedelta(m
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.2
 BATCH = 50
+PRUNE_EVERY = 3600  # seconds between two prunings of old finished events (retention.py)
 
 
 @dataclass
@@ -156,11 +158,17 @@ def send_forever(interval: float | None = None,
                  should_stop: Callable[[], bool] = lambda: False) -> None:
     """Send what is due, then wait `interval` seconds (SOPORTE_WEBHOOKS_POLL_INTERVAL), until
     should_stop() says so (the CLI sets it on SIGTERM or Ctrl-C: the delivery in hand is
-    finished and recorded first)."""
+    finished and recorded first). Every PRUNE_EVERY seconds it also removes the finished events
+    older than SOPORTE_WEBHOOKS_KEEP_DAYS."""
     interval = interval or current_app.config.get("SOPORTE_WEBHOOKS_POLL_INTERVAL", 5)
+    next_prune = time.monotonic()
     while not should_stop():
         try:
             report = send_once(should_stop=should_stop)
+            if time.monotonic() >= next_prune and not should_stop():
+                if removed := prune_all(should_stop):
+                    log.info("removed %s finished webhook events made long ago", removed)
+                next_prune = time.monotonic() + PRUNE_EVERY
         except Exception:  # a broken connection or database must not end the worker
             db.session.rollback()
             log.exception("webhook pass failed; trying again in %s s", interval)
