@@ -2,7 +2,10 @@
 ("600 per minute" by default; several limits separated by ";"; empty for none), per token
 (its id: never the secret) when it sends a token that signs someone in, else per client address
 (its network, as the sign-in throttle counts it). Past the limit the answer is 429 JSON
-(too_many_requests) with Retry-After in seconds.
+(too_many_requests) with Retry-After in seconds. Every counted answer, 429s included, says where
+the caller stands in the IETF httpapi draft's fields: RateLimit-Policy lists the limits
+(`600;w=60`), and RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (seconds) give the
+limit closest to running out, so a client slows down before it is refused.
 
 Counted in the app's Flask-Limiter storage (RATELIMIT_STORAGE_URI, shared by every worker when
 it is e.g. redis://), before the token is authenticated, so a refused request costs no more than
@@ -15,7 +18,7 @@ import logging
 import math
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_smorest import abort
 from limits import RateLimitItem, parse_many
 
@@ -27,11 +30,15 @@ from app.web.auth.throttle import client_network
 log = logging.getLogger(__name__)
 DEFAULT_LIMIT = "600 per minute"
 SCOPE = "soporte-api"
+STANDING = "soporte.rate_limit_headers"  # the request's RateLimit-* fields (request-scoped)
 # The document and its page are public and static: reading them spends nobody's budget.
 PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_redoc"})
 DESCRIPTION = ("Each token may send SOPORTE_API_RATE_LIMIT requests ({limit} here); requests "
                "without a valid token count per client address. Past it the answer is 429 "
-               "(code `too_many_requests`) with `Retry-After`, the seconds to wait.")
+               "(code `too_many_requests`) with `Retry-After`, the seconds to wait. Every "
+               "counted answer carries `RateLimit-Policy` (the limits, e.g. `600;w=60`) and "
+               "`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) of the "
+               "limit closest to running out.")
 
 
 def init_rate_limits(app: Flask) -> None:
@@ -47,6 +54,7 @@ def init_rate_limits(app: Flask) -> None:
             "limit: write e.g. '600 per minute', several separated by ';', or leave it empty "
             "for none.") from None
     app.before_request(check_rate_limit)
+    app.after_request(say_where_the_caller_stands)
     options = dict(app.config.get("API_SPEC_OPTIONS") or {})  # a copy: never a shared default
     info = dict(options.get("info") or {})
     said = DESCRIPTION.format(limit=app.config["SOPORTE_API_RATE_LIMIT"] or "none")
@@ -76,20 +84,38 @@ def check_rate_limit() -> None:
     if not limits:
         return
     try:
-        wait = _seconds_to_wait(limits, caller_key())
+        wait, standing = _spend(limits, caller_key())
     except Exception:  # the storage is down (or the token lookup failed): serve uncounted
         log.warning("API rate limit not counted", exc_info=True)
         return
+    request.environ[STANDING] = standing
     if wait is not None:
-        abort(429, headers={"Retry-After": str(wait)})
+        abort(429, headers={"Retry-After": str(wait), **standing})
 
 
-def _seconds_to_wait(limits: list[RateLimitItem], key: str) -> int | None:
-    """Spend one request of each limit; None when all allow it, else the whole seconds until
-    the breached one resets (at least 1)."""
+def say_where_the_caller_stands(response: Response) -> Response:
+    """After each counted request: the RateLimit-* fields check_rate_limit worked out."""
+    for name, value in request.environ.get(STANDING, {}).items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _spend(limits: list[RateLimitItem], key: str) -> tuple[int | None, dict[str, str]]:
+    """Spend one request of each limit (up to the first that refuses it). Returns the whole
+    seconds to wait (at least 1) when one refused it, else None; and the RateLimit-* fields of
+    the limit with the fewest requests left."""
     strategy = limiter.limiter
+    wait, tightest = None, None
     for limit in limits:
-        if not strategy.hit(limit, SCOPE, key):
-            reset_at = strategy.get_window_stats(limit, SCOPE, key).reset_time
-            return max(1, math.ceil(reset_at - time.time()))
-    return None
+        allowed = strategy.hit(limit, SCOPE, key)
+        stats = strategy.get_window_stats(limit, SCOPE, key)
+        seconds = max(1, math.ceil(stats.reset_time - time.time()))
+        if tightest is None or stats.remaining < tightest[1]:
+            tightest = (limit, stats.remaining, seconds)
+        if not allowed:
+            wait = seconds
+            break
+    limit, remaining, seconds = tightest
+    policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in limits)
+    return wait, {"RateLimit-Policy": policy, "RateLimit-Limit": str(limit.amount),
+                  "RateLimit-Remaining": str(max(0, remaining)), "RateLimit-Reset": str(seconds)}

@@ -109,11 +109,33 @@ def test_the_dashboard_and_signing_in_are_not_counted(world, client, three_an_ho
     _too_many(client.get(f"{API}/tickets", headers=headers))
 
 
+def test_every_counted_answer_says_what_is_left_of_the_tightest_limit(world, client, app):
+    app.config["SOPORTE_API_RATE_LIMIT"] = "3 per hour; 5 per day"
+    headers = bearer(world.agent)
+    seen = []
+    for _ in range(4):
+        answer = client.get(f"{API}/tickets/TCK-404", headers=headers)  # errors count too
+        assert answer.headers["RateLimit-Policy"] == "3;w=3600, 5;w=86400"
+        assert 1 <= int(answer.headers["RateLimit-Reset"]) <= 3600
+        seen.append((answer.status_code, answer.headers["RateLimit-Limit"],
+                     answer.headers["RateLimit-Remaining"]))
+    assert seen == [(404, "3", "2"), (404, "3", "1"), (404, "3", "0"), (429, "3", "0")]
+    assert int(answer.headers["Retry-After"]) == int(answer.headers["RateLimit-Reset"])
+
+    other = bearer(world.viewer)  # its own budget; the day's limit is the tightest after three
+    app.config["SOPORTE_API_RATE_LIMIT"] = "10 per hour; 3 per day"
+    assert client.get(f"{API}/tickets", headers=other).headers["RateLimit-Limit"] == "3"
+    document = client.get(f"{API}/openapi.json")  # public: not counted, no fields
+    assert "RateLimit-Limit" not in document.headers
+    assert "RateLimit-Remaining" in document.get_json()["info"]["description"]
+
+
 def test_an_empty_limit_is_no_limit(world, client, app):
     app.config["SOPORTE_API_RATE_LIMIT"] = ""
     headers = bearer(world.agent)
     assert all(client.get(f"{API}/tickets", headers=headers).status_code == 200
                for _ in range(5))
+    assert "RateLimit-Limit" not in client.get(f"{API}/tickets", headers=headers).headers
 
 
 def test_storage_that_cannot_be_reached_serves_the_request_uncounted(world, client, app,
