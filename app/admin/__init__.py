@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.admin import page_language
 from app.admin.api_tokens import ApiTokenView
+from app.admin.branding import BrandingView
 from app.admin.base import IndexView
 from app.admin.mailboxes import MailboxView
 from app.admin.reference import ClientView, ContactView, ContractView, ProjectView, TicketTypeView
@@ -50,6 +51,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ApiTokenView(name=_l("API tokens"), endpoint="apitoken", url="tokens"))
     admin.add_view(MailboxView(Mailbox, session, name=_l("Mailboxes")))
     admin.add_view(WebhookView(name=_l("Webhooks"), endpoint="webhook", url="webhooks"))
+    admin.add_view(BrandingView(name=_l("Company look"), endpoint="branding", url="marca"))
     admin.add_link(MenuLink(name=_l("Back to the tickets"), endpoint="tickets.list_view"))
     page_language.init_app(app)
     return admin

@@ -92,6 +92,7 @@ SECTION_PURPOSES = {
     "businesscalendar": _l("Business hours, time zone and holidays that service-level clocks "
                            "count in."),
     "slatarget": _l("Response and resolution targets per urgency, optionally per contract."),
+    "branding": _l("The company's name, logo and colours in customer email and pages."),
 }
 
 

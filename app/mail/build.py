@@ -13,6 +13,7 @@ from app.mail.compose import header_safe
 from app.models.mail import OutboxMessage
 from app.models.ticket import Attachment
 from app.services.attachments import attachment_store
+from app.services.branding import inline_logo
 
 
 def build_message(row: OutboxMessage) -> EmailMessage:
@@ -36,6 +37,7 @@ def build_message(row: OutboxMessage) -> EmailMessage:
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+        _add_inline_logo(message, row.body_html)
     if row.attachment_ids:
         store = attachment_store()
         attachments = db.session.scalars(select(Attachment).where(
@@ -48,3 +50,15 @@ def build_message(row: OutboxMessage) -> EmailMessage:
                                        subtype=subtype or "octet-stream",
                                        filename=attachment.filename)
     return message
+
+
+def _add_inline_logo(message: EmailMessage, html: str) -> None:
+    """The company's logo inside the message, next to the HTML that shows it by Content-ID
+    (multipart/related): mail programs show it without loading remote content
+    (app.services.branding.inline_logo)."""
+    logo = inline_logo(html)
+    if logo is None:
+        return
+    cid, data, subtype = logo
+    message.get_body(("html",)).add_related(data, maintype="image", subtype=subtype,
+                                            cid=f"<{cid}>", disposition="inline")

@@ -11,3 +11,4 @@ TOKEN_PATH_PREFIXES = ("/cotizacion/", "/portal/valorar/", "/portal/t/")
 from app.portal import routes  # noqa: E402,F401 - registers the views
 from app.portal import rating  # noqa: E402,F401 - the rating pages
 from app.portal import tickets  # noqa: E402,F401 - the customer's ticket pages
+from app.portal import branding  # noqa: E402,F401 - the company's look, the logo's address

@@ -10,7 +10,7 @@ from app.portal import bp
 from app.models.quote import Quote
 from app.services.errors import DomainError, LinkProblem
 from app.services.quote_decisions import decide_from_link, quote_for_link
-from app.services.quote_links import SALT
+from app.services.quote_links import SALT, expires_at
 
 REASON_MAX = 2000
 
@@ -54,7 +54,8 @@ def show_quote(token: str):
     decision = request.args.get("decision")
     with force_locale(_language(quote)):
         response = render_template("portal/quote.html", quote=quote, ticket=quote.ticket,
-                                   token=token, decision=decision)
+                                   token=token, decision=decision,
+                                   expires_at=expires_at(quote))
     db.session.rollback()  # a read: end the transaction (SQLite holds its lock until then)
     return response
 

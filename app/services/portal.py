@@ -9,6 +9,7 @@ ticket when it is closed.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -27,6 +28,7 @@ from app.services.errors import NotFound, ValidationFailed
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
 from app.services.portal_links import link_for, open_link
+from app.services.quote_links import expires_at as quote_expires_at
 from app.services.quote_links import make_token as quote_token
 from app.services.quotes import awaits_decision
 from app.services.ticket_view import opening_email
@@ -92,6 +94,7 @@ class PortalPage:
     quote: Quote | None  # the quote waiting for the customer's decision
     quote_token: str | None
     others: list[OtherTicket]
+    quote_expires_at: dt.datetime | None = None  # when the quote's links stop working
 
 
 def ticket_page(token: str) -> PortalPage:
@@ -106,6 +109,7 @@ def ticket_page(token: str) -> PortalPage:
         messages=[PortalMessage(note, *split_quoted(note.body_text)) for note in
                   public_messages(ticket)], quote=quote,
         quote_token=quote_token(quote) if quote is not None else None,
+        quote_expires_at=quote_expires_at(quote) if quote is not None else None,
         others=[OtherTicket(other, link_for(contact, other))
                 for other in other_open_tickets(contact, ticket)])
 

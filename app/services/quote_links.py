@@ -7,6 +7,7 @@ so a mail scanner that follows links decides nothing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from flask import current_app
@@ -41,6 +42,12 @@ def link_for(quote: Quote, decision: str | None = None) -> str:
     base = current_app.config["SOPORTE_BASE_URL"].rstrip("/")
     url = f"{base}/cotizacion/{make_token(quote)}"
     return f"{url}?decision={decision}" if decision else url
+
+
+def expires_at(quote: Quote) -> dt.datetime:
+    """When the quote's links stop working: SOPORTE_QUOTE_LINK_DAYS after the version was saved
+    (its links are signed then). The quote email and page show it as "Valid until"."""
+    return quote.created_at + dt.timedelta(days=current_app.config["SOPORTE_QUOTE_LINK_DAYS"])
 
 
 

@@ -20,7 +20,7 @@ from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
 from app.services.quote_codes import reply_commands
-from app.services.quote_links import link_for
+from app.services.quote_links import expires_at, link_for
 from app.services.workflow import QUOTE_SAVED, move_to, require_open
 from app.services.webhooks import events as webhook_events
 
@@ -95,7 +95,8 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
     notes.mail_requester(ticket, "quote_request", quote=quote,
                          approve_url=link_for(quote, "approve"),
                          reject_url=link_for(quote, "reject"),
-                         approve_reply=approve_reply, reject_reply=reject_reply)
+                         approve_reply=approve_reply, reject_reply=reject_reply,
+                         expires_at=expires_at(quote))
     webhook_events.quote_sent(quote, actor)
     return quote
 
