@@ -157,3 +157,32 @@ def test_the_rating_page_sends_with_the_companys_button_colour(live_server, brow
     assert page.locator(".brand-name").inner_text() == "Talleres Nórdicos S.L."
     check_accessibility(page, "the rating's thanks")
     shot(page, "portal-branded-rated-phone")
+
+
+def test_the_administrator_sets_the_look_in_the_browser(live_server, page, world, app, backend,
+                                                        tmp_path):
+    from tests.customer_mails import png
+    from tests.e2e.browsing import sign_in
+
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (tmp_path / "logo.png").write_bytes(png(240, 60))
+    email = world.admin.email
+    db.session.commit()  # no transaction held while the browser works (SQLite's lock)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/admin/marca/")
+    check_accessibility(page, "the company look's form")
+    page.fill("#branding-name", "Talleres Nórdicos S.L.")
+    page.fill("#branding-primary", "#ffe066")
+    page.set_input_files("#branding-logo", str(tmp_path / "logo.svg"))
+    page.click("#branding-save")
+    assert "Elija un tono más oscuro" in page.inner_text("#primary_color-error")
+    check_accessibility(page, "the company look's form with a refusal")
+    shot(page, "admin-branding-refused")
+    page.fill("#branding-primary", "#5b2a86")
+    page.set_input_files("#branding-logo", str(tmp_path / "logo.png"))
+    page.click("#branding-save")
+    page.wait_for_selector("#branding-updated")
+    assert page.evaluate("() => document.querySelector('#branding-preview img').naturalWidth") > 0
+    shot(page, "admin-branding-saved")
+    page.goto(f"{live_server}/portal/enlace")
+    assert page.inner_text(".brand-name") == "Talleres Nórdicos S.L."
