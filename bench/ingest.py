@@ -5,7 +5,8 @@ measured just before and just after the poller (their mean is the baseline).
 Poller: `mail_ingest.poller.poll_once` (fetch, store raw, parse, ticket or note,
 attachments, acknowledgement, commit, mark) on SQLite and on PostgreSQL. The poller
 is two processes (it reads ahead in a child, on the second core); the CPU time per
-message of both is reported beside the baseline's.
+message of both is reported beside the baseline's, and the SQL statements per message the
+poller's process ran (its round trips to the database, BEGIN and COMMIT not counted).
 
     .venv/bin/python bench/ingest.py --messages 500
 
@@ -92,10 +93,12 @@ def baseline(dovecot: Dovecot, user: str) -> tuple[float, float]:
 
 
 def poller(database_url: str, inbox_url: str, warm_url: str, workdir: Path
-           ) -> tuple[float, float, dict]:
+           ) -> tuple[float, float, dict, float]:
     """The real poller on a fresh schema, warmed up first on another mailbox (a running poller
-    has its modules imported and its templates compiled)."""
+    has its modules imported and its templates compiled); also the SQL statements it ran per
+    message (its round trips, BEGIN and COMMIT not counted)."""
     from flask_migrate import upgrade
+    from sqlalchemy import event
 
     from assembly import build_app
     from app.extensions import db
@@ -111,12 +114,17 @@ def poller(database_url: str, inbox_url: str, warm_url: str, workdir: Path
         db.session.add(Client(name="Cliente", domains=[ClientDomain(domain="cliente.example")]))
         db.session.commit()
         poll_once(warm_url)
+        statements = []
+        count = lambda *_args: statements.append(1)  # noqa: E731 - as cheap as can be
+        event.listen(db.engine, "before_cursor_execute", count)
         start, cpu = time.perf_counter(), cpu_seconds()
         report = poll_once(inbox_url)
         elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        event.remove(db.engine, "before_cursor_execute", count)
         db.session.remove()
         db.engine.dispose()
-    return report.processed / elapsed, cpu * 1000 / report.processed, report.outcomes
+    return (report.processed / elapsed, cpu * 1000 / report.processed, report.outcomes,
+            len(statements) / report.processed)
 
 
 def fresh_pg_database(name: str) -> str:
@@ -160,18 +168,21 @@ def main() -> None:
             workdir.mkdir()
             warm = dovecot.new_user()
             dovecot.append(warm, *make_messages(5, seed=99))
-            rate, cpu, outcomes = poller(url, dovecot.url(user), dovecot.url(warm), workdir)
+            rate, cpu, outcomes, per_message = poller(url, dovecot.url(user), dovecot.url(warm),
+                                                      workdir)
             after, _ = baseline(dovecot, user)  # the same messages again: the machine's drift
             base = (before + after) / 2
             results.append({"database": backend, "baseline_per_s": round(base, 1),
                             "baseline_runs": [round(before, 1), round(after, 1)],
                             "poller_per_s": round(rate, 1), "ratio": round(rate / base, 2),
                             "baseline_cpu_ms_per_msg": round(base_cpu, 1),
-                            "poller_cpu_ms_per_msg": round(cpu, 1), "outcomes": outcomes})
+                            "poller_cpu_ms_per_msg": round(cpu, 1),
+                            "statements_per_msg": round(per_message, 1), "outcomes": outcomes})
             print(f"{backend:>10}: baseline {base:6.1f} msg/s, poller {rate:6.1f} msg/s, "
                   f"ratio {rate / base:.2f}; CPU per message (poller and its read-ahead "
                   f"process; database server not counted) {cpu:.1f} ms, "
-                  f"baseline {base_cpu:.1f} ms  {outcomes}")
+                  f"baseline {base_cpu:.1f} ms; {per_message:.1f} statements per message  "
+                  f"{outcomes}")
     finally:
         dovecot.stop()
         shutil.rmtree(root, ignore_errors=True)

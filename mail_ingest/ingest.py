@@ -206,12 +206,13 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     record.thread_index = conversation_key(parsed)  # every message: a reply may name only it
     if parsed.too_complex:
         return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
+    recent = None  # the sender's messages of the last hour, when read with the dedupe key
     if record.dedupe_key is None:
         key = f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{record.raw_sha256}"
-        first = db.session.execute(_BY_DEDUPE_KEY, {"key": key}).one_or_none()
-        if first is not None and first.id != record.id:
-            record.duplicate_of_id = first.id
-            ticket = db.session.get(Ticket, first.ticket_id) if first.ticket_id else None
+        first_id, first_ticket_id, recent = _earlier(key, parsed.from_address, check_rate)
+        if first_id is not None and first_id != record.id:
+            record.duplicate_of_id = first_id
+            ticket = db.session.get(Ticket, first_ticket_id) if first_ticket_id else None
             return _set(record, O.IGNORED, "duplicate", ticket)
         record.dedupe_key = key  # unique: a racing poller's commit fails on it
     verdict = classify(parsed, own_addresses())
@@ -220,7 +221,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
         ticket = _threaded_ticket(parsed.returned_message_ids + parsed.thread_ids)
         note = _note_bounce(ticket, parsed) if kind == BOUNCE and ticket else None
         return _set(record, O.IGNORED, f"{kind}: {detail}", ticket, note)
-    if check_rate and _over_rate_limit(parsed.from_address):
+    if check_rate and _over_rate_limit(parsed.from_address, recent):
         return _set(record, O.QUARANTINED, "rate-limited sender")
     contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
     if contact is None:
@@ -237,15 +238,9 @@ def _threaded_ticket(message_ids: list[str]) -> Ticket | None:
     """The ticket of the first Message-ID we know: our outgoing mail or earlier incoming mail
     (SPEC §4: whoever the sender; the id is in any letter case of its domain)."""
     for mid in message_ids[:50]:
-        names = spellings(mid)
-        ticket_id = db.session.scalar(select(OutboxMessage.ticket_id).where(
-            OutboxMessage.message_id.in_(names), OutboxMessage.ticket_id.is_not(None)).limit(1))
-        if ticket_id is None:
-            ticket_id = db.session.scalar(select(InboundMessage.ticket_id).where(
-                InboundMessage.message_id.in_(names), InboundMessage.ticket_id.is_not(None))
-                .limit(1))
-        if ticket_id is not None:
-            return db.session.get(Ticket, ticket_id)
+        ticket = db.session.scalars(_TICKET_OF_MESSAGE_ID, {"names": spellings(mid)}).first()
+        if ticket is not None:
+            return ticket
     return None
 
 
@@ -280,14 +275,36 @@ _RECENT_FROM_SENDER = select(func.count()).select_from(InboundMessage).where(
     InboundMessage.outcome.in_([O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED]))
 _BY_DEDUPE_KEY = select(InboundMessage.id, InboundMessage.ticket_id).where(
     InboundMessage.dedupe_key == bindparam("key"))
+# Both in one round trip: every new message asks them, one after the other.
+_EARLIER_AND_RECENT = select(
+    *(select(column).where(InboundMessage.dedupe_key == bindparam("key")).scalar_subquery()
+      for column in (InboundMessage.id, InboundMessage.ticket_id)),
+    _RECENT_FROM_SENDER.scalar_subquery())
+# Our outgoing mail first, then earlier incoming mail: the ticket of the first that names it.
+_NAMES = bindparam("names", expanding=True)
+_TICKET_OF_MESSAGE_ID = select(Ticket).where(Ticket.id == func.coalesce(*(
+    select(table.ticket_id).where(table.message_id.in_(_NAMES), table.ticket_id.is_not(None))
+    .limit(1).scalar_subquery() for table in (OutboxMessage, InboundMessage))))
 
 
-def _over_rate_limit(sender: str) -> bool:
-    """True when the sender sent more than SOPORTE_INGEST_RATE_LIMIT messages in the last hour."""
+def _earlier(key: str, sender: str, check_rate: bool) -> tuple[int | None, ...]:
+    """The id and ticket of the message recorded with this dedupe key (None, None: none), and,
+    when the rate is checked, how many messages the sender sent in the last hour (else None)."""
+    if not check_rate:
+        first = db.session.execute(_BY_DEDUPE_KEY, {"key": key}).one_or_none()
+        return (first.id, first.ticket_id, None) if first is not None else (None, None, None)
+    return tuple(db.session.execute(_EARLIER_AND_RECENT, {
+        "key": key, "sender": sender, "since": utcnow() - dt.timedelta(hours=1)}).one())
+
+
+def _over_rate_limit(sender: str, recent: int | None = None) -> bool:
+    """True when the sender sent more than SOPORTE_INGEST_RATE_LIMIT messages in the last hour
+    (`recent`, when already counted)."""
     limit = current_app.config["SOPORTE_INGEST_RATE_LIMIT"]
-    since = utcnow() - dt.timedelta(hours=1)
-    count = db.session.scalar(_RECENT_FROM_SENDER, {"sender": sender, "since": since})
-    return count >= limit  # this message is not counted: it is not in the session yet
+    if recent is None:
+        since = utcnow() - dt.timedelta(hours=1)
+        recent = db.session.scalar(_RECENT_FROM_SENDER, {"sender": sender, "since": since})
+    return recent >= limit  # this message is not counted: it is not in the session yet
 
 
 def _note_bounce(ticket: Ticket, parsed: ParsedEmail):

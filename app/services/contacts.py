@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.client import Client, ClientDomain, Contact
@@ -111,12 +112,14 @@ def contact_by_address(address: str) -> Contact | None:
 
 
 def contact_with_address(address: str) -> Contact | None:
-    """The contact with this email address, active or not (an address is one contact's)."""
+    """The contact with this email address, active or not (an address is one contact's), its
+    client read in the same query (every caller goes on to it)."""
     address = (address or "").strip().lower()
     if not address:
         return None
     return db.session.execute(
         select(Contact).where(func.lower(Contact.email) == address)
+        .options(joinedload(Contact.client))
     ).scalar_one_or_none()
 
 

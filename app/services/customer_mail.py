@@ -97,7 +97,8 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
     announce_unassigned(new)
     if mail.acknowledge:
         notes.mail_requester(new, "acknowledgement", auto_submitted=AUTO_REPLIED,
-                             answering=CustomerMessage(mail.message_id, mail.conversation_key))
+                             answering=CustomerMessage(mail.message_id, mail.conversation_key,
+                                                        opens_ticket=True))
     return IntakeResult(new, note, created=True)
 
 

@@ -35,6 +35,9 @@ class CustomerMessage:
 
     message_id: str | None
     conversation_key: str | None = None  # hex of the first 22 bytes of Outlook's Thread-Index
+    # True when this message opened the ticket, in this transaction, and nothing was mailed to
+    # its sender about it before: no stored mail of either side to read (saves two queries)
+    opens_ticket: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,9 @@ def conversation(ticket: Ticket, address: str,
     points at staff mail.
     """
     now = utcnow()
-    ours, theirs, key = _our_mail(ticket, address, now), [], None
-    if ticket.id is not None:
+    stored = ticket.id is not None and not (answering is not None and answering.opens_ticket)
+    ours, theirs, key = _our_mail(ticket, address, now, stored), [], None
+    if stored:
         for row in _their_mail(ticket, address):
             if row.message_id:
                 theirs.append((row.received_at, row.message_id))
@@ -90,12 +94,13 @@ def conversation(ticket: Ticket, address: str,
     return Conversation(answered, references, _thread_index(key))
 
 
-def _our_mail(ticket: Ticket, address: str, now) -> list[tuple]:
+def _our_mail(ticket: Ticket, address: str, now, stored: bool = True) -> list[tuple]:
     """(created_at, Message-ID, In-Reply-To) of our mail to this address on the ticket, pending
-    rows of this transaction included, in the order written."""
+    rows of this transaction included, in the order written; only those when nothing of it
+    can be stored yet (`stored` False)."""
     pending = [(m.created_at or now, m.message_id, m.in_reply_to) for m in db.session.new
                if isinstance(m, OutboxMessage) and m.ticket is ticket and m.to_address == address]
-    if ticket.id is None:
+    if not stored:
         return pending
     with db.session.no_autoflush:  # the pending rows are read above: no flush needed here
         return list(db.session.execute(

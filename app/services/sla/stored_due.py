@@ -13,6 +13,12 @@ message, a status change, a quote sent or decided, a new urgency or contract), s
 
 It is written with a Core UPDATE: not an edit of the ticket, it bumps neither its version (no
 one's save is refused for it) nor its last update.
+
+A ticket inserted by the committing transaction (an email's new ticket, a ticket made on the
+dashboard) has no history but what this session wrote for it, so its clocks are computed from
+those rows as they stand (`_Written`), with no read of its history; any other ticket's history
+is read again from the database (refresh_dues). Both rely on what the hook relies on anyway: a
+ticket's history is written through the session (no Core INSERT of notes, changes or quotes).
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models.enums import NoteKind
 from app.models.quote import Quote
+from app.models.sla import SlaTarget
 from app.models.ticket import Note, Ticket, TicketChange
 from app.services.errors import ValidationFailed
 from app.services import clock as the_clock
@@ -36,6 +43,9 @@ from app.services.sla.targets import TargetTable
 log = logging.getLogger(__name__)
 
 PENDING = "sla_due_tickets"  # Session.info key: ids of tickets whose history a flush wrote
+WRITTEN = "sla_due_written"  # Session.info key: {id: _Written} of the tickets this one inserted
+TARGETS = "sla_due_targets"  # Session.info key: the stored targets, read once per session
+HISTORY = (Note, TicketChange, Quote)  # the rows a ticket's clocks read (ticket_clocks)
 # The ticket's own fields its clocks read (created_at, urgency and contract: the targets and
 # calendar; client: the calendar; status: pauses and resolution).
 TICKET_FIELDS = ("status", "urgency", "contract_id", "client_id", "created_at")
@@ -55,26 +65,33 @@ def store_dues(session: Session, clocks: Iterable[tuple[Ticket, TicketClocks]]) 
     return changed
 
 
-def refresh_dues(session: Session, ticket_ids: Iterable[int]) -> int:
+def refresh_dues(session: Session, ticket_ids: Iterable[int],
+                 targets: TargetTable | None = None) -> int:
     """Compute the tickets' clocks again (now) from their history as stored, and store their
-    due times; how many changed. A ticket whose calendar cannot be read keeps its value (the
-    tick logs the same and tries again)."""
+    due times; how many changed. `targets`: the stored targets when already read. A ticket
+    whose calendar cannot be read keeps its value (the tick logs the same and tries again)."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
     tickets = session.scalars(
         select(Ticket).where(Ticket.id.in_(ids)).options(*history_options())
         .execution_options(populate_existing=True)).all()
-    changed, now, targets = 0, the_clock.now(), TargetTable()
-    for ticket in tickets:
-        if ticket.status in DONE:
-            changed += _store(session, ticket, None)
-            continue
-        try:
-            changed += _store(session, ticket, due_of(ticket_clocks(ticket, now, targets)))
-        except (ValueError, ValidationFailed) as error:
-            log.warning("service-level due time of %s not stored: %s", ticket.number, error)
-    return changed
+    now, targets = the_clock.now(), targets or TargetTable()
+    return sum(_store_clocks(session, ticket, ticket, now, targets) for ticket in tickets)
+
+
+def _store_clocks(session: Session, ticket: Ticket, history, now: dt.datetime,
+                  targets: TargetTable) -> int:
+    """Store the due time of the ticket's clocks computed from `history` (the ticket, or what
+    stands for it with the same attributes); 1 when it changed. A ticket whose calendar cannot
+    be read keeps its value (the tick logs the same and tries again)."""
+    if ticket.status in DONE:
+        return _store(session, ticket, None)
+    try:
+        return _store(session, ticket, due_of(ticket_clocks(history, now, targets)))
+    except (ValueError, ValidationFailed) as error:
+        log.warning("service-level due time of %s not stored: %s", ticket.number, error)
+        return 0
 
 
 def _store(session: Session, ticket: Ticket, due: dt.datetime | None) -> int:
@@ -92,15 +109,25 @@ def watch(session_factory) -> None:
         event.listen(session_factory, "after_flush", _collect)
         event.listen(session_factory, "before_commit", _refresh_collected)
         event.listen(session_factory, "after_transaction_end", _forget)
+        event.listen(session_factory, "after_soft_rollback", _forget_targets)
 
 
 def _collect(session: Session, _flush_context) -> None:
-    """Note the tickets whose history this flush wrote (new, changed and deleted rows)."""
+    """Note the tickets whose history this flush wrote (new, changed and deleted rows), and
+    of the tickets this transaction inserted, every history row written for them."""
     pending = session.info.setdefault(PENDING, set())
+    written = session.info.setdefault(WRITTEN, {})
+    for instance in session.new:
+        if isinstance(instance, Ticket):
+            written[instance.id] = _Written(instance)
     for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, SlaTarget):
+            _forget_targets(session)  # read again after this session's own edit
         ticket_id = _touched_ticket(instance)
         if ticket_id is not None:
             pending.add(ticket_id)
+        if isinstance(instance, HISTORY) and instance.ticket_id in written:
+            written[instance.ticket_id].rows[id(instance)] = instance
 
 
 def _forget(session: Session, transaction) -> None:
@@ -108,6 +135,7 @@ def _forget(session: Session, transaction) -> None:
     store), not of a savepoint, whose rollback leaves the outer transaction's tickets to do."""
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(WRITTEN, None)
 
 
 def _touched_ticket(instance) -> int | None:
@@ -136,5 +164,53 @@ def _refresh_collected(session: Session) -> None:
     session.flush()
     ids = session.info.pop(PENDING, set())
     ids.discard(None)
-    if ids:
-        refresh_dues(session, ids)
+    written = session.info.pop(WRITTEN, {})
+    new = [written[ticket_id] for ticket_id in ids if ticket_id in written]
+    if new:
+        now, targets = the_clock.now(), _targets(session)
+        for entry in new:
+            if inspect(entry.ticket).persistent:  # not undone by a savepoint's rollback
+                _store_clocks(session, entry.ticket, entry.history(), now, targets)
+    if ids - written.keys():
+        refresh_dues(session, ids - written.keys(), _targets(session))
+
+
+def _targets(session: Session) -> TargetTable:
+    """The stored targets, read once per session (a request, a poller's round): a target edited
+    elsewhere meanwhile reaches the due times stored after it by the next tick, as it reaches
+    every other ticket's. This session's own edit, or a rollback, makes it read them again."""
+    targets = session.info.get(TARGETS)
+    if targets is None:
+        targets = session.info[TARGETS] = TargetTable()
+    return targets
+
+
+def _forget_targets(session: Session, _previous_transaction=None) -> None:
+    session.info.pop(TARGETS, None)
+
+
+class _Written:
+    """A ticket inserted by this transaction and the history rows this session wrote for it:
+    its whole history, so its clocks need no read. history() is the ticket as ticket_clocks
+    reads it, with the rows as they stand (deleted ones, and those a rolled-back savepoint
+    undid, left out; one moved to another ticket too)."""
+
+    def __init__(self, ticket: Ticket):
+        self.ticket = ticket
+        self.rows: dict[int, object] = {}  # by identity: a row flushed twice is one row
+
+    def history(self) -> "_TicketHistory":
+        rows = [row for row in self.rows.values()
+                if inspect(row).persistent and row.ticket_id == self.ticket.id]
+        return _TicketHistory(self.ticket, *([row for row in rows if isinstance(row, kind)]
+                                             for kind in HISTORY))
+
+
+class _TicketHistory:
+    """The ticket's own attributes, with notes, changes and quotes given (not loaded)."""
+
+    def __init__(self, ticket: Ticket, notes: list, changes: list, quotes: list):
+        self._ticket, self.notes, self.changes, self.quotes = ticket, notes, changes, quotes
+
+    def __getattr__(self, name: str):
+        return getattr(self._ticket, name)

@@ -75,8 +75,10 @@ class TargetTable:
     of the list, the tick): `of(ticket)` is target_for(ticket) without a query each."""
 
     def __init__(self):
-        self._rows: dict[Urgency, list[SlaTarget]] = {}
-        for row in db.session.scalars(select(SlaTarget)):
+        self._rows: dict[Urgency, list] = {}  # plain rows: the table outlives a commit
+        for row in db.session.execute(select(
+                SlaTarget.urgency, SlaTarget.contract_id, SlaTarget.first_response_minutes,
+                SlaTarget.next_response_minutes, SlaTarget.resolution_minutes)):
             self._rows.setdefault(Urgency(row.urgency), []).append(row)
 
     def of(self, ticket) -> Targets:
