@@ -6,11 +6,15 @@ is the server on which the tests create their own database.
 """
 from __future__ import annotations
 
+import copy
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from assembly import build_app
 from app.extensions import db
@@ -43,13 +47,20 @@ def make_test_app(database_url: str, tmp_dir, **overrides):
     """An app in testing mode on the given database, attachments under tmp_dir."""
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SOPORTE_ATTACHMENT_DIR": str(tmp_dir / "attachments"),
-        "SOPORTE_MAIL_DIR": str(tmp_dir / "mail"),
-        "SOPORTE_INBOX_URL": f"maildir://{tmp_dir / 'inbox'}",
+        **_paths(tmp_dir),
         "SOPORTE_SUPPORT_ADDRESS": "soporte@soporte.example",
     }
     config.update(overrides)
     return build_app("testing", config)
+
+
+def _paths(tmp_dir) -> dict:
+    """The settings naming a test's files and folders, all under tmp_dir."""
+    return {
+        "SOPORTE_ATTACHMENT_DIR": str(tmp_dir / "attachments"),
+        "SOPORTE_MAIL_DIR": str(tmp_dir / "mail"),
+        "SOPORTE_INBOX_URL": f"maildir://{tmp_dir / 'inbox'}",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +115,12 @@ def scratch_url(backend, tmp_path):
 
 @pytest.fixture
 def app(backend, database_urls, tmp_path):
-    """A testing app with an app context pushed; every table is emptied afterwards."""
-    app = make_test_app(database_urls[backend], tmp_path)
+    """A testing app with an app context pushed; every table is emptied afterwards.
+
+    The app is built once per database in this process and brought back before each test to
+    its state as built (SharedApp.restore), as a new one would be; a test that needs other
+    settings at build time calls make_test_app itself."""
+    app = SharedApp.of(database_urls[backend]).restore(tmp_path)
     with app.app_context():
         yield app
         db.session.remove()
@@ -113,20 +128,113 @@ def app(backend, database_urls, tmp_path):
         db.engine.dispose()
 
 
+class SharedApp:
+    """One app per database for the whole process (building one costs a quarter of a second:
+    the API spec, a thousand URL rules, the admin views), and what of it a test may change kept
+    as built: the config, app.extensions (the encryption keys, the assignment's load cache, the
+    poller's processing), the request class, the request hooks and error handlers, Jinja's
+    globals and filters, and the rate limiter (its settings and counts)."""
+
+    _apps: dict[str, SharedApp] = {}
+
+    def __init__(self, database_url: str) -> None:
+        # The paths in its config are replaced by each test's own (restore).
+        self.app = app = make_test_app(database_url,
+                                       Path(tempfile.mkdtemp(prefix="soporte-test-app-")))
+        self.config = dict(app.config)
+        self.extensions = dict(app.extensions)
+        self.request_class = app.request_class
+        self.hooks = {name: _copy_hooks(getattr(app, name)) for name in _APP_HOOKS}
+        self.jinja = {name: dict(getattr(app.jinja_env, name)) for name in _JINJA_TABLES}
+
+    @classmethod
+    def of(cls, database_url: str) -> SharedApp:
+        """This process's app on that database (built on first use)."""
+        if database_url not in cls._apps:
+            cls._apps[database_url] = cls(database_url)
+        return cls._apps[database_url]
+
+    def restore(self, tmp_dir: Path):
+        """The app as built, its files under tmp_dir (as make_test_app(url, tmp_dir) builds)."""
+        from app.extensions import limiter
+
+        app = self.app
+        app.config.clear()
+        app.config.update({key: copy.deepcopy(value) if isinstance(value, (dict, list, set))
+                           else value for key, value in self.config.items()})
+        app.config.update(_paths(tmp_dir))
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        app.request_class = self.request_class
+        for name, hooks in self.hooks.items():
+            setattr(app, name, _copy_hooks(hooks))
+        for name, table in self.jinja.items():
+            getattr(app.jinja_env, name).clear()
+            getattr(app.jinja_env, name).update(table)
+        # One limiter serves every app of the process: an app built by a test since holds its
+        # settings, and the counts of earlier tests are in its storage (init_app makes new).
+        limiter.init_app(app)
+        return app
+
+
+_APP_HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs",
+              "teardown_appcontext_funcs", "url_value_preprocessors", "url_default_functions",
+              "template_context_processors", "error_handler_spec")
+_JINJA_TABLES = ("globals", "filters", "tests")
+
+
+def _copy_hooks(hooks):
+    """A copy of one of Flask's tables of hooks (defaultdicts of lists, or of dicts), of the same
+    types, sharing the functions."""
+    if isinstance(hooks, dict):
+        table = copy.copy(hooks)  # a defaultdict keeps its default
+        for key, value in table.items():
+            table[key] = _copy_hooks(value)
+        return table
+    return list(hooks) if isinstance(hooks, list) else hooks
+
+
 def _empty_tables() -> None:
     """Delete every row and reset the ticket counter (the one row the migrations create; other
     counters, such as the billing batches' lock row, are made when first needed), leaving the
-    migrated schema."""
+    migrated schema; on PostgreSQL the sequences start again too."""
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "ticket_counter"]
+    if db.engine.dialect.name == "postgresql":
+        try:
+            with db.engine.begin() as conn:
+                _delete_postgresql_rows(conn, tables)
+        except DBAPIError:  # rows DELETE cannot remove in this order: TRUNCATE removes them all
+            with db.engine.begin() as conn:
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                _reset_ticket_counter(conn)
+        return
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
-        conn.execute(text("DELETE FROM ticket_counter WHERE name <> 'ticket'"))
-        conn.execute(text("UPDATE ticket_counter SET value = 0"))
+        for table in tables:
+            conn.execute(table.delete())
+        _reset_ticket_counter(conn)
+
+
+def _delete_postgresql_rows(conn, tables) -> None:
+    """DELETE in the tables that have rows (one query finds them; a test fills a few of the
+    dozens), and restart every sequence that gave a value: as TRUNCATE … RESTART IDENTITY of
+    every table, which costs a new file per table."""
+    probes = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT FROM \"{t.name}\")"
+                                for t in tables)
+    filled = set(conn.execute(text(probes)).scalars())
+    for table in tables:
+        if table.name in filled:
+            conn.execute(table.delete())
+    conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, "
+                      "start_value, false) FROM pg_sequences "
+                      "WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
+    _reset_ticket_counter(conn)
+
+
+def _reset_ticket_counter(conn) -> None:
+    """The ticket counter back to its one row at zero."""
+    conn.execute(text("DELETE FROM ticket_counter WHERE name <> 'ticket'"))
+    conn.execute(text("UPDATE ticket_counter SET value = 0"))
 
 
 @pytest.fixture
