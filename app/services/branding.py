@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import LazyString, format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -218,7 +219,8 @@ def _colour(value: str | None, field: str, what) -> str | None:
         raise ValidationFailed(
             _l("%(what)s: %(colour)s has a contrast of %(ratio)s:1 with white, and text needs at "
                "least 4.5:1 to be readable. Choose a darker shade of it.",
-               what=what, colour=text, ratio=f"{ratio:.1f}"), field=field)
+               what=what, colour=text, ratio=LazyString(
+                   lambda: format_decimal(round(ratio, 1), format="0.0"))), field=field)
     return text
 
 

@@ -189,6 +189,16 @@ def test_every_customer_page_shows_the_companys_name_logo_and_colours(world, cli
         assert "background-color: #5b2a86" in page and "--bs-btn-bg: #a3123a" in page, name
 
 
+def test_the_decision_page_shows_the_company_too(world, client):
+    brand_the_company(world)
+    quote_path = _customer_pages(world)["quote"]
+    response = client.post(f"{quote_path}/aprobar")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="approve"' not in page
+    assert "Talleres Nórdicos S.L." in page and "background-color: #5b2a86" in page
+    assert re.search(r'src="/marca/logo/[0-9a-f]{64}"', page)
+
+
 def test_the_quote_pages_say_until_when_the_quote_is_valid(world, client):
     pages = _customer_pages(world)
     quote = db.session.scalars(select(OutboxMessage).where(

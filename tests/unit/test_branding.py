@@ -88,7 +88,7 @@ def test_a_colour_too_light_for_white_text_is_refused_saying_what_to_do(world):
     with force_locale("en"):
         assert "1.5:1" in str(refusal) and "darker" in str(refusal)
     with force_locale("es"):
-        assert "1.5:1" in str(refusal) and "más oscuro" in str(refusal)
+        assert "1,5:1" in str(refusal) and "más oscuro" in str(refusal)
 
 
 def test_the_contrast_line_is_wcags_4_5_to_1():
