@@ -12,9 +12,10 @@ Presentation (sanitising a note's HTML, URLs) is the adapter's.
 
 The page shows a long conversation in parts (ticket_page_view, timeline_part): the newest
 PART_SIZE events, and before them the count of earlier ones with a Cursor to load the part
-before; the email the ticket was opened from stays pinned above them. It reads every note's kind
-and time (what the service-level clocks read too), and the text and files of the shown notes only.
-Requires Permission.VIEW.
+before; the email the ticket was opened from stays pinned above them. It reads every note's id,
+kind and time as plain rows (note_stamps: what the service-level clocks read too; as loaded
+Notes, the 2,000 of a long conversation cost more than the page's time), and the text and files
+of the shown notes only. Requires Permission.VIEW.
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ from app.services.attachment_downloads import INLINE_IMAGE_TYPES
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need
-from app.services.sla.clocks import history_options
 
 
 PART_SIZE = 50  # events the page shows at once: the newest first, each earlier part on demand
@@ -118,6 +118,9 @@ class TicketView:
     opening_event: TimelineEvent | None = None  # the opening email with its files, pinned
     # above a part of the timeline (ticket_page_view), which then leaves it out
     later: bool = False  # the timeline is an earlier part: newer events follow it
+    # the ticket's notes as the page read them (note_stamps: id, kind and time), which its
+    # clocks read too (ticket_service_levels' `notes`); None: ticket.notes
+    notes: list | None = None
 
     @property
     def earlier_cursor(self) -> str | None:
@@ -146,8 +149,9 @@ class TicketView:
         Read from the notes loaded for the page (the newest part shows it, or it is in an
         earlier part the page loads on demand), so the guard stops a reply over any message
         that came after."""
-        return max((note.id for note in self.ticket.notes
-                    if note.kind is NoteKind.CUSTOMER_EMAIL), default=0)
+        notes = self.ticket.notes if self.notes is None else self.notes
+        return max((note.id for note in notes if note.kind is NoteKind.CUSTOMER_EMAIL),
+                   default=0)
 
 
 def ticket_by_number(actor: Actor, number: str) -> Ticket:
@@ -188,21 +192,24 @@ def ticket_view(actor: Actor, number: str) -> TicketView:
 def ticket_page_view(actor: Actor, number: str, before: str | None = None) -> TicketView:
     """The ticket page: the ticket with the newest PART_SIZE events of its timeline (with
     `before`, the part before that cursor), the count of earlier ones, its opening email pinned
-    above them. Loads every note's kind and time only (the service-level clocks read them too),
-    the text, authors and files of the shown notes. Raises NotPermitted, NotFound, and
-    ValidationFailed for a `before` that is not a cursor."""
+    above them. Reads every note's id, kind and time only (note_stamps; the service-level
+    clocks read them too), the text, authors and files of the shown notes. Raises NotPermitted,
+    NotFound, and ValidationFailed for a `before` that is not a cursor."""
     require(actor, Permission.VIEW)
     cursor = Cursor.parse(before) if before else None
-    ticket = _with_history(number)
-    opening = opening_email(ticket)
-    chosen, earlier = _part(ticket, cursor, opening)
-    files = _attachments(ticket, [opening, *(event.note for event in chosen)], loose=True)
+    ticket, stamps = _with_history(number)
+    opening = opening_email(ticket, stamps)
+    chosen, earlier = _part(ticket, stamps, cursor, opening)
+    notes = _with_text([opening, *(event.note for event in chosen)])
+    files = _attachments(ticket, list(notes), loose=True)
     pinned = None
     if opening is not None:
+        opening = notes[opening.id]
         pinned = TimelineEvent(opening.created_at, "note", note=opening,
                                attachments=files.get(opening.id, []))
-    return TicketView(ticket, _events(chosen, files), files.get(None, []), assignee_need(ticket),
-                      opening, earlier=earlier, opening_event=pinned, later=cursor is not None)
+    return TicketView(ticket, _events(chosen, files, notes), files.get(None, []),
+                      assignee_need(ticket), opening, earlier=earlier, opening_event=pinned,
+                      later=cursor is not None, notes=stamps)
 
 
 def timeline_part(actor: Actor, number: str, before: str) -> TicketView:
@@ -211,39 +218,56 @@ def timeline_part(actor: Actor, number: str, before: str) -> TicketView:
     NotPermitted, NotFound, ValidationFailed for a `before` that is not a cursor."""
     require(actor, Permission.VIEW)
     cursor = Cursor.parse(before or "")
-    ticket = _with_history(number)
-    chosen, earlier = _part(ticket, cursor, opening_email(ticket))
-    files = _attachments(ticket, [event.note for event in chosen], loose=False)
-    return TicketView(ticket, _events(chosen, files), [], None, earlier=earlier, later=True)
+    ticket, stamps = _with_history(number)
+    chosen, earlier = _part(ticket, stamps, cursor, opening_email(ticket, stamps))
+    notes = _with_text([event.note for event in chosen])
+    files = _attachments(ticket, list(notes), loose=False)
+    return TicketView(ticket, _events(chosen, files, notes), [], None, earlier=earlier,
+                      later=True, notes=stamps)
 
 
-def _with_history(number: str) -> Ticket:
-    """The ticket with what its clocks read (history_options: of a note, its kind and time
-    only), the changes' authors and its time entries."""
-    return _by_number(
-        number, *history_options(),
+def _with_history(number: str) -> tuple[Ticket, list]:
+    """The ticket with what its clocks read (its status changes with their authors, its quotes)
+    and its time entries, and its notes' stamps (note_stamps)."""
+    ticket = _by_number(
+        number,
         selectinload(Ticket.changes).selectinload(TicketChange.actor_user),
+        selectinload(Ticket.quotes),
         selectinload(Ticket.time_entries).selectinload(TimeEntry.user),
         selectinload(Ticket.assignee), selectinload(Ticket.created_by))
+    return ticket, note_stamps(ticket)
 
 
-def _part(ticket: Ticket, cursor: Cursor | None,
-          opening: Note | None) -> tuple[list[TimelineEvent], int]:
+def note_stamps(ticket: Ticket) -> list:
+    """The ticket's notes as plain rows of id, kind and created_at, in id order: what the
+    clocks, the timeline's order and the opening email read of every note, without loading
+    each as a Note."""
+    return list(db.session.execute(select(Note.id, Note.kind, Note.created_at)
+                                   .where(Note.ticket_id == ticket.id).order_by(Note.id)))
+
+
+def _part(ticket: Ticket, notes: list, cursor: Cursor | None,
+          opening) -> tuple[list[TimelineEvent], int]:
     """The newest PART_SIZE events before the cursor (all of them without one), the opening
-    email left out, oldest first (notes without their files yet), and how many come before.
-    Sorts plain (time, rank, id) keys: a long conversation has thousands."""
+    email left out, oldest first (notes as their stamps, without text or files yet), and how
+    many come before. Sorts plain (time, rank, id) keys: a long conversation has thousands."""
     limit = (cursor.at, cursor.rank, cursor.id) if cursor is not None else None
-    keyed = [(at, rank, item_id, kind, item) for at, rank, item_id, kind, item in _keys(ticket)
-             if item is not opening and (limit is None or (at, rank, item_id) < limit)]
+    skipped = opening.id if opening is not None else None
+    keyed = [(at, rank, item_id, kind, item) for at, rank, item_id, kind, item
+             in _keys(ticket, notes)
+             if not (kind == "note" and item_id == skipped)
+             and (limit is None or (at, rank, item_id) < limit)]
     keyed.sort()  # (time, rank, id) never ties: the rows themselves are never compared
     chosen = [TimelineEvent(at, kind, **{FIELD[kind]: item})
               for at, _rank, _id, kind, item in keyed[-PART_SIZE:]]
     return chosen, len(keyed) - len(chosen)
 
 
-def _keys(ticket: Ticket):
-    """Each event of the ticket as (time, rank, id, kind, the row), in no order."""
-    for kind, items in (("note", ticket.notes), ("quote", ticket.quotes),
+def _keys(ticket: Ticket, notes: list | None = None):
+    """Each event of the ticket as (time, rank, id, kind, the row), in no order; `notes`, the
+    ticket's notes when read apart (stamps), else ticket.notes."""
+    for kind, items in (("note", ticket.notes if notes is None else notes),
+                        ("quote", ticket.quotes),
                         ("change", [change for change in ticket.changes
                                     if not _folded_into_note(change)]),
                         ("time", ticket.time_entries)):
@@ -252,20 +276,21 @@ def _keys(ticket: Ticket):
             yield item.created_at, rank, item.id or 0, kind, item
 
 
-def _with_text(notes: list[Note | None]) -> list[Note]:
-    """The notes (loaded with their kinds and times only) with their text and authors."""
-    notes = [note for note in notes if note is not None]
-    if notes:
-        db.session.scalars(select(Note).where(Note.id.in_([note.id for note in notes])).options(
-            selectinload(Note.author_user), selectinload(Note.author_contact))).all()
-    return notes
+def _with_text(stamps: list) -> dict[int, Note]:
+    """The notes of these stamps (or notes; None left out) with their text and authors, by
+    id."""
+    ids = [stamp.id for stamp in stamps if stamp is not None]
+    if not ids:
+        return {}
+    return {note.id: note for note in db.session.scalars(
+        select(Note).where(Note.id.in_(ids)).options(
+            selectinload(Note.author_user), selectinload(Note.author_contact)))}
 
 
-def _attachments(ticket: Ticket, notes: list[Note | None],
+def _attachments(ticket: Ticket, note_ids: list[int],
                  loose: bool) -> dict[int | None, list[Attachment]]:
-    """The files of these notes (their text loaded too), and with `loose` the ticket's own
-    (key None), by note id."""
-    ids = [note.id for note in _with_text(notes)]
+    """The files of these notes, and with `loose` the ticket's own (key None), by note id."""
+    ids = list(note_ids)
     which = [Attachment.note_id.in_(ids)] + ([Attachment.note_id.is_(None)] if loose else [])
     by_note: dict[int | None, list[Attachment]] = {}
     for attachment in db.session.scalars(select(Attachment).where(
@@ -274,10 +299,12 @@ def _attachments(ticket: Ticket, notes: list[Note | None],
     return by_note
 
 
-def _events(events: list[TimelineEvent],
-            files: dict[int | None, list[Attachment]]) -> list[TimelineEvent]:
-    """The events, each note's with its files."""
-    return [TimelineEvent(event.at, "note", note=event.note,
+def _events(events: list[TimelineEvent], files: dict[int | None, list[Attachment]],
+            notes: dict[int, Note] | None = None) -> list[TimelineEvent]:
+    """The events, each note's with its files (and, given `notes` by id, the loaded note in
+    place of its stamp)."""
+    return [TimelineEvent(event.at, "note",
+                          note=event.note if notes is None else notes[event.note.id],
                           attachments=files.get(event.note.id, []))
             if event.note is not None else event for event in events]
 
@@ -288,14 +315,16 @@ def previewable(attachment: Attachment) -> bool:
     return (attachment.sniffed_type or "") in INLINE_IMAGE_TYPES
 
 
-def opening_email(ticket: Ticket) -> Note | None:
+def opening_email(ticket: Ticket, notes: list | None = None) -> Note | None:
     """The customer's email a ticket that came by email was opened from, while its description
-    is still the one that email gave it (never edited); None otherwise."""
+    is still the one that email gave it (never edited); None otherwise. Of `notes` (the
+    ticket's notes read apart: then the stamp of it) when given, else of ticket.notes."""
     if ticket.source is not TicketSource.EMAIL:
         return None
     if any(change.field == "description" for change in ticket.changes):
         return None
-    first = min(ticket.notes, key=lambda note: (note.created_at, note.id), default=None)
+    first = min(ticket.notes if notes is None else notes,
+                key=lambda note: (note.created_at, note.id), default=None)
     return first if first is not None and first.kind is NoteKind.CUSTOMER_EMAIL else None
 
 

@@ -60,9 +60,11 @@ class TicketClocks:
 
 
 def ticket_clocks(ticket, now: dt.datetime | None = None,
-                  targets: TargetTable | None = None) -> TicketClocks:
+                  targets: TargetTable | None = None, notes=None) -> TicketClocks:
     """The ticket's clocks at `now` (default: app.services.clock.now()); `targets`, the stored
-    targets read once for many tickets (else one query).
+    targets read once for many tickets (else one query); `notes`, the ticket's notes when read
+    apart from it (anything with id, kind and created_at: the ticket page's plain rows), else
+    ticket.notes.
 
     Reads only the ticket and what hangs from it: created_at, urgency and contract_id (the
     targets: one query of SlaTarget), contract/client calendar_id (calendar_for: one row when
@@ -73,7 +75,7 @@ def ticket_clocks(ticket, now: dt.datetime | None = None,
     now = (now or the_clock.now()).astimezone(dt.timezone.utc)
     calendar = calendar_for(ticket)
     targets = targets.of(ticket) if targets is not None else target_for(ticket)
-    history = _History(ticket, now)
+    history = _History(ticket, now, notes)
     pauses = history.pauses()
     first = _clock(calendar, ticket.created_at, targets.first_response_minutes,
                    history.answered_after(ticket.created_at, inclusive=True), pauses, now)
@@ -190,10 +192,11 @@ class _History:
     """A ticket's history read once: status periods, public replies and customer messages in
     order, quotes."""
 
-    def __init__(self, ticket, now: dt.datetime):
+    def __init__(self, ticket, now: dt.datetime, notes=None):
         self.ticket = ticket
         self.now = now
-        notes = sorted(ticket.notes, key=lambda note: (note.created_at, note.id or 0))
+        notes = sorted(ticket.notes if notes is None else notes,
+                       key=lambda note: (note.created_at, note.id or 0))
         self.replies = [note.created_at for note in notes if note.kind is NoteKind.PUBLIC_REPLY]
         self.customer = [note.created_at for note in notes
                          if note.kind is NoteKind.CUSTOMER_EMAIL]

@@ -54,12 +54,13 @@ class TicketServiceLevels:
     lines: tuple[ClockLine, ...]
 
 
-def ticket_service_levels(actor: Actor, ticket: Ticket) -> TicketServiceLevels:
+def ticket_service_levels(actor: Actor, ticket: Ticket, notes=None) -> TicketServiceLevels:
     """The ticket's service-level clocks now (app.services.clock), for whoever may view
-    tickets. Raises NotPermitted; ValidationFailed when the configured calendar is malformed
-    (naming the setting)."""
+    tickets; `notes` as ticket_clocks takes them (the ticket page's TicketView.notes). Raises
+    NotPermitted; ValidationFailed when the configured calendar is malformed (naming the
+    setting)."""
     require(actor, Permission.VIEW)
-    clocks = ticket_clocks(ticket)
+    clocks = ticket_clocks(ticket, notes=notes)
     shown = [("first_response", clocks.first_response)]
     following = clocks.next_response
     if following is not None and following.completed_at is None:
