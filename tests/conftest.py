@@ -123,9 +123,25 @@ def app(backend, database_urls, tmp_path):
     app = SharedApp.of(database_urls[backend]).restore(tmp_path)
     with app.app_context():
         yield app
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+        _clean_up()
+
+
+@pytest.fixture
+def fresh_app(backend, database_urls, tmp_path):
+    """An app built for this test alone, context pushed and tables emptied as `app`'s: for a
+    test that adds a route (an app that has answered a request refuses new ones, and the route
+    would stay for the tests after)."""
+    app = make_test_app(database_urls[backend], tmp_path)
+    with app.app_context():
+        yield app
+        _clean_up()
+
+
+def _clean_up() -> None:
+    """After a test: its session closed, every table emptied, the connections closed."""
+    db.session.remove()
+    _empty_tables()
+    db.engine.dispose()
 
 
 class SharedApp:

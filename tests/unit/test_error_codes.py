@@ -28,6 +28,12 @@ def test_every_code_has_an_http_status_and_no_other_does():
     assert all(400 <= status < 500 for status in HTTP_STATUS.values())
 
 
+@pytest.fixture
+def app(fresh_app):
+    """An app of each test's own: these tests add routes to it."""
+    return fresh_app
+
+
 def test_an_error_as_plain_values_names_its_code_message_and_field(app):
     error = errors.ValidationFailed(_l("Select the client: it is required."), field="client_id")
     with app.test_request_context(headers={"Accept-Language": "es"}):
