@@ -3,6 +3,10 @@
 `SOPORTE_TEST_DATABASES` (default "sqlite,postgresql") picks the backends;
 `SOPORTE_TEST_PG_URL` (default postgresql://postgres@127.0.0.1:5432/postgres)
 is the server on which the tests create their own database.
+
+The `app` fixture is one app per database and test process, brought back to its state as built
+before each test (SharedApp); a test that needs other build-time settings calls make_test_app,
+and one that adds routes takes `fresh_app`.
 """
 from __future__ import annotations
 
