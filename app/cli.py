@@ -484,7 +484,7 @@ def sla_explain_command(urgency: str, opened: str, calendar_name: str | None) ->
 @click.option("--once", is_flag=True, help="Run the checks and digests once and exit.")
 def sla_tick_command(once: bool) -> None:
     """Give the service-level warnings and breaches that are due and send the supervisors'
-    daily digests (app.services.sla.escalation, digest), committing each run; without --once
+    daily digests (app.services.sla.ticks), committing after each batch of tickets; without --once
     it runs every SOPORTE_SLA_TICK_SECONDS until SIGTERM or Ctrl-C, which let the run in hand
     finish."""
     import logging
@@ -504,7 +504,7 @@ def sla_tick_command(once: bool) -> None:
         db.session.commit()
         click.echo(f"alerts {report.alerts}, notified {report.notified}, "
                    f"waiting for working hours {report.waiting}, digests {report.digests}, "
-                   f"due times stored {report.dues}")
+                   f"due times stored {report.dues}, tickets read {report.tickets}")
         return
     stop = stop_on_signals("sla tick")
     while not stop.is_set():

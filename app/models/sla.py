@@ -129,3 +129,15 @@ class SlaDigest(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     day: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlaTickState(db.Model):
+    """What `flask sla tick` remembers between runs (app.services.sla.ticks): the fingerprint of
+    the targets, calendars, holidays and settings its stored check times were computed with,
+    and the company's day of its last sweep of every open ticket. One row (id 1)."""
+
+    __tablename__ = "sla_tick_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    swept_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -80,6 +80,11 @@ class Ticket(db.Model):
     # closed, or paused within its target). Kept by app.services.sla.stored_due, for the list's
     # sort and its "overdue" and "due today" filters only: every view shows ticket_clocks itself.
     sla_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The next moment `flask sla tick` has something to do for the ticket: the earliest warning
+    # or breach not given yet of its clocks still counting; None when none counts (done, met,
+    # paused). Kept with sla_due (app.services.sla.check_times); the tick reads only the
+    # tickets whose moment has come (ix_ticket_sla_check_at).
+    sla_check_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: two staff saving the same ticket at once cannot both win silently.
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -156,6 +161,8 @@ class Ticket(db.Model):
 Index("ix_ticket_status_assignee_id", Ticket.status, Ticket.assignee_id)
 Index("ix_ticket_type_id_status", Ticket.type_id, Ticket.status)
 Index("ix_ticket_urgency_status", Ticket.urgency, Ticket.status)
+# The tick's batches of tickets whose check time has come, in (moment, id) order.
+Index("ix_ticket_sla_check_at", Ticket.sla_check_at, Ticket.id)
 Index("ix_ticket_customer_waiting", Ticket.status,
       sqlite_where=Ticket.customer_waiting.expression,
       postgresql_where=Ticket.customer_waiting.expression)

@@ -4,12 +4,13 @@ and by email in the recipient's language, only within the recipient's working ho
 moment is fixed (SOPORTE_FIXED_NOW, and the `now` given); the default calendar is Monday to
 Friday 09:00-18:00 in Madrid, and the week of Monday 16 November 2026 has no holiday."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Notification, OutboxMessage
 from app.models.enums import Language, Role, SlaAlertLevel, SlaClock, Urgency
 from app.models.sla import SlaAlert
+from app.models.ticket import Ticket
 from app.services import assignment, notes
 from app.services.customer_mail import CustomerEmail, receive
 from app.services.sla.escalation import run_due_checks
@@ -151,6 +152,8 @@ def test_an_alert_another_run_recorded_meanwhile_is_not_given_twice(app, world, 
     _tick(at, 16, 9, 48)
     [row] = db.session.scalars(select(SlaAlert)).all()
     monkeypatch.setattr(escalation, "_given", lambda due: False)  # as if not seen yet
+    db.session.execute(update(Ticket).values(sla_check_at=at(16, 9, 49)))  # and read again
+    db.session.commit()
     assert _tick(at, 16, 9, 50).alerts == 0  # the unique key refuses it in its savepoint
     assert len(_alerts()) == 1 and len(_alert_mail()) == 1
     assert db.session.scalars(select(SlaAlert)).all() == [row]  # the session goes on

@@ -3,12 +3,15 @@ zone, once per local day (an sla_digest row), an email in their language listing
 past a target, those due later that day, the oldest waiting for our answer, and the hour banks
 at 80 % or more. Nothing is sent, and nothing recorded, when there is nothing to say.
 
-The due times are ticket_clocks's (app.services.sla.escalation.open_ticket_clocks), the same
-values the list, the ticket page and the warnings show.
+The due times are ticket_clocks's, the same values the list, the ticket page and the warnings
+show. The tick (app.services.sla.ticks) reads every open ticket in batches when a digest is owed
+(owed_digests) and gives each batch to the digests' collectors (DigestCollector), which keep only
+what a digest shows: no list of every ticket's clocks is held.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -28,8 +31,9 @@ from app.services.billing import hour_banks
 from app.services.errors import ValidationFailed
 from app.services.notifications import active_supervisors
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
-from app.services.sla.clocks import TicketClocks
-from app.services.sla.escalation import local_due, named_clocks, open_ticket_clocks
+from app.services.sla.clocks import TicketClocks, ticket_clocks
+from app.services.sla.escalation import local_due, named_clocks, open_ticket_batches
+from app.services.sla.targets import TargetTable
 
 BANK_PERCENT = 80
 OLDEST = 10
@@ -81,53 +85,125 @@ def digest_time() -> dt.time:
                                field="SOPORTE_SLA_DIGEST_TIME") from None
 
 
-def send_digests(now: dt.datetime | None = None,
-                 clocks: list[tuple[Ticket, TicketClocks]] | None = None) -> int:
-    """Send each active supervisor whose local time has reached SOPORTE_SLA_DIGEST_TIME the
-    digest of their local day, once (an sla_digest row); nothing when it would be empty.
-    Returns how many were sent. Flushes, never commits."""
+def owed_digests(now: dt.datetime | None = None) -> list[DigestCollector]:
+    """A collector for each active supervisor whose local time has reached
+    SOPORTE_SLA_DIGEST_TIME and who has no digest of their local day yet. Raises
+    ValidationFailed naming the setting when the time is malformed."""
     now = (now or the_clock.now()).astimezone(dt.timezone.utc)
-    at, sent = digest_time(), 0
+    at, owed = digest_time(), []
     for user in active_supervisors():
         local = now.astimezone(the_clock.user_zone(user))
-        if local.time() < at or _sent(user, local.date()):
-            continue
-        if clocks is None:
-            clocks = list(open_ticket_clocks(now))
-        content = digest_content(user, now, clocks)
-        if content.empty or not _record(user, local.date()):
+        if local.time() >= at and not _sent(user, local.date()):
+            owed.append(DigestCollector(user, now))
+    return owed
+
+
+def send_digests(now: dt.datetime | None = None,
+                 clocks: Iterable[tuple[Ticket, TicketClocks]] | None = None) -> int:
+    """Send each active supervisor whose local time has reached SOPORTE_SLA_DIGEST_TIME the
+    digest of their local day, once (an sla_digest row); nothing when it would be empty.
+    `clocks`: every open ticket with its clocks at `now`; without them they are read in
+    batches (nothing is stored or committed). Returns how many were sent. Flushes, never
+    commits."""
+    now = (now or the_clock.now()).astimezone(dt.timezone.utc)
+    collectors = owed_digests(now)
+    if not collectors:
+        return 0
+    if clocks is None:
+        targets = TargetTable()
+        clocks = ((ticket, ticket_clocks(ticket, now, targets))
+                  for batch in open_ticket_batches() for ticket in batch)
+    for ticket, ticket_clock in clocks:
+        lines = TicketLines.of(ticket, ticket_clock, now)
+        for collector in collectors:
+            collector.add(lines)
+    return send_collected(collectors)
+
+
+def send_collected(collectors: list[DigestCollector]) -> int:
+    """Send each collector's digest unless empty or sent meanwhile (an sla_digest row); how
+    many were sent. Flushes, never commits."""
+    sent = 0
+    for collector in collectors:
+        user, day = collector.user, collector.day
+        content = collector.content()
+        if content.empty or not _record(user, day):
             continue
         enqueue_mail("sla_digest", to_address=user.email, to_name=user.name,
                      language=user.language.value, auto_submitted=AUTO_GENERATED, staff=user,
-                     day=local.date(), digest=content,
+                     day=day, digest=content,
                      when=lambda moment, reader=user: local_due(moment, reader))
         sent += 1
     return sent
 
 
 def digest_content(user: User, now: dt.datetime,
-                   clocks: list[tuple[Ticket, TicketClocks]]) -> DigestContent:
+                   clocks: Iterable[tuple[Ticket, TicketClocks]]) -> DigestContent:
     """The digest for one supervisor at `now`: breached and due-today clocks (their local day),
     the oldest tickets whose customer wrote last (oldest first, at most ten), the hour banks."""
-    _, day_end = the_clock.day_bounds(now.astimezone(the_clock.user_zone(user)).date(),
-                                      the_clock.user_zone(user))
-    breached, due_today, waiting = [], [], []
-    for ticket, ticket_clocks in clocks:
-        running = named_clocks(ticket_clocks)
+    collector = DigestCollector(user, now)
+    for ticket, ticket_clock in clocks:
+        collector.add(TicketLines.of(ticket, ticket_clock, now))
+    return collector.content()
+
+
+@dataclass(frozen=True)
+class TicketLines:
+    """What one ticket may give the digests: its most overdue breached clock, its running clock
+    due first from now on, and since when its customer waits for our answer."""
+
+    breached: DigestLine | None
+    next_due: DigestLine | None
+    waiting: DigestLine | None
+
+    @classmethod
+    def of(cls, ticket: Ticket, clocks: TicketClocks, now: dt.datetime) -> TicketLines:
+        """The ticket's lines from its clocks at `now`."""
+        running = named_clocks(clocks)
         late = [(name, c) for name, c in running if c.state is ClockState.BREACHED]
         soon = [(name, c) for name, c in running
-                if c.state is ClockState.RUNNING and now <= c.due < day_end]
-        for bucket, found in ((breached, late), (due_today, soon)):
-            if found:
-                name, c = min(found, key=lambda pair: pair[1].due)
-                bucket.append(DigestLine(ticket.number, ticket.subject, name.label, c.due))
+                if c.state is ClockState.RUNNING and now <= c.due]
+        lines = []
+        for found in (late, soon):
+            name, c = min(found, key=lambda pair: pair[1].due, default=(None, None))
+            lines.append(DigestLine(ticket.number, ticket.subject, name.label, c.due)
+                         if c is not None else None)
         since = customer_waiting_since(ticket)
-        if since is not None:
-            waiting.append(DigestLine(ticket.number, ticket.subject, "", since))
-    by_moment = attrgetter("moment")
-    return DigestContent(sorted(breached, key=by_moment), sorted(due_today, key=by_moment),
-                         sorted(waiting, key=by_moment)[:OLDEST],
-                         bank_alerts(now.astimezone(the_clock.company_zone()).date()))
+        waiting = DigestLine(ticket.number, ticket.subject, "", since) if since else None
+        return cls(lines[0], lines[1], waiting)
+
+
+class DigestCollector:
+    """One supervisor's digest gathered ticket by ticket: the breached and due-today lines (in
+    the order given, sorted at the end), and only the OLDEST earliest waiting ones."""
+
+    def __init__(self, user: User, now: dt.datetime):
+        zone = the_clock.user_zone(user)
+        self.user, self.now = user, now
+        self.day = now.astimezone(zone).date()
+        _, self.day_end = the_clock.day_bounds(self.day, zone)
+        self.breached: list[DigestLine] = []
+        self.due_today: list[DigestLine] = []
+        self.waiting: list[DigestLine] = []
+
+    def add(self, lines: TicketLines) -> None:
+        """Keep what the ticket gives this digest."""
+        if lines.breached is not None:
+            self.breached.append(lines.breached)
+        if lines.next_due is not None and lines.next_due.moment < self.day_end:
+            self.due_today.append(lines.next_due)
+        if lines.waiting is not None:
+            self.waiting.append(lines.waiting)
+            if len(self.waiting) > 4 * OLDEST:  # a stable sort keeps the first of equal ones
+                self.waiting = sorted(self.waiting, key=attrgetter("moment"))[:OLDEST]
+
+    def content(self) -> DigestContent:
+        """The digest as gathered, with the hour banks of the company's day."""
+        by_moment = attrgetter("moment")
+        return DigestContent(sorted(self.breached, key=by_moment),
+                             sorted(self.due_today, key=by_moment),
+                             sorted(self.waiting, key=by_moment)[:OLDEST],
+                             bank_alerts(self.now.astimezone(the_clock.company_zone()).date()))
 
 
 def customer_waiting_since(ticket: Ticket) -> dt.datetime | None:

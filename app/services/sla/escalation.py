@@ -4,21 +4,23 @@ clock, cycle and level (an sla_alert row), to the assignee or, when nobody is as
 active supervisor: in the dashboard and by email, in the recipient's language, and only within
 the recipient's working hours (the default calendar's windows in the recipient's own zone).
 
-The clocks are ticket_clocks's, the one computation: open_ticket_clocks reads the open tickets
-once, and the digest (app.services.sla.digest) reads the same values.
+The clocks are ticket_clocks's, the one computation. The tick (app.services.sla.ticks) reads
+the tickets in batches (due_ticket_batches: only those whose Ticket.sla_check_at has come;
+open_ticket_batches: every open one) and check_batch gives each batch's alerts and stores its
+tickets' due and check times (app.services.sla.check_times) knowing which alerts are given.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from babel.dates import format_date, format_time, get_datetime_format
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -27,16 +29,19 @@ from app.models.sla import SlaAlert
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock as the_clock
+from app.services.errors import ValidationFailed
 from app.services.notifications import active_supervisors, notify
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.sla.business_time import business_time_between
 from app.services.sla.calendars import Calendar, default_calendar
+from app.services.sla.check_times import Given, check_at_of, cycle_of, named_clocks, warn_percent
 from app.services.sla.clocks import DONE, Clock, TicketClocks, history_options, ticket_clocks
+from app.services.sla.stored_due import due_of, store_times
 from app.services.sla.targets import TargetTable
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # open tickets read (with their history) per query
+BATCH = 200  # tickets read (with their history) per query, and per commit of the tick
 KINDS = {SlaAlertLevel.WARNING: "sla_warning", SlaAlertLevel.BREACH: "sla_breach"}
 
 
@@ -60,34 +65,99 @@ class EscalationReport:
     notified: int = 0
     waiting: int = 0
 
+    def __add__(self, other: EscalationReport) -> EscalationReport:
+        return EscalationReport(self.alerts + other.alerts, self.notified + other.notified,
+                                self.waiting + other.waiting)
 
-def open_ticket_clocks(now: dt.datetime) -> Iterator[tuple[Ticket, TicketClocks]]:
-    """Every ticket whose clocks can be running (neither Resolved nor Closed) with its clocks at
-    `now`, read in batches with the history ticket_clocks needs."""
-    last_id, targets = 0, TargetTable()
+
+@dataclass
+class BatchResult:
+    """One batch checked: its alerts, the tickets with their clocks (for the digest), and how
+    many stored due or check times changed."""
+
+    report: EscalationReport
+    clocks: list[tuple[Ticket, TicketClocks]] = field(default_factory=list)
+    stored: int = 0
+
+
+def open_ticket_batches() -> Iterator[list[Ticket]]:
+    """Every ticket whose clocks can be running (neither Resolved nor Closed), in batches by id
+    with the history ticket_clocks needs. The caller may commit between batches."""
+    last_id = 0
     while True:
         batch = list(db.session.scalars(
             select(Ticket).where(Ticket.status.not_in(DONE), Ticket.id > last_id)
             .options(*history_options()).order_by(Ticket.id).limit(BATCH)))
         if not batch:
             return
-        for ticket in batch:
-            yield ticket, ticket_clocks(ticket, now, targets)
         last_id = batch[-1].id
+        yield batch
 
 
-def named_clocks(clocks: TicketClocks) -> list[tuple[SlaClock, Clock]]:
-    """The ticket's clocks still counting (not met), with their names."""
-    pairs = [(SlaClock.FIRST_RESPONSE, clocks.first_response),
-             (SlaClock.NEXT_RESPONSE, clocks.next_response),
-             (SlaClock.RESOLUTION, clocks.resolution)]
-    return [(name, clock) for name, clock in pairs
-            if clock is not None and clock.completed_at is None]
+def due_ticket_batches(now: dt.datetime) -> Iterator[list[Ticket]]:
+    """The open tickets whose check time has come (Ticket.sla_check_at ≤ now), in batches in
+    (check time, id) order through ix_ticket_sla_check_at, with their history. The caller may
+    commit between batches and store new check times: each batch starts after the last one
+    read, and a ticket whose new check time is still due (its alert waits) and comes again
+    further on is not given twice, so each is read at most twice per run."""
+    column, after, seen = Ticket.sla_check_at, None, set()
+    while True:
+        query = select(Ticket).where(column <= now, Ticket.status.not_in(DONE))
+        if after is not None:
+            query = query.where(or_(column > after[0], and_(column == after[0],
+                                                            Ticket.id > after[1])))
+        rows = list(db.session.scalars(query.options(*history_options())
+                                       .order_by(column, Ticket.id).limit(BATCH)))
+        if not rows:
+            return
+        after = (rows[-1].sla_check_at, rows[-1].id)
+        batch = [ticket for ticket in rows if ticket.id not in seen]
+        seen.update(ticket.id for ticket in batch)
+        if batch:
+            yield batch
+
+
+def check_batch(tickets: list[Ticket], now: dt.datetime,
+                targets: TargetTable | None = None) -> BatchResult:
+    """Compute the tickets' clocks at `now`, give the alerts due (run_due_checks' rules), and
+    store each ticket's due time and next check time knowing the alerts given (one query for
+    them). A ticket whose calendar cannot be read is logged and left for the next run. Flushes,
+    never commits."""
+    now = now.astimezone(dt.timezone.utc)
+    targets = targets or TargetTable()
+    result = BatchResult(EscalationReport())
+    for ticket in tickets:
+        try:
+            result.clocks.append((ticket, ticket_clocks(ticket, now, targets)))
+        except (ValueError, ValidationFailed) as error:
+            log.warning("service-level clocks of %s not computed: %s", ticket.number, error)
+    given = given_alerts([ticket.id for ticket, _ in result.clocks])
+    result.report = run_due_checks(now, result.clocks, given)
+    percent = warn_percent()
+    for ticket, clocks in result.clocks:
+        check_at = check_at_of(ticket, clocks, percent, given[ticket.id])
+        if check_at is not None and check_at <= now and ticket.sla_check_at is not None \
+                and ticket.sla_check_at <= now:
+            check_at = ticket.sla_check_at  # still due (an alert waits): not written each run
+        result.stored += store_times(db.session, ticket, due_of(clocks), check_at)
+    return result
+
+
+def given_alerts(ticket_ids: list[int]) -> dict[int, set[Given]]:
+    """The alerts given already to these tickets, by ticket (one query)."""
+    given: dict[int, set[Given]] = defaultdict(set)
+    if ticket_ids:
+        for row in db.session.execute(select(SlaAlert.ticket_id, SlaAlert.clock, SlaAlert.cycle,
+                                             SlaAlert.level)
+                                      .where(SlaAlert.ticket_id.in_(ticket_ids))):
+            given[row.ticket_id].add((row.clock, row.cycle, row.level))
+    return given
 
 
 def alert_level(clock: Clock, warn_percent: int) -> SlaAlertLevel | None:
     """BREACH past its target; WARNING once warn_percent of the target is used while it runs
-    (a paused clock waits on the customer: no warning); else None."""
+    (a paused clock waits on the customer: no warning); else None. The moment this becomes
+    WARNING is check_times.warning_at: change both together."""
     if clock.state is ClockState.BREACHED:
         return SlaAlertLevel.BREACH
     used = clock.target_minutes - clock.minutes_left
@@ -103,8 +173,7 @@ def due_alerts(ticket: Ticket, clocks: TicketClocks, warn_percent: int) -> list[
     for name, clock in named_clocks(clocks):
         level = alert_level(clock, warn_percent)
         if level is not None:
-            cycle = clock.started_at.astimezone(dt.timezone.utc).isoformat()
-            found.append(Due(ticket, name, clock, cycle, level))
+            found.append(Due(ticket, name, clock, cycle_of(clock), level))
     return found
 
 
@@ -124,24 +193,36 @@ def recipients(ticket: Ticket) -> list[User]:
 
 
 def run_due_checks(now: dt.datetime | None = None,
-                   clocks: list[tuple[Ticket, TicketClocks]] | None = None) -> EscalationReport:
+                   clocks: list[tuple[Ticket, TicketClocks]] | None = None,
+                   given: dict[int, set[Given]] | None = None) -> EscalationReport:
     """Give each warning and breach that is due and not given yet to the recipients now in
     their working hours; one that has nobody in working hours waits (not recorded) for a later
-    run. `clocks`: open_ticket_clocks's values when the caller has them. Flushes, never
-    commits."""
+    run. `clocks`: the tickets with their clocks at `now`; without them, the tickets whose
+    check time has come are read and checked in batches (check_batch), **committing after
+    each batch**. `given`: alerts each ticket has, completed with those given here.
+    With `clocks`, flushes, never commits."""
     now = (now or the_clock.now()).astimezone(dt.timezone.utc)
-    warn_percent = current_app.config["SOPORTE_SLA_WARN_PERCENT"]
+    if clocks is None:
+        total = EscalationReport()
+        for batch in due_ticket_batches(now):
+            total += check_batch(batch, now).report
+            db.session.commit()
+        return total
+    percent = warn_percent()
     calendar = default_calendar()
     alerts = notified = waiting = 0
-    for ticket, ticket_clock in (clocks if clocks is not None else open_ticket_clocks(now)):
-        for due in due_alerts(ticket, ticket_clock, warn_percent):
+    for ticket, ticket_clock in clocks:
+        for due in due_alerts(ticket, ticket_clock, percent):
             if _given(due):
                 continue
             present = [user for user in recipients(ticket) if working_now(user, now, calendar)]
             if not present:
                 waiting += 1
                 continue
-            if not _record(due):
+            recorded = _record(due)
+            if given is not None:  # by this run or, refused by the unique key, another
+                given.setdefault(ticket.id, set()).add((due.clock_name, due.cycle, due.level))
+            if not recorded:
                 continue
             alerts += 1
             for user in present:

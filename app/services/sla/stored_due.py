@@ -7,9 +7,12 @@ message, a status change, a quote sent or decided, a new urgency or contract), s
 - on every commit that touched a ticket's history, whatever door made it (the dashboard, the
   API, the poller, the CLI): `watch` listens to the session, collects the tickets whose history
   a flush wrote, and stores their due times just before the commit;
-- by every `flask sla tick` (store_dues), which computes every open ticket's clocks anyway:
-  it catches what no ticket's history shows (an edited target, calendar or holiday, a client's
-  or contract's new calendar) within one tick, and fills the column after an upgrade.
+- by `flask sla tick` (store_times), for the tickets it reads: those whose check time has
+  come, and every open ticket after an edited target, calendar or holiday (what no ticket's
+  history shows), once a day, and after an upgrade.
+
+Ticket.sla_check_at (app.services.sla.check_times: the next moment the tick has something to do
+for the ticket) is computed from the same clocks and stored in the same UPDATE.
 
 It is written with a Core UPDATE: not an edit of the ticket, it bumps neither its version (no
 one's save is refused for it) nor its last update.
@@ -36,6 +39,7 @@ from app.models.sla import SlaTarget
 from app.models.ticket import Note, Ticket, TicketChange
 from app.services.errors import ValidationFailed
 from app.services import clock as the_clock
+from app.services.sla.check_times import check_at_of, warn_percent
 from app.services.sla.clocks import DONE, TicketClocks, history_options, pressing_clock, \
     ticket_clocks
 from app.services.sla.targets import TargetTable
@@ -57,12 +61,11 @@ def due_of(clocks: TicketClocks) -> dt.datetime | None:
     return pressing[1].due if pressing else None
 
 
-def store_dues(session: Session, clocks: Iterable[tuple[Ticket, TicketClocks]]) -> int:
-    """Store each ticket's due time where it differs from its clocks'; how many changed."""
-    changed = 0
-    for ticket, ticket_clock in clocks:
-        changed += _store(session, ticket, due_of(ticket_clock))
-    return changed
+def store_times(session: Session, ticket: Ticket, due: dt.datetime | None,
+                check_at: dt.datetime | None) -> int:
+    """Store the ticket's due time and check time (one UPDATE) where either differs; 1 when
+    one changed."""
+    return _store(session, ticket, due, check_at)
 
 
 def refresh_dues(session: Session, ticket_ids: Iterable[int],
@@ -86,20 +89,24 @@ def _store_clocks(session: Session, ticket: Ticket, history, now: dt.datetime,
     stands for it with the same attributes); 1 when it changed. A ticket whose calendar cannot
     be read keeps its value (the tick logs the same and tries again)."""
     if ticket.status in DONE:
-        return _store(session, ticket, None)
+        return _store(session, ticket, None, None)
     try:
-        return _store(session, ticket, due_of(ticket_clocks(history, now, targets)))
+        clocks = ticket_clocks(history, now, targets)
+        return _store(session, ticket, due_of(clocks), check_at_of(history, clocks, warn_percent()))
     except (ValueError, ValidationFailed) as error:
         log.warning("service-level due time of %s not stored: %s", ticket.number, error)
         return 0
 
 
-def _store(session: Session, ticket: Ticket, due: dt.datetime | None) -> int:
-    if ticket.sla_due == due:
+def _store(session: Session, ticket: Ticket, due: dt.datetime | None,
+           check_at: dt.datetime | None) -> int:
+    if ticket.sla_due == due and ticket.sla_check_at == check_at:
         return 0
     session.execute(update(Ticket.__table__).where(Ticket.__table__.c.id == ticket.id)
-                    .values(sla_due=due, updated_at=Ticket.__table__.c.updated_at))
+                    .values(sla_due=due, sla_check_at=check_at,
+                            updated_at=Ticket.__table__.c.updated_at))
     set_committed_value(ticket, "sla_due", due)
+    set_committed_value(ticket, "sla_check_at", check_at)
     return 1
 
 

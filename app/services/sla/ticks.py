@@ -1,36 +1,119 @@
-"""One run of `flask sla tick`: the open tickets' clocks computed once (ticket_clocks), then
-their stored due times (stored_due: the list's sort and filters), the warnings and breaches due
-(escalation) and the supervisors' digests (digest) from them."""
+"""One run of `flask sla tick` (docs/service_levels.md, issue 15): its cost follows what is due,
+not the number of open tickets.
+
+Each open ticket stores the next moment the tick has something to do for it
+(Ticket.sla_check_at, app.services.sla.check_times). A run reads, in batches, only the tickets
+whose moment has come (escalation.due_ticket_batches), computes their clocks, gives the warnings
+and breaches due and stores their due and check times again, committing after each batch.
+
+Every open ticket is read (escalation.open_ticket_batches), in batches with a commit each, only
+- when what the stored times were computed with has changed (an edited target, calendar or
+  holiday, a client's or contract's new calendar, the default calendar's or the warning's
+  settings): the run compares their fingerprint with the one it remembers (sla_tick_state), and
+  after an upgrade there is none, so the first run fills the stored times;
+- once a day (the first run of the company's day), as a safety net;
+- while a supervisor's digest is owed (app.services.sla.digest): the same sweep feeds it.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
+from flask import current_app
+from sqlalchemy import select
+
 from app.extensions import db
+from app.models.client import Client, Contract
+from app.models.sla import (BusinessCalendar, BusinessWindow, CalendarHoliday, SlaTarget,
+                            SlaTickState)
 from app.services import clock as the_clock
-from app.services.sla.digest import send_digests
-from app.services.sla.escalation import open_ticket_clocks, run_due_checks
-from app.services.sla.stored_due import store_dues
+from app.services.sla.digest import TicketLines, owed_digests, send_collected
+from app.services.sla.escalation import (EscalationReport, check_batch, due_ticket_batches,
+                                         open_ticket_batches)
+from app.services.sla.targets import TargetTable
+
+# The settings the stored times depend on besides the rows read by fingerprint().
+SETTINGS = ("SOPORTE_TIMEZONE", "SOPORTE_BUSINESS_HOURS", "SOPORTE_HOLIDAYS",
+            "SOPORTE_SLA_WARN_PERCENT")
 
 
 @dataclass(frozen=True)
 class TickReport:
     """What one run gave: alerts recorded, notifications left, alerts waiting for working
-    hours, digests sent, stored due times corrected (a target, calendar or holiday edited)."""
+    hours, digests sent, stored due or check times changed, tickets read, and whether every
+    open ticket was read (swept)."""
 
     alerts: int
     notified: int
     waiting: int
     digests: int
     dues: int = 0
+    tickets: int = 0
+    swept: bool = False
 
 
 def tick(now: dt.datetime | None = None) -> TickReport:
-    """Run the due checks and the digests at `now` (default: the clock) on one computation of
-    the open tickets' clocks. Flushes, never commits: the caller owns the transaction."""
-    now = now or the_clock.now()
-    clocks = list(open_ticket_clocks(now))
-    dues = store_dues(db.session, clocks)
-    checks = run_due_checks(now, clocks)
-    return TickReport(checks.alerts, checks.notified, checks.waiting, send_digests(now, clocks),
-                      dues)
+    """Run the due checks and the owed digests at `now` (default: the clock). **Commits**
+    after each batch of tickets and at the end, so the caller's session must hold nothing
+    of its own (the CLI calls it alone); a run that fails keeps the batches done."""
+    now = (now or the_clock.now()).astimezone(dt.timezone.utc)
+    collectors = owed_digests(now)  # first: a malformed digest time stops the run here
+    state = _state()
+    current, today = fingerprint(), now.astimezone(the_clock.company_zone()).date()
+    swept = bool(collectors) or state.fingerprint != current or state.swept_on != today
+    db.session.commit()  # what was read so far holds no lock
+    batches = open_ticket_batches() if swept else due_ticket_batches(now)
+    report, stored, read, targets = EscalationReport(), 0, 0, TargetTable()
+    for batch in batches:
+        result = check_batch(batch, now, targets)
+        report, stored, read = report + result.report, stored + result.stored, read + len(batch)
+        for ticket, clocks in result.clocks:
+            lines = TicketLines.of(ticket, clocks, now)
+            for collector in collectors:
+                collector.add(lines)
+        db.session.commit()
+    digests = send_collected(collectors)
+    if swept:
+        state = _state()
+        state.fingerprint, state.swept_on = current, today
+    db.session.commit()
+    return TickReport(report.alerts, report.notified, report.waiting, digests, stored, read,
+                      swept)
+
+
+def fingerprint() -> str:
+    """A digest of everything besides a ticket's own history that its stored due and check
+    times depend on: the stored targets, calendars (windows, holidays, zone, in use), which
+    clients and contracts use a calendar, and the settings of the default calendar and the
+    warning. Small tables: read whole each run."""
+    digest = hashlib.sha256(repr([current_app.config[name] for name in SETTINGS]).encode())
+    for query in (
+            select(SlaTarget.id, SlaTarget.urgency, SlaTarget.contract_id,
+                   SlaTarget.first_response_minutes, SlaTarget.next_response_minutes,
+                   SlaTarget.resolution_minutes).order_by(SlaTarget.id),
+            select(BusinessCalendar.id, BusinessCalendar.time_zone, BusinessCalendar.active)
+            .order_by(BusinessCalendar.id),
+            select(BusinessWindow.calendar_id, BusinessWindow.weekday,
+                   BusinessWindow.start_minute, BusinessWindow.end_minute)
+            .order_by(BusinessWindow.calendar_id, BusinessWindow.weekday,
+                      BusinessWindow.start_minute),
+            select(CalendarHoliday.calendar_id, CalendarHoliday.day)
+            .order_by(CalendarHoliday.calendar_id, CalendarHoliday.day),
+            select(Client.id, Client.calendar_id).where(Client.calendar_id.is_not(None))
+            .order_by(Client.id),
+            select(Contract.id, Contract.calendar_id).where(Contract.calendar_id.is_not(None))
+            .order_by(Contract.id)):
+        digest.update(b"|")
+        for row in db.session.execute(query):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def _state() -> SlaTickState:
+    """The tick's remembered state (one row, made on the first run)."""
+    state = db.session.get(SlaTickState, 1)
+    if state is None:
+        state = SlaTickState(id=1, fingerprint="", swept_on=None)
+        db.session.add(state)
+    return state
