@@ -10,9 +10,9 @@ timed as it happens each minute. Reports the median of each, the tickets each re
 ratio.
 
 The tickets (a client's email, a third answered, a fifth in progress; urgencies of every kind)
-are opened over the business hours before the benchmark's moment (Wednesday 11:00 in Madrid):
-most clocks run, a few are past due (their alerts are given by the first run), and nothing falls
-due in the minutes the runs take, since the clock is fixed.
+are opened over the sixteen hours before the benchmark's moment (Wednesday 11:00 in Madrid, two
+business hours): most clocks run, a few critical ones are past due (their alerts are given by the
+first run), and nothing falls due in the minutes the runs take, since the clock is fixed.
 
     .venv/bin/python bench/sla_tick.py --tickets 20000 [--databases sqlite,postgresql]
 
@@ -49,8 +49,8 @@ def populate(tickets: int, seed: int = 5) -> None:
     rng = random.Random(seed)
     users = reference_data()["users"]
     clients = db.session.execute(db.text("SELECT id FROM client ORDER BY id")).scalars().all()
-    urgencies = ["LOW"] * 5 + ["MEDIUM"] * 3 + ["HIGH"] + ["CRITICAL"]
-    opened_over = dt.timedelta(hours=40)  # Monday morning to Wednesday 11:00
+    urgencies = ["LOW"] * 6 + ["MEDIUM"] * 3 + ["HIGH"]
+    opened_over = dt.timedelta(hours=16)  # Tuesday 19:00 to Wednesday 11:00: 2 business hours
     tickets_rows, notes_rows, changes_rows = [], [], []
 
     def flush():
@@ -66,7 +66,7 @@ def populate(tickets: int, seed: int = 5) -> None:
         tickets_rows.append({
             "sequence": i, "number": f"TCK-{i:07d}", "client_id": rng.choice(clients),
             "subject": f"Incidencia {i}", "description": "No arranca el servidor",
-            "urgency": rng.choice(urgencies), "status": status,
+            "urgency": "CRITICAL" if i % 100 == 0 else rng.choice(urgencies), "status": status,
             "assignee_id": users[i % len(users)].id, "payment_status": "UNPAID",
             "total_minutes": 0, "source": "EMAIL", "created_at": created,
             "updated_at": created, "lock_version": 1})

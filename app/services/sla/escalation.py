@@ -22,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.enums import ClockState, SlaAlertLevel, SlaClock
@@ -80,6 +81,13 @@ class BatchResult:
     stored: int = 0
 
 
+def batch_options() -> tuple:
+    """What a batch reads with its tickets: their history (history_options), and their client
+    and contract (calendar_for), which a commit between batches would otherwise read again one
+    by one."""
+    return (*history_options(), selectinload(Ticket.client), selectinload(Ticket.contract))
+
+
 def open_ticket_batches() -> Iterator[list[Ticket]]:
     """Every ticket whose clocks can be running (neither Resolved nor Closed), in batches by id
     with the history ticket_clocks needs. The caller may commit between batches."""
@@ -87,7 +95,7 @@ def open_ticket_batches() -> Iterator[list[Ticket]]:
     while True:
         batch = list(db.session.scalars(
             select(Ticket).where(Ticket.status.not_in(DONE), Ticket.id > last_id)
-            .options(*history_options()).order_by(Ticket.id).limit(BATCH)))
+            .options(*batch_options()).order_by(Ticket.id).limit(BATCH)))
         if not batch:
             return
         last_id = batch[-1].id
@@ -106,7 +114,7 @@ def due_ticket_batches(now: dt.datetime) -> Iterator[list[Ticket]]:
         if after is not None:
             query = query.where(or_(column > after[0], and_(column == after[0],
                                                             Ticket.id > after[1])))
-        rows = list(db.session.scalars(query.options(*history_options())
+        rows = list(db.session.scalars(query.options(*batch_options())
                                        .order_by(column, Ticket.id).limit(BATCH)))
         if not rows:
             return
@@ -135,7 +143,7 @@ def check_batch(tickets: list[Ticket], now: dt.datetime,
     result.report = run_due_checks(now, result.clocks, given)
     percent = warn_percent()
     for ticket, clocks in result.clocks:
-        check_at = check_at_of(ticket, clocks, percent, given[ticket.id])
+        check_at = check_at_of(ticket, clocks, percent, given.get(ticket.id, ()))
         if check_at is not None and check_at <= now and ticket.sla_check_at is not None \
                 and ticket.sla_check_at <= now:
             check_at = ticket.sla_check_at  # still due (an alert waits): not written each run
@@ -199,7 +207,8 @@ def run_due_checks(now: dt.datetime | None = None,
     their working hours; one that has nobody in working hours waits (not recorded) for a later
     run. `clocks`: the tickets with their clocks at `now`; without them, the tickets whose
     check time has come are read and checked in batches (check_batch), **committing after
-    each batch**. `given`: alerts each ticket has, completed with those given here.
+    each batch**. `given`: the alerts each ticket has (given_alerts), completed with those given
+    here; without it each due alert's row is looked for.
     With `clocks`, flushes, never commits."""
     now = (now or the_clock.now()).astimezone(dt.timezone.utc)
     if clocks is None:
@@ -213,7 +222,8 @@ def run_due_checks(now: dt.datetime | None = None,
     alerts = notified = waiting = 0
     for ticket, ticket_clock in clocks:
         for due in due_alerts(ticket, ticket_clock, percent):
-            if _given(due):
+            if (due.clock_name, due.cycle, due.level) in given.get(ticket.id, ()) \
+                    if given is not None else _given(due):
                 continue
             present = [user for user in recipients(ticket) if working_now(user, now, calendar)]
             if not present:
