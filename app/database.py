@@ -80,11 +80,24 @@ def _forget_connections_in_forked_children(engine: Engine) -> None:
     os.register_at_fork(after_in_child=forget)
 
 
+def _without_jit(dbapi_connection, _record) -> None:
+    """PostgreSQL compiles a statement whose estimated cost passes jit_above_cost: for the
+    list's capped counts over a million tickets that costs 30 ms or more of a page to save
+    none (bench/dashboard.py); this application's statements are short, JIT is for reports."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
+    dbapi_connection.commit()
+
+
 def configure_engine(engine: Engine) -> None:
     """Attach the per-dialect connection settings to an engine: storable text on every
-    database, an empty pool in forked children; WAL, busy timeout and BEGIN IMMEDIATE on SQLite."""
+    database, an empty pool in forked children; no JIT on PostgreSQL; WAL, busy timeout and
+    BEGIN IMMEDIATE on SQLite."""
     event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
     _forget_connections_in_forked_children(engine)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _without_jit)
     if engine.dialect.name != "sqlite":
         return
 

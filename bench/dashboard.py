@@ -339,8 +339,11 @@ def _store_due_range(now: dt.datetime, after: int, through: int, batch: int) -> 
         dues = [{"ticket_id": t.id, "due": due_of(ticket_clocks(t, now, targets))}
                 for t in tickets]
         last_id = tickets[-1].id
+        # updated_at kept: the column's onupdate would otherwise stamp every open ticket "now"
+        # (as app.services.sla.stored_due writes it: no edit of the ticket)
         db.session.execute(table.update().where(table.c.id == bindparam("ticket_id"))
-                           .values(sla_due=bindparam("due")), dues)
+                           .values(sla_due=bindparam("due"), updated_at=table.c.updated_at),
+                           dues)
         db.session.commit()
         db.session.expunge_all()
 

@@ -291,6 +291,10 @@ def _after(column, descending: bool, value, ticket_id: int,
         return or_(empty_after, column.is_not(None)) if descending else empty_after
     beyond = column < value if descending else column > value
     after = or_(beyond, and_(column == value, Ticket.id < ticket_id))
+    # the bound alone as well (implied by the OR): the column's index then starts at the value;
+    # for the OR alone PostgreSQL read the index from its end (a page after the 500,000th ticket
+    # of a million, 1.4 s in bench/dashboard.py)
+    after = and_(column <= value if descending else column >= value, after)
     return or_(after, column.is_(None)) if nullable and not descending else after
 
 
