@@ -43,6 +43,7 @@ bench: setup  ## benchmarks (they start their own Dovecot; PostgreSQL on 127.0.0
 	$(BIN)/python bench/billing_export.py --entries 100000
 	$(BIN)/python bench/billing_export.py --entries 100000 --postgresql
 	$(BIN)/python bench/poll_cost.py
+	$(BIN)/python bench/sla_tick.py --tickets 20000
 
 # axe-core: only the browser tests use it (tests/e2e/accessibility.py); a pinned npm package
 # unpacked into tests/.vendor/ (gitignored), never served by the app. Needs npm.

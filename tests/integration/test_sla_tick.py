@@ -211,3 +211,33 @@ def test_the_digest_read_in_batches_is_the_one_of_every_tickets_clocks(app, worl
                         lambda collectors: seen.extend(c.content() for c in collectors) or 0)
     assert _tick(at, 17, 8).tickets == 12
     assert seen == [expected]
+
+
+def test_an_owed_digest_with_nothing_to_say_reads_no_ticket_until_one_may_give_a_line(
+        app, world, at):
+    ticket = _low(world, at)
+    at(16, 9, 10)
+    notes.reply_publicly(world.agent, ticket, "Respondido")  # met; resolution due next week
+    db.session.commit()
+    assert _tick(at, 17, 8).swept  # the day's first run sweeps anyway
+    quiet = _tick(at, 17, 8, 30)  # the digest is still owed, with nothing to say
+    assert (quiet.swept, quiet.tickets, quiet.digests) == (False, 0, 0)
+    at(17, 9)
+    factories.new_ticket(world, urgency=Urgency.HIGH)  # never answered: a line to give
+    owed = _tick(at, 17, 9, 30)
+    assert (owed.swept, owed.tickets, owed.digests) == (True, 2, 1)
+
+
+def test_a_long_sweep_checks_what_falls_due_meanwhile_and_gives_each_alert_once(
+        app, world, at, monkeypatch):
+    monkeypatch.setattr(escalation, "BATCH", 1)
+    app.config["SOPORTE_SLA_TICK_SECONDS"] = 0  # every batch of the sweep outlasts the interval
+    due_passes = []
+    real = ticks.due_ticket_batches
+    monkeypatch.setattr(ticks, "due_ticket_batches",
+                        lambda moment: due_passes.append(moment) or real(moment))
+    tickets = [_critical(world, at) for _ in range(3)]
+    report = _tick(at, 16, 9, 50)  # the first run sweeps; every warning is due
+    assert report.swept and len(due_passes) >= len(tickets)
+    assert (report.alerts, _kinds()) == (3, ["sla_warning"] * 3)
+    assert all(_check_at(ticket) == madrid(16, 10) for ticket in tickets)

@@ -31,7 +31,7 @@ from app.services.billing import hour_banks
 from app.services.errors import ValidationFailed
 from app.services.notifications import active_supervisors
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
-from app.services.sla.clocks import TicketClocks, ticket_clocks
+from app.services.sla.clocks import DONE, TicketClocks, ticket_clocks
 from app.services.sla.escalation import local_due, named_clocks, open_ticket_batches
 from app.services.sla.targets import TargetTable
 
@@ -118,6 +118,18 @@ def send_digests(now: dt.datetime | None = None,
         for collector in collectors:
             collector.add(lines)
     return send_collected(collectors)
+
+
+def may_list_tickets(collectors: list[DigestCollector]) -> bool:
+    """Whether any open ticket may give these digests a line, from what is stored on tickets:
+    a due time before the latest of their days' ends (breached or due today: Ticket.sla_due),
+    or a customer waiting for us (never answered, or wrote after our last reply). When none
+    may, the digests need no read of every ticket (only their hour banks remain)."""
+    day_end = max(collector.day_end for collector in collectors)
+    open_ticket = select(Ticket.id).where(Ticket.status.not_in(DONE))
+    return any(db.session.scalar(open_ticket.where(condition).limit(1)) is not None
+               for condition in (Ticket.sla_due < day_end, Ticket.customer_waiting,
+                                 Ticket.last_staff_reply_at.is_(None)))
 
 
 def send_collected(collectors: list[DigestCollector]) -> int:

@@ -12,12 +12,14 @@ Every open ticket is read (escalation.open_ticket_batches), in batches with a co
   settings): the run compares their fingerprint with the one it remembers (sla_tick_state), and
   after an upgrade there is none, so the first run fills the stored times;
 - once a day (the first run of the company's day), as a safety net;
-- while a supervisor's digest is owed (app.services.sla.digest): the same sweep feeds it.
+- while a supervisor's digest is owed (app.services.sla.digest) and a ticket may give it a line
+  (may_list_tickets, from the stored columns): the same sweep feeds it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -28,7 +30,7 @@ from app.models.client import Client, Contract
 from app.models.sla import (BusinessCalendar, BusinessWindow, CalendarHoliday, SlaTarget,
                             SlaTickState)
 from app.services import clock as the_clock
-from app.services.sla.digest import TicketLines, owed_digests, send_collected
+from app.services.sla.digest import TicketLines, may_list_tickets, owed_digests, send_collected
 from app.services.sla.escalation import (EscalationReport, check_batch, due_ticket_batches,
                                          open_ticket_batches)
 from app.services.sla.targets import TargetTable
@@ -61,25 +63,59 @@ def tick(now: dt.datetime | None = None) -> TickReport:
     collectors = owed_digests(now)  # first: a malformed digest time stops the run here
     state = _state()
     current, today = fingerprint(), now.astimezone(the_clock.company_zone()).date()
-    swept = bool(collectors) or state.fingerprint != current or state.swept_on != today
+    swept = state.fingerprint != current or state.swept_on != today \
+        or bool(collectors) and may_list_tickets(collectors)
     db.session.commit()  # what was read so far holds no lock
-    batches = open_ticket_batches() if swept else due_ticket_batches(now)
-    report, stored, read, targets = EscalationReport(), 0, 0, TargetTable()
-    for batch in batches:
-        result = check_batch(batch, now, targets)
-        report, stored, read = report + result.report, stored + result.stored, read + len(batch)
-        for ticket, clocks in result.clocks:
-            lines = TicketLines.of(ticket, clocks, now)
-            for collector in collectors:
-                collector.add(lines)
-        db.session.commit()
+    run = _Run(now)
+    if swept:
+        run.sweep(collectors)
+    else:
+        run.check(due_ticket_batches(now))
     digests = send_collected(collectors)
     if swept:
         state = _state()
         state.fingerprint, state.swept_on = current, today
     db.session.commit()
-    return TickReport(report.alerts, report.notified, report.waiting, digests, stored, read,
-                      swept)
+    return TickReport(run.report.alerts, run.report.notified, run.report.waiting, digests,
+                      run.stored, run.read, swept)
+
+
+class _Run:
+    """One run's batches and what they gave."""
+
+    def __init__(self, now: dt.datetime):
+        self.now, self.targets = now, TargetTable()
+        self.report, self.stored, self.read = EscalationReport(), 0, 0
+
+    def check(self, batches, now: dt.datetime | None = None, each=None) -> None:
+        """Check each batch (escalation.check_batch), give its result to `each`, commit."""
+        for batch in batches:
+            result = check_batch(batch, now or self.now, self.targets)
+            self.report += result.report
+            self.stored, self.read = self.stored + result.stored, self.read + len(batch)
+            if each is not None:
+                each(result)
+            db.session.commit()
+
+    def sweep(self, collectors: list) -> None:
+        """Every open ticket, feeding the digests. A sweep of many tickets outlasts the tick's
+        interval: every SOPORTE_SLA_TICK_SECONDS of it the tickets due by then are checked
+        too, so their alerts do not wait for its end."""
+        every, last = current_app.config["SOPORTE_SLA_TICK_SECONDS"], time.monotonic()
+
+        def collect(result) -> None:
+            nonlocal last
+            for ticket, clocks in result.clocks:
+                lines = TicketLines.of(ticket, clocks, self.now)
+                for collector in collectors:
+                    collector.add(lines)
+            if time.monotonic() - last >= every:
+                db.session.commit()  # the batch first
+                moment = the_clock.now().astimezone(dt.timezone.utc)
+                self.check(due_ticket_batches(moment), moment)
+                last = time.monotonic()
+
+        self.check(open_ticket_batches(), each=collect)
 
 
 def fingerprint() -> str:
