@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import LazyString, format_decimal
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models.branding import BRANDING_ROW_ID, CompanyBranding
@@ -89,8 +91,25 @@ class BrandingInput:
     remove_logo: bool = False
 
 
+BRAND = "soporte.brand"  # the session's current_brand(), kept in Session.info
+
+
 def current_brand() -> Brand:
-    """The company's look as customers see it now, defaults filling what is unset."""
+    """The company's look as customers see it now, defaults filling what is unset: read once per
+    session (a request, a poller's round, a worker's pass), again after this session saves it
+    or rolls back; a save elsewhere shows from the next session on."""
+    info = db.session.info
+    if BRAND not in info:
+        info[BRAND] = _brand()
+    return info[BRAND]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_brand(session: Session, _previous_transaction) -> None:
+    session.info.pop(BRAND, None)
+
+
+def _brand() -> Brand:
     row = _row()
     name = current_app.config["SOPORTE_SUPPORT_NAME"]
     if row is None:
@@ -143,6 +162,7 @@ def save_branding(actor: Actor, data: BrandingInput) -> CompanyBranding:
     row.updated_by_id = actor_user_id(actor)
     db.session.add(row)
     db.session.flush()
+    db.session.info.pop(BRAND, None)
     log.info("branding changed by user=%s: %s -> %s", actor_user_id(actor), before,
              _summary(row))
     return row
