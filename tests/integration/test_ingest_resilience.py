@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import event, func, select, text
 
 from app.extensions import db
+from tests.conftest import on_backends
 from app.models import Attachment, InboundMessage, InboundOutcome, OutboxMessage, Ticket
 from mail_ingest.locks import MailboxBusy, mailbox_lock
 from mail_ingest.poller import poll_once
@@ -168,12 +169,13 @@ def test_a_uidvalidity_change_processes_nothing_twice(world, dovecot, imap_user)
     assert _count(Ticket) == 4
 
 
-def test_the_database_going_away_mid_batch(dovecot, imap_user, database_urls, tmp_path):
+@on_backends("postgresql")
+def test_the_database_going_away_mid_batch(dovecot, imap_user, database_urls, backend, tmp_path):
     """PostgreSQL only: its server can cut a connection; SQLite is a file in the same process."""
     from tests.conftest import make_test_app
     from tests.factories import make_world
 
-    app = make_test_app(database_urls["postgresql"], tmp_path)
+    app = make_test_app(database_urls[backend], tmp_path)
     total = 6
     with app.app_context():
         try:
