@@ -13,14 +13,15 @@ from app.mail.compose import header_safe
 from app.models.mail import OutboxMessage
 from app.models.ticket import Attachment
 from app.services.attachments import attachment_store
-from app.services.branding import inline_logo
+from app.services.branding import current_brand, inline_logo
 
 
 def build_message(row: OutboxMessage) -> EmailMessage:
-    """The email for an outbox row, with From, threading and loop-prevention headers."""
+    """The email for an outbox row, with From (the company's name as its administrator set it,
+    else SOPORTE_SUPPORT_NAME), threading and loop-prevention headers."""
     config = current_app.config
     message = EmailMessage()
-    message["From"] = Address(header_safe(config["SOPORTE_SUPPORT_NAME"]),
+    message["From"] = Address(header_safe(current_brand().name),
                               addr_spec=config["SOPORTE_SUPPORT_ADDRESS"])
     message["To"] = Address(header_safe(row.to_name), addr_spec=header_safe(row.to_address)) \
         if row.to_name else header_safe(row.to_address)

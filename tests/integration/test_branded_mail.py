@@ -81,6 +81,7 @@ def test_every_customer_mail_carries_the_companys_name_colours_and_logo_inside(w
         assert f'src="cid:{cid}"' in row.body_html, kind
         assert "Talleres Nórdicos S.L." in row.body_text, kind
         message = _parsed(row)
+        assert message["From"].addresses[0].display_name == "Talleres Nórdicos S.L.", kind
         html_part = message.get_body(("html",))
         related = next(part for part in message.walk()
                        if part.get_content_type() == "multipart/related")
