@@ -241,3 +241,13 @@ def test_a_long_sweep_checks_what_falls_due_meanwhile_and_gives_each_alert_once(
     assert report.swept and len(due_passes) >= len(tickets)
     assert (report.alerts, _kinds()) == (3, ["sla_warning"] * 3)
     assert all(_check_at(ticket) == madrid(16, 10) for ticket in tickets)
+
+
+def test_every_open_ticket_is_swept_once_a_day_with_the_digests(app, world, at):
+    _low(world, at)
+    assert _tick(at, 16, 9, 1).swept
+    night = _tick(at, 17, 7)  # a new day, before the digests' time
+    assert (night.swept, night.tickets) == (False, 0)
+    morning = _tick(at, 17, 8)
+    assert (morning.swept, morning.tickets, morning.digests) == (True, 1, 1)
+    assert not _tick(at, 17, 8, 1).swept

@@ -11,7 +11,8 @@ Every open ticket is read (escalation.open_ticket_batches), in batches with a co
   holiday, a client's or contract's new calendar, the default calendar's or the warning's
   settings): the run compares their fingerprint with the one it remembers (sla_tick_state), and
   after an upgrade there is none, so the first run fills the stored times;
-- once a day (the first run of the company's day), as a safety net;
+- once a day, as a safety net: the first run of the company's day at or after
+  SOPORTE_SLA_DIGEST_TIME, so that in the company's zone it is the digests' own sweep;
 - while a supervisor's digest is owed (app.services.sla.digest) and a ticket may give it a line
   (may_list_tickets, from the stored columns): the same sweep feeds it.
 """
@@ -30,7 +31,8 @@ from app.models.client import Client, Contract
 from app.models.sla import (BusinessCalendar, BusinessWindow, CalendarHoliday, SlaTarget,
                             SlaTickState)
 from app.services import clock as the_clock
-from app.services.sla.digest import TicketLines, may_list_tickets, owed_digests, send_collected
+from app.services.sla.digest import (TicketLines, digest_time, may_list_tickets, owed_digests,
+                                     send_collected)
 from app.services.sla.escalation import (EscalationReport, check_batch, due_ticket_batches,
                                          open_ticket_batches)
 from app.services.sla.targets import TargetTable
@@ -62,8 +64,10 @@ def tick(now: dt.datetime | None = None) -> TickReport:
     now = (now or the_clock.now()).astimezone(dt.timezone.utc)
     collectors = owed_digests(now)  # first: a malformed digest time stops the run here
     state = _state()
-    current, today = fingerprint(), now.astimezone(the_clock.company_zone()).date()
-    swept = state.fingerprint != current or state.swept_on != today \
+    local = now.astimezone(the_clock.company_zone())
+    current, today = fingerprint(), local.date()
+    daily = state.swept_on != today and local.time() >= digest_time()  # with the digests
+    swept = state.fingerprint != current or daily \
         or bool(collectors) and may_list_tickets(collectors)
     db.session.commit()  # what was read so far holds no lock
     run = _Run(now)
