@@ -110,11 +110,11 @@ def _spend(limits: list[RateLimitItem], key: str) -> tuple[int | None, dict[str,
         allowed = strategy.hit(limit, SCOPE, key)
         stats = strategy.get_window_stats(limit, SCOPE, key)
         seconds = max(1, math.ceil(stats.reset_time - time.time()))
+        if not allowed:  # the refusing limit is the one to wait for, whatever came before
+            wait, tightest = seconds, (limit, 0, seconds)
+            break
         if tightest is None or stats.remaining < tightest[1]:
             tightest = (limit, stats.remaining, seconds)
-        if not allowed:
-            wait = seconds
-            break
     limit, remaining, seconds = tightest
     policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in limits)
     return wait, {"RateLimit-Policy": policy, "RateLimit-Limit": str(limit.amount),

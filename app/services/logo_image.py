@@ -48,9 +48,11 @@ def _png(data: bytes) -> RasterImage:
     if len(data) < 33:
         raise NotRaster("damaged")
     length, name = struct.unpack(">I4s", data[8:16])
-    body = data[16:16 + length]
-    crc, = struct.unpack(">I", data[16 + length:20 + length] or b"\0\0\0\0")
-    if name != b"IHDR" or length != 13 or zlib.crc32(name + body) != crc:
+    if name != b"IHDR" or length != 13:
+        raise NotRaster("damaged")
+    body = data[16:29]
+    crc, = struct.unpack(">I", data[29:33])
+    if zlib.crc32(name + body) != crc:
         raise NotRaster("damaged")
     width, height = struct.unpack(">II", body[:8])
     if b"IEND" not in data[-12:]:

@@ -122,6 +122,13 @@ def test_every_counted_answer_says_what_is_left_of_the_tightest_limit(world, cli
     assert seen == [(404, "3", "2"), (404, "3", "1"), (404, "3", "0"), (429, "3", "0")]
     assert int(answer.headers["Retry-After"]) == int(answer.headers["RateLimit-Reset"])
 
+    app.config["SOPORTE_API_RATE_LIMIT"] = "2 per hour; 1 per day"  # the hour at 0, the day refuses
+    third = bearer(world.agent)
+    client.get(f"{API}/tickets", headers=third)
+    refused = client.get(f"{API}/tickets", headers=third)
+    assert refused.status_code == 429 and refused.headers["RateLimit-Remaining"] == "0"
+    assert refused.headers["RateLimit-Reset"] == refused.headers["Retry-After"]
+
     other = bearer(world.viewer)  # its own budget; the day's limit is the tightest after three
     app.config["SOPORTE_API_RATE_LIMIT"] = "10 per hour; 3 per day"
     assert client.get(f"{API}/tickets", headers=other).headers["RateLimit-Limit"] == "3"

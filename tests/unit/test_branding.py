@@ -169,3 +169,23 @@ def test_measure_reads_png_and_jpeg_sizes():
     comment = b"\xff\xfe" + struct.pack(">H", 6) + b"hola"
     moved = jpeg(90, 30)[:2] + comment + jpeg(90, 30)[2:]
     assert measure(moved).width == 90
+
+
+def test_no_damaged_or_crafted_image_header_escapes_as_anything_but_not_raster():
+    """The class of the crafted PNG whose IHDR length pointed past a 1-3 byte tail (struct.error,
+    a 500): every cut and every one-byte change of the headers is measured or refused."""
+    import random
+
+    rng = random.Random(16)
+    crafted = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 28) + b"IHDR" + b"\0" * 30
+    samples = [crafted, png(300, 75), jpeg(120, 40)]
+    for image in samples[1:]:
+        samples += [image[:cut] for cut in range(len(image) + 1)]
+        for _ in range(400):
+            at = rng.randrange(min(len(image), 64))
+            samples.append(image[:at] + bytes([rng.randrange(256)]) + image[at + 1:])
+    for sample in samples:
+        try:
+            measure(sample)
+        except NotRaster:
+            pass

@@ -33,13 +33,17 @@ def prune_finished_events(now: dt.datetime | None = None) -> int:
         .order_by(WebhookEvent.id).limit(PRUNE_CHUNK)))
     if not ids:
         return 0
-    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(ids))
+    # Each statement checks again that the delivery has ended: one sent again ("send again") since
+    # the SELECT above stays with its attempts, and so does its event.
+    ended = WebhookDelivery.status.not_in(UNFINISHED)
+    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(ids), ended)
     options = {"synchronize_session": False}
     db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries))
                        .execution_options(**options))
-    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids))
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids), ended)
                        .execution_options(**options))
-    db.session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(ids))
+    left = select(WebhookDelivery.id).where(WebhookDelivery.event_id == WebhookEvent.id)
+    db.session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(ids), ~left.exists())
                        .execution_options(**options))
     return len(ids)
 
