@@ -166,6 +166,15 @@ def test_the_warning_moment_is_where_alert_level_starts_warning(app, world, at):
         assert alert_level(then, percent) is not None, percent
 
 
+def test_a_warning_percent_over_100_never_puts_the_check_after_the_breach(app, world, at):
+    ticket = _critical(world, at)  # first response due at 10:00
+    app.config["SOPORTE_SLA_WARN_PERCENT"] = 120
+    _tick(at, 16, 9, 1)
+    assert _check_at(ticket) == madrid(16, 10)
+    _tick(at, 16, 10, 1)
+    assert _kinds() == ["sla_breach"]
+
+
 def _old_digest(user, now, clocks):
     """The digest as computed before issue 15: from the list of every open ticket's clocks."""
     from operator import attrgetter

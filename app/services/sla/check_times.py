@@ -78,7 +78,9 @@ def check_at_of(ticket, clocks: TicketClocks, percent: int,
         elif clock.state is ClockState.RUNNING:
             if (name, cycle, SlaAlertLevel.WARNING) not in given:
                 calendar = calendar or calendar_for(ticket)
-                moments.append(warning_at(calendar, clock, clocks.computed_at, percent))
+                # never after the breach (a warning percent over 100 comes after it)
+                moments.append(min(warning_at(calendar, clock, clocks.computed_at, percent),
+                                   clock.due))
             elif (name, cycle, SlaAlertLevel.BREACH) not in given:
                 moments.append(clock.due)
     return min(moments, default=None)

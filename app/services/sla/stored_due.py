@@ -143,6 +143,7 @@ def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING, None)
         session.info.pop(WRITTEN, None)
+        session.info.pop(TARGETS, None)
 
 
 def _touched_ticket(instance) -> int | None:
@@ -183,9 +184,10 @@ def _refresh_collected(session: Session) -> None:
 
 
 def _targets(session: Session) -> TargetTable:
-    """The stored targets, read once per session (a request, a poller's round): a target edited
-    elsewhere meanwhile reaches the due times stored after it by the next tick, as it reaches
-    every other ticket's. This session's own edit, or a rollback, makes it read them again."""
+    """The stored targets, read once per transaction (its commit stores every due time with
+    them): kept for a whole poller's round, a target edited meanwhile could reach the tickets it
+    created after the tick had swept for that edit, and stay wrong until a later sweep. This
+    session's own edit, or a rollback, makes it read them again."""
     targets = session.info.get(TARGETS)
     if targets is None:
         targets = session.info[TARGETS] = TargetTable()
