@@ -4,7 +4,8 @@
 For each view (unfiltered, the sorts by creation and by last update both ways, "mis tickets",
 each filter, a text search in tickets and in notes, the sort by time left and the "overdue" and
 "due today" filters, a deep page of the API's keyset cursor (newest first and by last update),
-the saved views' sidebar with its live counts on every list, ticket pages (one with 2,000
+the sidebar's views with their live counts (the request every list page makes for them once
+shown), ticket pages (one with 2,000
 notes, and its earlier part); every list shows each row's service-level time left, computed by
 ticket_clocks) it reports the median and 95th percentile of the request's time inside the app
 (the test client: no network), whether the p95 is within the workspace's target (100 ms), and
@@ -448,6 +449,8 @@ def run(backend: str, url: str, tickets: int, notes: int, runs: int, ids: dict |
         "sort time left": "/operacion/ticket?sort=due",
         "overdue": "/operacion/ticket?overdue=1",
         "due today": "/operacion/ticket?due_today=1",
+        # the sidebar's views with their counts: the list page asks for them after it is shown
+        "sidebar counts": "/operacion/vistas/cuentas?actual=",
     }
     # ticket pages: ordinary tickets (about five notes each), spread over the table
     for n in (17, tickets // 2, tickets - 3):

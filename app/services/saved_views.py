@@ -50,26 +50,34 @@ BUILT_IN_VIEWS = (
 
 @dataclass
 class ViewCount:
-    """One line of the sidebar: a view, its query and how many tickets it shows now."""
+    """One line of the sidebar: a view, its query and how many tickets it shows now (None when
+    not counted)."""
 
     name: object
     query: str
-    count: int
+    count: int | None
     key: str  # the built-in view's key, or "saved-<id>"
     saved: SavedView | None = None  # the user's own view (renamed and deleted from the sidebar)
 
 
-def sidebar(actor: Actor, read_query: Callable[[str], TicketFilters]) -> list[ViewCount]:
+def sidebar(actor: Actor, read_query: Callable[[str], TicketFilters],
+            counted: bool = True) -> list[ViewCount]:
     """The built-in views, then the actor's own views in their order, each with its count: one
     COUNT per view (ticket_list.count_tickets), each able to use the index its filter has (one
     conditional count over every ticket was measured slower: a full scan of a wide table).
-    `read_query` turns a stored query string into the filters (in the reader's zone). Raises
-    NotPermitted without the view permission."""
+    `read_query` turns a stored query string into the filters (in the reader's zone); not
+    `counted`: the lines without their counts (None), which cost nothing (the list page, whose
+    sidebar asks for its counts in a request of its own). Raises NotPermitted without the view
+    permission."""
     require(actor, Permission.VIEW)
-    lines = [ViewCount(view.name, view.query, count_tickets(actor, read_query(view.query)),
-                       view.key) for view in BUILT_IN_VIEWS]
-    lines += [ViewCount(view.name, view.query, count_tickets(actor, read_query(view.query)),
-                        f"saved-{view.id}", view) for view in own_views(actor)]
+
+    def count(query: str) -> int | None:
+        return count_tickets(actor, read_query(query)) if counted else None
+
+    lines = [ViewCount(view.name, view.query, count(view.query), view.key)
+             for view in BUILT_IN_VIEWS]
+    lines += [ViewCount(view.name, view.query, count(view.query), f"saved-{view.id}", view)
+              for view in own_views(actor)]
     return lines
 
 

@@ -12,7 +12,7 @@ from app.services.ticket_list import TicketFilters, count_tickets, list_tickets
 from app.web.tickets import list_page
 from tests import factories
 from tests.api_calls import API, bearer
-from tests.browsers import browser
+from tests.browsers import browser, list_page_with_view_counts
 from tests.factories import PASSWORD
 
 
@@ -38,7 +38,7 @@ def test_the_page_says_more_than_the_cap(app, world, five):
     client = browser(app)
     assert client.post("/login", data={"email": world.agent.email,
                                        "password": PASSWORD}).status_code == 302
-    html = client.get("/operacion/ticket").get_data(as_text=True)
+    html = list_page_with_view_counts(client, "/operacion/ticket")
     total = re.search(r'id="list-total">(.*?)</span>', html, re.S).group(1)
     assert total.startswith("Más de 3 tickets · página 1 de las primeras 1")
     assert "Nuevo: 3+" in html

@@ -19,7 +19,7 @@ from app.services.sla.ticks import tick
 from app.services.ticket_list import TicketFilters, list_tickets
 from tests import factories
 from tests.api_calls import API, bearer
-from tests.browsers import browser
+from tests.browsers import browser, list_page_with_view_counts
 from tests.clocks import madrid
 from tests.factories import PASSWORD
 
@@ -134,7 +134,7 @@ def test_the_filters_in_the_url_are_kept_and_offered_in_the_sidebar(app, world, 
     client = browser(app)
     assert client.post("/login", data={"email": world.agent.email,
                                        "password": PASSWORD}).status_code == 302
-    html = client.get("/operacion/ticket?overdue=1").get_data(as_text=True)
+    html = list_page_with_view_counts(client, "/operacion/ticket?overdue=1")
     assert 'id="filter-overdue" name="overdue" value="1" checked' in html
     assert board["overdue"].number in html and board["today"].number not in html
     sidebar = html.split('id="views"', 1)[1].split("</ul>", 1)[0]

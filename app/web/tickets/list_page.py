@@ -37,11 +37,23 @@ def render_list(args: MultiDict, typed: dict | None = None,
     return render_template(
         "tickets/list.html", page=page, filters=filters, counts=page.counts,
         choices=list_choices(current_user),
-        views=saved_views.sidebar(current_user, read_query),
+        # the counts come in a request of their own (view_counts), after the list is shown
+        views=saved_views.sidebar(current_user, read_query, counted=False),
         current_query=canonical_query(args, current_user.id, zone), list_url=list_url,
         count_cap=COUNT_CAP,
         advanced_open=_uses_advanced_filters(filters),
         typed=typed or {}, error=error), status
+
+
+def render_view_counts(current_query: str):
+    """The sidebar's list of views with their counts, the one `current_query` shows marked."""
+    zone = clock.user_zone(current_user)
+
+    def read_query(query: str) -> TicketFilters:
+        return filters_from_args(args_of(query), current_user.id, zone)[0]
+
+    return render_template("tickets/_view_list.html", views=saved_views.sidebar(
+        current_user, read_query), current_query=current_query, count_cap=COUNT_CAP)
 
 
 def _uses_advanced_filters(filters: TicketFilters) -> bool:

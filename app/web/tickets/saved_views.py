@@ -1,4 +1,6 @@
-"""The user's saved list views, from the list's sidebar: POST /operacion/vistas saves the filter
+"""The user's saved list views, from the list's sidebar: GET /operacion/vistas/cuentas gives the
+views with their counts (the list page asks for them after it is shown), POST /operacion/vistas
+saves the filter
 being shown under a name, …/<id>/nombre renames one, …/<id>/borrar deletes one (CSRF-protected
 like every form). Who may do what, and the rules of a name, are app.services.saved_views'; a
 refused name shows the list again (422) with the name as typed and the message under it. The
@@ -16,19 +18,31 @@ from app.services.errors import ValidationFailed
 from app.web.errors import http_status
 from app.web.tickets import bp
 from app.web.tickets.filters import canonical_query
-from app.web.tickets.list_page import args_of, render_list
+from app.web.tickets.list_page import args_of, render_list, render_view_counts
 
 
 def _posted_query(field: str) -> str:
     """The canonical query string of the filter a form carried in `field`."""
-    return canonical_query(args_of(request.form.get(field, "")), current_user.id,
-                           clock.user_zone(current_user))
+    return _canonical(request.form.get(field, ""))
 
 
 def _back_to_list(query: str):
     """Redirect (303) to the list showing the filter `query` (canonical, so nothing but the
     list's own arguments)."""
     return redirect(url_for("tickets.list_view") + (f"?{query}" if query else ""), 303)
+
+
+@bp.get("/operacion/vistas/cuentas")
+@login_required
+def view_counts():
+    """The sidebar's views with their live counts (the list page loads them after itself, so
+    a page of the list never waits for ten counts); `actual`, the query the list shows, is
+    marked as the current view."""
+    return render_view_counts(_canonical(request.args.get("actual", "")))
+
+
+def _canonical(query: str) -> str:
+    return canonical_query(args_of(query), current_user.id, clock.user_zone(current_user))
 
 
 @bp.post("/operacion/vistas")
