@@ -89,6 +89,10 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale
+    from app.services.branding import current_brand
+
+    # the company's look, for every customer layout: pages, and mail the workers render
+    app.jinja_env.globals["company_brand"] = current_brand
     local_time.register(app)  # the templates' local_datetime / local_date filters
     from app.web import number_format
 

@@ -55,12 +55,6 @@ class BrandingView(AdminOnly, BaseView):
         return make_response(self.render(
             "admin/branding.html", values=values, error=error, row=row,
             brand=branding.current_brand(), defaults={
-                "name": self._default_name(), "primary_color": branding.DEFAULT_PRIMARY,
+                "name": branding.default_name(), "primary_color": branding.DEFAULT_PRIMARY,
                 "accent_color": branding.DEFAULT_ACCENT},
             max_kb=branding.LOGO_MAX_BYTES // 1024), status)
-
-    @staticmethod
-    def _default_name() -> str:
-        from flask import current_app
-
-        return current_app.config["SOPORTE_SUPPORT_NAME"]

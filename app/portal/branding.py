@@ -1,5 +1,6 @@
-"""The company's look on customer pages and in customer mail: the `company_brand()` template
-global (app.services.branding.current_brand) and the logo's address, /marca/logo/<digest>.
+"""The company's logo at its address, /marca/logo/<digest> (the customer layouts, pages and mail,
+read the rest of the company's look through the `company_brand()` template global, which
+app.create_app binds to app.services.branding.current_brand).
 
 The logo is served with the type its bytes were found to be (PNG or JPEG, checked when saved;
 never a type a visitor or the uploaded file's name chose), nosniff, a sandboxing CSP, and cached
@@ -14,12 +15,6 @@ from app.services import branding
 from app.services.errors import NotFound
 
 LOGO_CACHE_SECONDS = 365 * 86400
-
-
-@bp.app_template_global("company_brand")
-def company_brand() -> branding.Brand:
-    """The company's name, colours and logo, for the customer layouts (pages and mail)."""
-    return branding.current_brand()
 
 
 @bp.get("/marca/logo/<string(length=64):digest>")

@@ -109,9 +109,14 @@ def _forget_brand(session: Session, _previous_transaction) -> None:
     session.info.pop(BRAND, None)
 
 
+def default_name() -> str:
+    """The company's name while none is saved: SOPORTE_SUPPORT_NAME."""
+    return current_app.config["SOPORTE_SUPPORT_NAME"]
+
+
 def _brand() -> Brand:
     row = _row()
-    name = current_app.config["SOPORTE_SUPPORT_NAME"]
+    name = default_name()
     if row is None:
         return Brand(name, DEFAULT_PRIMARY, DEFAULT_ACCENT)
     width, height = shown_size(row.logo_width or 0, row.logo_height or 0)

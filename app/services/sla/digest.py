@@ -32,7 +32,8 @@ from app.services.errors import ValidationFailed
 from app.services.notifications import active_supervisors
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.sla.clocks import DONE, TicketClocks, ticket_clocks
-from app.services.sla.escalation import local_due, named_clocks, open_ticket_batches
+from app.services.sla.check_times import named_clocks
+from app.services.sla.escalation import local_due, open_ticket_batches
 from app.services.sla.targets import TargetTable
 
 BANK_PERCENT = 80
