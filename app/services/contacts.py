@@ -113,12 +113,13 @@ def contact_by_address(address: str) -> Contact | None:
 
 def contact_with_address(address: str) -> Contact | None:
     """The contact with this email address, active or not (an address is one contact's), its
-    client read in the same query (every caller goes on to it)."""
+    client read in the same query (every caller goes on to it). Addresses are stored lower-case
+    (valid_email), so the lower-cased address is looked up as it is, by the unique index."""
     address = (address or "").strip().lower()
     if not address:
         return None
     return db.session.execute(
-        select(Contact).where(func.lower(Contact.email) == address)
+        select(Contact).where(Contact.email == address)
         .options(joinedload(Contact.client))
     ).scalar_one_or_none()
 

@@ -54,7 +54,7 @@ def user_by_email(actor: Actor, email: str) -> User:
     """The staff user with this address (any case). Raises NotPermitted, ValidationFailed."""
     require(actor, Permission.MANAGE_USERS)
     address = (email or "").strip().lower()
-    user = db.session.scalar(select(User).where(func.lower(User.email) == address))
+    user = db.session.scalar(select(User).where(User.email == address))  # stored lower-case
     if user is None:
         raise ValidationFailed(_l("No staff user has the address %(email)s.", email=address),
                                field="email")
