@@ -443,6 +443,8 @@ def run(backend: str, url: str, tickets: int, notes: int, runs: int, ids: dict |
         "archived+sort": "/operacion/ticket?archived=1&sort=number",
         "page 200": "/operacion/ticket?page=200",
         "search words": "/operacion/ticket?q=impresora+lento",
+        # one of the commonest words: about 2 % of the tickets and their notes match it
+        "search a common word": "/operacion/ticket?q=impresora",
         "search a note": "/operacion/ticket?q=nota123456",
         "search number": "/operacion/ticket?q=TCK-004242",
         "customer waiting": "/operacion/ticket?customer_waiting=1",

@@ -5,7 +5,9 @@ cursor still walks every ticket. The cap is made small here (3) to cross it with
 import re
 
 import pytest
+from sqlalchemy import event
 
+from app.extensions import db
 from app.models.enums import TicketStatus
 from app.services import ticket_list
 from app.services.ticket_list import TicketFilters, count_tickets, list_tickets
@@ -56,3 +58,33 @@ def test_the_api_says_its_total_was_capped_and_its_cursor_walks_every_ticket(app
         if cursor is None:
             break
     assert sorted(seen) == sorted(ticket.number for ticket in five)
+
+
+def test_a_searched_list_counts_its_statuses_from_one_gathering_of_its_matches(world, five,
+                                                                                 monkeypatch):
+    """A text search's matches are gathered whatever the count does (every matching note is
+    read), so its counts per status are one GROUP BY over them, not one search per status; the
+    per-status counts a broad filter gets (here every filter is broad: GROUPED_LIMIT 1) stay
+    for the filters without a search."""
+    monkeypatch.setattr(ticket_list, "GROUPED_LIMIT", 1)
+    for ticket, status in zip(five, (TicketStatus.IN_PROGRESS, TicketStatus.ON_HOLD,
+                                     TicketStatus.CLOSED)):
+        ticket.status = status
+    db.session.commit()
+    searches = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "search_vector" in statement or "ticket_fts" in statement:
+            searches.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        counts = ticket_list.status_counts(world.agent, TicketFilters(q="caso"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert counts == {TicketStatus.NEW: 2, TicketStatus.IN_PROGRESS: 1, TicketStatus.ON_HOLD: 1,
+                      TicketStatus.CLOSED: 1}
+    assert len(searches) == 1
+    assert ticket_list.status_counts(world.agent, TicketFilters()) == {
+        TicketStatus.NEW: 2, TicketStatus.IN_PROGRESS: 1, TicketStatus.ON_HOLD: 1,
+        TicketStatus.CLOSED: 1}
