@@ -298,7 +298,7 @@ def webhooks_prune_command() -> None:
     ended, with their deliveries' log; the webhook sender also does it every hour."""
     from app.services.webhooks.retention import prune_all
 
-    click.echo(f"removed {prune_all()}")
+    click.echo(f"removed {prune_all(db.session.commit)}")
 
 
 def _period_options(command):
@@ -498,7 +498,7 @@ def sla_tick_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if once:
         try:
-            report = tick()
+            report = tick(db.session.commit)
         except ValidationFailed as error:  # a malformed setting: name it
             raise click.ClickException(f"{error.field}: {error}") from None
         db.session.commit()
@@ -509,7 +509,7 @@ def sla_tick_command(once: bool) -> None:
     stop = stop_on_signals("sla tick")
     while not stop.is_set():
         try:
-            tick()
+            tick(db.session.commit)
             db.session.commit()
         except Exception:  # one failed run (a database restart) must not stop the worker
             db.session.rollback()

@@ -96,7 +96,7 @@ def test_the_tick_stores_what_no_history_shows_an_edited_target(world, board):
                              next_response_minutes=60, resolution_minutes=16 * 60))
     db.session.commit()
     assert _stored(board["today"]) == madrid(16, 14)  # no history moved: not yet
-    assert tick().dues >= 1
+    assert tick(db.session.commit).dues >= 1
     db.session.commit()
     assert _stored(board["today"]) == madrid(16, 11)
     assert _numbers(world, overdue=True) == [board["today"].number, board["overdue"].number]

@@ -27,7 +27,7 @@ MICRO = dt.timedelta(microseconds=1)
 
 
 def _tick(at, day, hour, minute=0):
-    return tick(at(day, hour, minute))
+    return tick(db.session.commit, at(day, hour, minute))
 
 
 def _check_at(ticket):

@@ -37,9 +37,9 @@ def test_finished_events_go_after_the_kept_days_and_waiting_ones_stay(
     assert waiting is not None
 
     at(app, T0 + dt.timedelta(days=29, hours=23))
-    assert retention.prune_all() == 0  # not old enough
+    assert retention.prune_all(db.session.commit) == 0  # not old enough
     at(app, T0 + dt.timedelta(days=31))
-    assert retention.prune_all() == 1  # the first; the second still waits on one endpoint
+    assert retention.prune_all(db.session.commit) == 1  # the first; the second still waits on one endpoint
     db.session.expire_all()
     [kept] = db.session.scalars(select(WebhookEvent))
     assert kept.id == waiting.event_id
@@ -60,7 +60,7 @@ def test_zero_keeps_every_event_and_chunks_are_separate_transactions(app, world,
     worker.send_once()
     at(app, T0 + dt.timedelta(days=400))
     app.config["SOPORTE_WEBHOOKS_KEEP_DAYS"] = 0
-    assert retention.prune_all() == 0 and count(WebhookEvent) == 3
+    assert retention.prune_all(db.session.commit) == 0 and count(WebhookEvent) == 3
 
     app.config["SOPORTE_WEBHOOKS_KEEP_DAYS"] = 90
     retention.PRUNE_CHUNK, chunk = 2, retention.PRUNE_CHUNK
@@ -68,9 +68,9 @@ def test_zero_keeps_every_event_and_chunks_are_separate_transactions(app, world,
         assert retention.prune_finished_events() == 2
         db.session.rollback()  # the caller had not committed: nothing was removed
         assert count(WebhookEvent) == 3
-        assert retention.prune_all(should_stop=iter([False, True]).__next__) == 2
+        assert retention.prune_all(db.session.commit, should_stop=iter([False, True]).__next__) == 2
         assert count(WebhookEvent) == 1
-        assert retention.prune_all() == 1 and count(WebhookEvent) == 0
+        assert retention.prune_all(db.session.commit) == 1 and count(WebhookEvent) == 0
     finally:
         retention.PRUNE_CHUNK = chunk
 

@@ -200,38 +200,28 @@ def recipients(ticket: Ticket) -> list[User]:
     return active_supervisors()
 
 
-def run_due_checks(now: dt.datetime | None = None,
-                   clocks: list[tuple[Ticket, TicketClocks]] | None = None,
-                   given: dict[int, set[Given]] | None = None) -> EscalationReport:
+def run_due_checks(now: dt.datetime, clocks: list[tuple[Ticket, TicketClocks]],
+                   given: dict[int, set[Given]]) -> EscalationReport:
     """Give each warning and breach that is due and not given yet to the recipients now in
     their working hours; one that has nobody in working hours waits (not recorded) for a later
-    run. `clocks`: the tickets with their clocks at `now`; without them, the tickets whose
-    check time has come are read and checked in batches (check_batch), **committing after
-    each batch**. `given`: the alerts each ticket has (given_alerts), completed with those given
-    here; without it each due alert's row is looked for.
-    With `clocks`, flushes, never commits."""
-    now = (now or the_clock.now()).astimezone(dt.timezone.utc)
-    if clocks is None:
-        total = EscalationReport()
-        for batch in due_ticket_batches(now):
-            total += check_batch(batch, now).report
-            db.session.commit()
-        return total
+    run. `clocks`: the tickets with their clocks at `now` (check_batch reads them, the tick
+    gives it the batches); `given`: the alerts each ticket has (given_alerts), completed with
+    those given here. Flushes, never commits."""
+    now = now.astimezone(dt.timezone.utc)
     percent = warn_percent()
     calendar = default_calendar()
     alerts = notified = waiting = 0
     for ticket, ticket_clock in clocks:
         for due in due_alerts(ticket, ticket_clock, percent):
-            if (due.clock_name, due.cycle, due.level) in given.get(ticket.id, ()) \
-                    if given is not None else _given(due):
+            if (due.clock_name, due.cycle, due.level) in given.get(ticket.id, ()):
                 continue
             present = [user for user in recipients(ticket) if working_now(user, now, calendar)]
             if not present:
                 waiting += 1
                 continue
             recorded = _record(due)
-            if given is not None:  # by this run or, refused by the unique key, another
-                given.setdefault(ticket.id, set()).add((due.clock_name, due.cycle, due.level))
+            # given by this run or, refused by the unique key, by another
+            given.setdefault(ticket.id, set()).add((due.clock_name, due.cycle, due.level))
             if not recorded:
                 continue
             alerts += 1
@@ -239,13 +229,6 @@ def run_due_checks(now: dt.datetime | None = None,
                 _tell(user, due)
                 notified += 1
     return EscalationReport(alerts, notified, waiting)
-
-
-def _given(due: Due) -> bool:
-    """Whether this alert's row exists already."""
-    return db.session.scalar(select(SlaAlert.id).where(
-        SlaAlert.ticket_id == due.ticket.id, SlaAlert.clock == due.clock_name,
-        SlaAlert.cycle == due.cycle, SlaAlert.level == due.level)) is not None
 
 
 def _record(due: Due) -> bool:

@@ -4,7 +4,8 @@ not the number of open tickets.
 Each open ticket stores the next moment the tick has something to do for it
 (Ticket.sla_check_at, app.services.sla.check_times). A run reads, in batches, only the tickets
 whose moment has come (escalation.due_ticket_batches), computes their clocks, gives the warnings
-and breaches due and stores their due and check times again, committing after each batch.
+and breaches due and stores their due and check times again, ending the caller's transaction
+after each batch (`commit`, given by the adapter: the CLI passes db.session.commit).
 
 Every open ticket is read (escalation.open_ticket_batches), in batches with a commit each, only
 - when what the stored times were computed with has changed (an edited target, calendar or
@@ -21,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -57,10 +59,11 @@ class TickReport:
     swept: bool = False
 
 
-def tick(now: dt.datetime | None = None) -> TickReport:
-    """Run the due checks and the owed digests at `now` (default: the clock). **Commits**
-    after each batch of tickets and at the end, so the caller's session must hold nothing
-    of its own (the CLI calls it alone); a run that fails keeps the batches done."""
+def tick(commit: Callable[[], None], now: dt.datetime | None = None) -> TickReport:
+    """Run the due checks and the owed digests at `now` (default: the clock). Calls `commit`
+    (the adapter's transaction boundary) after what it reads first, after each batch of
+    tickets and at the end, so the caller's session must hold nothing of its own (the CLI
+    calls it alone); a run that fails keeps the batches done."""
     now = (now or the_clock.now()).astimezone(dt.timezone.utc)
     collectors = owed_digests(now)  # first: a malformed digest time stops the run here
     state = _state()
@@ -69,8 +72,8 @@ def tick(now: dt.datetime | None = None) -> TickReport:
     daily = state.swept_on != today and local.time() >= digest_time()  # with the digests
     swept = state.fingerprint != current or daily \
         or bool(collectors) and may_list_tickets(collectors)
-    db.session.commit()  # what was read so far holds no lock
-    run = _Run(now)
+    commit()  # what was read so far holds no lock
+    run = _Run(now, commit)
     if swept:
         run.sweep(collectors)
     else:
@@ -79,7 +82,7 @@ def tick(now: dt.datetime | None = None) -> TickReport:
     if swept:
         state = _state()
         state.fingerprint, state.swept_on = current, today
-    db.session.commit()
+    commit()
     return TickReport(run.report.alerts, run.report.notified, run.report.waiting, digests,
                       run.stored, run.read, swept)
 
@@ -87,19 +90,19 @@ def tick(now: dt.datetime | None = None) -> TickReport:
 class _Run:
     """One run's batches and what they gave."""
 
-    def __init__(self, now: dt.datetime):
-        self.now, self.targets = now, TargetTable()
+    def __init__(self, now: dt.datetime, commit: Callable[[], None]):
+        self.now, self.targets, self.commit = now, TargetTable(), commit
         self.report, self.stored, self.read = EscalationReport(), 0, 0
 
     def check(self, batches, now: dt.datetime | None = None, each=None) -> None:
-        """Check each batch (escalation.check_batch), give its result to `each`, commit."""
+        """Check each batch (escalation.check_batch), give its result to `each`, commit it."""
         for batch in batches:
             result = check_batch(batch, now or self.now, self.targets)
             self.report += result.report
             self.stored, self.read = self.stored + result.stored, self.read + len(batch)
             if each is not None:
                 each(result)
-            db.session.commit()
+            self.commit()
 
     def sweep(self, collectors: list) -> None:
         """Every open ticket, feeding the digests. A sweep of many tickets outlasts the tick's
@@ -114,7 +117,7 @@ class _Run:
                 for collector in collectors:
                     collector.add(lines)
             if time.monotonic() - last >= every:
-                db.session.commit()  # the batch first
+                self.commit()  # the batch first
                 moment = the_clock.now().astimezone(dt.timezone.utc)
                 self.check(due_ticket_batches(moment), moment)
                 last = time.monotonic()

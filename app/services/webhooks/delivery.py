@@ -166,7 +166,7 @@ def send_forever(interval: float | None = None,
         try:
             report = send_once(should_stop=should_stop)
             if time.monotonic() >= next_prune and not should_stop():
-                if removed := prune_all(should_stop):
+                if removed := prune_all(db.session.commit, should_stop):
                     log.info("removed %s finished webhook events made long ago", removed)
                 next_prune = time.monotonic() + PRUNE_EVERY
         except Exception:  # a broken connection or database must not end the worker

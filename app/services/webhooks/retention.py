@@ -5,6 +5,7 @@ old. The webhook worker prunes every hour; `flask webhooks prune` does it at onc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -48,11 +49,13 @@ def prune_finished_events(now: dt.datetime | None = None) -> int:
     return len(ids)
 
 
-def prune_all(should_stop=lambda: False, now: dt.datetime | None = None) -> int:
-    """Prune chunk after chunk, each in its own transaction, until none is left or should_stop()
-    says so; returns how many events were removed."""
+def prune_all(commit: Callable[[], None], should_stop: Callable[[], bool] = lambda: False,
+              now: dt.datetime | None = None) -> int:
+    """Prune chunk after chunk, each in its own transaction (`commit`, the adapter's transaction
+    boundary, after each), until none is left or should_stop() says so; returns how many events
+    were removed."""
     removed = 0
     while not should_stop() and (chunk := prune_finished_events(now)):
-        db.session.commit()
+        commit()
         removed += chunk
     return removed
