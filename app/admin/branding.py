@@ -22,7 +22,7 @@ class BrandingView(AdminOnly, BaseView):
     @expose("/")
     def index_view(self):
         """The form with the saved values (empty fields: the defaults, shown as placeholders)."""
-        row = branding.settings()
+        row = branding.settings(current_user)
         values = {"name": (row.name if row else "") or "",
                   "primary_color": (row.primary_color if row else "") or "",
                   "accent_color": (row.accent_color if row else "") or ""}
@@ -51,7 +51,7 @@ class BrandingView(AdminOnly, BaseView):
         return redirect(url_for(".index_view"), 303)
 
     def _page(self, values: dict, error: DomainError | None = None, status: int = 200):
-        row = branding.settings()
+        row = branding.settings(current_user)
         return make_response(self.render(
             "admin/branding.html", values=values, error=error, row=row,
             brand=branding.current_brand(), defaults={

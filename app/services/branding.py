@@ -127,8 +127,10 @@ def _brand() -> Brand:
                  logo_width=width, logo_height=height)
 
 
-def settings() -> CompanyBranding | None:
-    """The administrator's saved row (None before the first save): the form's values."""
+def settings(actor: Actor) -> CompanyBranding | None:
+    """The administrator's saved row (None before the first save): the form's values. Raises
+    NotPermitted for anyone who may not save it (save_branding's rule)."""
+    require(actor, Permission.MANAGE_REFERENCE)
     return _row()
 
 

@@ -69,9 +69,12 @@ def test_saving_without_a_new_file_keeps_the_logo(world):
 
 
 @pytest.mark.parametrize("user", ["agent", "supervisor", "viewer"])
-def test_only_administrators_set_it(world, user):
+def test_only_administrators_set_it_or_read_its_form(world, user):
     with pytest.raises(NotPermitted):
         save_branding(getattr(world, user), BrandingInput(name="Intruso"))
+    with pytest.raises(NotPermitted):
+        branding.settings(getattr(world, user))
+    assert branding.settings(world.admin) is None  # nothing saved yet
 
 
 @pytest.mark.parametrize("colour", ["blue", "#12345", "#1234567", "#ggg000", "rgb(0,0,0)",

@@ -1,4 +1,4 @@
-"""The supervisors' daily digest (app.services.sla.digest.send_digests): at
+"""The supervisors' daily digest (app.services.sla.digest, sent by the tick): at
 SOPORTE_SLA_DIGEST_TIME in each supervisor's own zone, once per local day, in their language:
 the tickets past a target, those due later that day, the oldest waiting for our answer; nothing
 when there is nothing to say. Every moment is fixed (SOPORTE_FIXED_NOW and the `now` given); the
@@ -16,7 +16,7 @@ from app.models.enums import BankPeriod, Language, Role, Urgency
 from app.models.sla import SlaDigest
 from app.services import notes, worklog
 from app.services.sla.clocks import ticket_clocks
-from app.services.sla.digest import send_digests
+from app.services.sla.ticks import tick
 from tests import factories
 from tests.clocks import MADRID
 
@@ -43,9 +43,8 @@ def _digests():
 
 
 def _send(at, day, hour, minute=0):
-    sent = send_digests(at(day, hour, minute))
-    db.session.commit()
-    return sent
+    """A tick at that moment (app.services.sla.ticks): the digests it sent."""
+    return tick(db.session.commit, at(day, hour, minute)).digests
 
 
 def _section(body: str, heading: str, headings: list[str]) -> str:

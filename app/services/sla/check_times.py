@@ -36,6 +36,13 @@ def warn_percent() -> int:
     return current_app.config["SOPORTE_SLA_WARN_PERCENT"]
 
 
+def warning_minutes(target_minutes: int, percent: int) -> int:
+    """The one rule of when a clock's warning is due: once its whole minutes used reach this,
+    ceil(target × percent / 100) (escalation.alert_level asks it of a clock now, warning_at
+    finds the moment it becomes true)."""
+    return -(-target_minutes * percent // 100)
+
+
 def named_clocks(clocks: TicketClocks) -> list[tuple[SlaClock, Clock]]:
     """The ticket's clocks still counting (not met), with their names."""
     pairs = [(SlaClock.FIRST_RESPONSE, clocks.first_response),
@@ -52,11 +59,10 @@ def cycle_of(clock: Clock) -> str:
 
 
 def warning_at(calendar, clock: Clock, now: dt.datetime, percent: int) -> dt.datetime:
-    """When a clock running at `now` has its warning due: escalation.alert_level warns once the
-    whole minutes used (the target less minutes_left, which is rounded down) reach
-    ceil(target × percent / 100), that is as soon as more than one minute less than that is
-    counted; `now` when that is past."""
-    whole = -(-clock.target_minutes * percent // 100)
+    """When a clock running at `now` has its warning due: once the whole minutes used (the
+    target less minutes_left, which is rounded down) reach warning_minutes, that is as soon as
+    more than one minute less than that is counted; `now` when that is past."""
+    whole = warning_minutes(clock.target_minutes, percent)
     threshold = dt.timedelta(minutes=whole - 1) + TICK
     used = dt.timedelta(minutes=clock.target_minutes) - business_time_between(
         calendar, now, clock.due)

@@ -11,7 +11,6 @@ what a digest shows: no list of every ticket's clocks is held.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -31,10 +30,9 @@ from app.services.billing import hour_banks
 from app.services.errors import ValidationFailed
 from app.services.notifications import active_supervisors
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
-from app.services.sla.clocks import DONE, TicketClocks, ticket_clocks
+from app.services.sla.clocks import DONE, TicketClocks
 from app.services.sla.check_times import named_clocks
-from app.services.sla.escalation import local_due, open_ticket_batches
-from app.services.sla.targets import TargetTable
+from app.services.sla.escalation import local_due
 
 BANK_PERCENT = 80
 OLDEST = 10
@@ -99,28 +97,6 @@ def owed_digests(now: dt.datetime | None = None) -> list[DigestCollector]:
     return owed
 
 
-def send_digests(now: dt.datetime | None = None,
-                 clocks: Iterable[tuple[Ticket, TicketClocks]] | None = None) -> int:
-    """Send each active supervisor whose local time has reached SOPORTE_SLA_DIGEST_TIME the
-    digest of their local day, once (an sla_digest row); nothing when it would be empty.
-    `clocks`: every open ticket with its clocks at `now`; without them they are read in
-    batches (nothing is stored or committed). Returns how many were sent. Flushes, never
-    commits."""
-    now = (now or the_clock.now()).astimezone(dt.timezone.utc)
-    collectors = owed_digests(now)
-    if not collectors:
-        return 0
-    if clocks is None:
-        targets = TargetTable()
-        clocks = ((ticket, ticket_clocks(ticket, now, targets))
-                  for batch in open_ticket_batches() for ticket in batch)
-    for ticket, ticket_clock in clocks:
-        lines = TicketLines.of(ticket, ticket_clock, now)
-        for collector in collectors:
-            collector.add(lines)
-    return send_collected(collectors)
-
-
 def may_list_tickets(collectors: list[DigestCollector]) -> bool:
     """Whether any open ticket may give these digests a line, from what is stored on tickets:
     a due time before the latest of their days' ends (breached or due today: Ticket.sla_due),
@@ -148,16 +124,6 @@ def send_collected(collectors: list[DigestCollector]) -> int:
                      when=lambda moment, reader=user: local_due(moment, reader))
         sent += 1
     return sent
-
-
-def digest_content(user: User, now: dt.datetime,
-                   clocks: Iterable[tuple[Ticket, TicketClocks]]) -> DigestContent:
-    """The digest for one supervisor at `now`: breached and due-today clocks (their local day),
-    the oldest tickets whose customer wrote last (oldest first, at most ten), the hour banks."""
-    collector = DigestCollector(user, now)
-    for ticket, ticket_clock in clocks:
-        collector.add(TicketLines.of(ticket, ticket_clock, now))
-    return collector.content()
 
 
 @dataclass(frozen=True)

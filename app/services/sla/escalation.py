@@ -35,7 +35,8 @@ from app.services.notifications import active_supervisors, notify
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
 from app.services.sla.business_time import business_time_between
 from app.services.sla.calendars import Calendar, default_calendar
-from app.services.sla.check_times import Given, check_at_of, cycle_of, named_clocks, warn_percent
+from app.services.sla.check_times import (Given, check_at_of, cycle_of, named_clocks,
+                                          warn_percent, warning_minutes)
 from app.services.sla.clocks import DONE, Clock, TicketClocks, history_options, ticket_clocks
 from app.services.sla.stored_due import due_of, store_times
 from app.services.sla.targets import TargetTable
@@ -163,13 +164,14 @@ def given_alerts(ticket_ids: list[int]) -> dict[int, set[Given]]:
 
 
 def alert_level(clock: Clock, warn_percent: int) -> SlaAlertLevel | None:
-    """BREACH past its target; WARNING once warn_percent of the target is used while it runs
-    (a paused clock waits on the customer: no warning); else None. The moment this becomes
-    WARNING is check_times.warning_at: change both together."""
+    """BREACH past its target; WARNING once the whole minutes used reach
+    check_times.warning_minutes while it runs (a paused clock waits on the customer: no
+    warning); else None."""
     if clock.state is ClockState.BREACHED:
         return SlaAlertLevel.BREACH
     used = clock.target_minutes - clock.minutes_left
-    if clock.state is ClockState.RUNNING and used * 100 >= clock.target_minutes * warn_percent:
+    if clock.state is ClockState.RUNNING \
+            and used >= warning_minutes(clock.target_minutes, warn_percent):
         return SlaAlertLevel.WARNING
     return None
 
