@@ -61,6 +61,9 @@ class Config:
     SOPORTE_INBOX_URL = os.environ.get("SOPORTE_INBOX_URL", f"maildir://{INSTANCE_DIR / 'inbox'}")
     SOPORTE_INGEST_MAX_BYTES = int(os.environ.get("SOPORTE_INGEST_MAX_BYTES", 50 * 1024 * 1024))
     SOPORTE_INGEST_RATE_LIMIT = int(os.environ.get("SOPORTE_INGEST_RATE_LIMIT", 30))
+    # How long one query of a list's text search may run before the list says to narrow it
+    # (app.services.search_budget); 0: no limit.
+    SOPORTE_SEARCH_TIME_LIMIT_MS = int(os.environ.get("SOPORTE_SEARCH_TIME_LIMIT_MS", 4000))
     SOPORTE_POLL_INTERVAL = float(os.environ.get("SOPORTE_POLL_INTERVAL", 10))
     # How often an open ticket page tells who else has it open (collision detection).
     SOPORTE_PRESENCE_REFRESH_SECONDS = int(os.environ.get("SOPORTE_PRESENCE_REFRESH_SECONDS", 15))

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models.workspace import SavedView
 from app.services.errors import NotFound, NotPermitted, ValidationFailed
 from app.services.permissions import Actor, Permission, actor_user_id, require
+from app.services.search_budget import SearchTooBroad
 from app.services.ticket_list import TicketFilters, count_tickets
 from app.services.uniqueness import taken_by_another
 
@@ -67,12 +68,18 @@ def sidebar(actor: Actor, read_query: Callable[[str], TicketFilters],
     conditional count over every ticket was measured slower: a full scan of a wide table).
     `read_query` turns a stored query string into the filters (in the reader's zone); not
     `counted`: the lines without their counts (None), which cost nothing (the list page, whose
-    sidebar asks for its counts in a request of its own). Raises NotPermitted without the view
-    permission."""
+    sidebar asks for its counts in a request of its own). A view whose search matches too much
+    to be counted in time (SearchTooBroad) is listed without its count. Raises NotPermitted
+    without the view permission."""
     require(actor, Permission.VIEW)
 
     def count(query: str) -> int | None:
-        return count_tickets(actor, read_query(query)) if counted else None
+        if not counted:
+            return None
+        try:
+            return count_tickets(actor, read_query(query))
+        except SearchTooBroad:
+            return None
 
     lines = [ViewCount(view.name, view.query, count(view.query), view.key)
              for view in BUILT_IN_VIEWS]

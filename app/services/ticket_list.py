@@ -24,6 +24,7 @@ from app.models.user import User
 from app.services import clock
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
+from app.services.search_budget import search_budget
 from app.services.sla.clocks import DONE, TicketClocks, clocks_of, pressing_clock
 from app.services.sla.ticket_levels import ClockLine, clock_line
 
@@ -226,8 +227,14 @@ def _search(text_query: str):
 
 
 def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
-    """The page of tickets the filters select. Raises NotPermitted without the view permission."""
+    """The page of tickets the filters select. Raises NotPermitted without the view permission,
+    SearchTooBroad when its text search takes longer than it may (app.services.search_budget)."""
     require(actor, Permission.VIEW)
+    with search_budget(bool((filters.q or "").strip())):
+        return _page(actor, filters)
+
+
+def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
     query = _filtered(filters)
     counts = status_counts(actor, filters)
     # the total is a sum of the counts (one scan of the matches, not two)
@@ -315,9 +322,11 @@ def _capped(query: Select, cap: int | None = None):
 
 def count_tickets(actor: Actor, filters: TicketFilters) -> int:
     """How many tickets the filters select, up to COUNT_CAP + 1: the list's total for them
-    (page and sort aside), in one COUNT. Raises NotPermitted without the view permission."""
+    (page and sort aside), in one COUNT. Raises NotPermitted without the view permission,
+    SearchTooBroad when its text search takes longer than it may."""
     require(actor, Permission.VIEW)
-    return _capped_count(_filtered(filters))
+    with search_budget(bool((filters.q or "").strip())):
+        return _capped_count(_filtered(filters))
 
 
 def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:

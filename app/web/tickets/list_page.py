@@ -12,7 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from app.services import clock, saved_views
 from app.services.errors import ValidationFailed
-from app.services.ticket_list import COUNT_CAP, TicketFilters, list_choices, list_tickets
+from app.services.search_budget import SearchTooBroad
+from app.services.ticket_list import COUNT_CAP, TicketFilters, TicketPage, list_choices, \
+    list_tickets
 from app.web.tickets.filters import canonical_query, filters_from_args, list_url
 
 
@@ -29,7 +31,11 @@ def render_list(args: MultiDict, typed: dict | None = None,
     filters, problems = filters_from_args(args, current_user.id, zone)
     for problem in problems:
         flash(str(problem), "error")
-    page = list_tickets(current_user, filters)
+    try:
+        page = list_tickets(current_user, filters)
+    except SearchTooBroad as too_broad:  # the search box keeps the words, to add one
+        flash(str(too_broad), "error")
+        page, status = TicketPage([], 0, 1, 1, {}), 422
 
     def read_query(query: str) -> TicketFilters:
         return filters_from_args(args_of(query), current_user.id, zone)[0]
