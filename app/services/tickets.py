@@ -102,7 +102,7 @@ def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields,
         raise ValidationFailed(_l("A ticket stays with its client. For work of another client, "
                                   "create a new ticket for that client."), field="client_id")
     values = _validated(fields, current=ticket)
-    changed = []
+    changed, announced = [], {}
     for name, new in values.items():
         old = getattr(ticket, name)
         old_key = getattr(old, "id", old)
@@ -111,12 +111,16 @@ def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields,
             setattr(ticket, name, new)
             record_change(ticket, actor, name, _display(old), _display(new))
             changed.append(name)
+            announced[f"{name}_id" if hasattr(old, "id") or hasattr(new, "id") else name] = (
+                getattr(old_key, "name", old_key), getattr(new_key, "name", new_key))
     if "contract" in changed:
         basis.follow_contract_while_new(actor, ticket)
     try:
         db.session.flush()
     except StaleDataError:  # another transaction saved the ticket between our read and write
         raise Conflict(CHANGED_MEANWHILE) from None
+    if announced:
+        webhook_events.ticket_updated(ticket, announced, actor)
     return changed
 
 

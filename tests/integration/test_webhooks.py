@@ -14,15 +14,19 @@ import socket
 import ssl
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import (TicketStatus, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus,
                         WebhookEndpoint, WebhookEvent)
-from app.services import assignment, notes, quote_decisions, status_changes, worklog
+from app.models.enums import PaymentStatus, Urgency
+from app.services import assignment, notes, quote_decisions, status_changes, tickets, worklog
+from app.services.billing import basis, payment
+from app.services.tickets import TicketFields
 from app.services.errors import InvalidTransition, NotPermitted, ValidationFailed
 from app.services.webhooks import delivery as worker
 from app.services.webhooks.endpoints import (EndpointInput, create_endpoint, delete_endpoint,
@@ -306,11 +310,14 @@ def test_every_event_type_is_emitted_where_its_change_happens(app, world, receiv
     types = [json.loads(e.payload)["type"] for e in
              db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id))]
     assert types == ["ticket.created", "ticket.assigned", "ticket.status_changed", "quote.sent",
-                     "ticket.status_changed", "quote.decided", "ticket.status_changed",
+                     "ticket.status_changed", "ticket.billing_changed", "quote.decided",
+                     "ticket.status_changed",
                      "note.added", "reply.added", "time.logged", "ticket.status_changed"]
     payloads = {json.loads(e.payload)["type"]: json.loads(e.payload)["data"]
                 for e in db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id))}
     assert payloads["ticket.assigned"]["assignee_id"] == world.agent.id
+    assert (payloads["ticket.billing_changed"]["field"],
+            payloads["ticket.billing_changed"]["new"]) == ("billing_basis", "QUOTE:1")
     assert payloads["quote.decided"]["quote"]["status"] == "APPROVED"
     assert payloads["quote.decided"]["quote"]["decision_channel"] == "LINK"
     assert payloads["time.logged"]["time_entry"]["minutes"] == 90
@@ -318,6 +325,47 @@ def test_every_event_type_is_emitted_where_its_change_happens(app, world, receiv
     assert payloads["reply.added"]["note"]["kind"] == "PUBLIC_REPLY"
     assert worker.send_once().delivered == len(types)
     assert [json.loads(body)["type"] for _, body in receiver.requests] == types
+
+
+def test_an_edit_and_each_billing_or_payment_change_is_announced_with_before_and_after(
+        app, world, receiver):
+    """ticket.updated names each edited field (references by id, urgency by name) with its value
+    before and after; ticket.billing_changed each change of the billing basis or the payment
+    status, whoever made it; an edit that changes nothing announces nothing."""
+    register(world, receiver.url)
+    ticket = factories.new_ticket(world, subject="Impresora")
+    db.session.execute(delete(WebhookDelivery))
+    db.session.execute(delete(WebhookEvent))
+    db.session.commit()
+
+    fields = TicketFields(client_id=ticket.client_id, contact_id=ticket.contact_id,
+                          description=ticket.description, subject=ticket.subject,
+                          urgency=ticket.urgency, type_id=ticket.type_id)
+    tickets.edit_ticket(world.agent, ticket, fields)  # nothing changed
+    tickets.edit_ticket(world.agent, ticket, replace(
+        fields, subject="Impresora sin tóner", urgency=Urgency.HIGH,
+        contract_id=world.contract.id))
+    basis.mark_free(world.supervisor, ticket, True, "Garantía")
+    basis.mark_free(world.supervisor, ticket, False)
+    payment.set_payment_status(world.supervisor, ticket, PaymentStatus.PAID)
+    db.session.commit()
+
+    events = [json.loads(e.payload) for e in
+              db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id))]
+    assert [event["type"] for event in events] == ["ticket.updated"] + \
+        ["ticket.billing_changed"] * len(events[1:])
+    assert events[0]["data"]["changes"] == {
+        "subject": {"old": "Impresora", "new": "Impresora sin tóner"},
+        "urgency": {"old": "MEDIUM", "new": "HIGH"},
+        "contract_id": {"old": None, "new": world.contract.id}}
+    assert events[0]["data"]["actor_user_id"] == world.agent.id
+    changes = [(e["data"]["field"], e["data"]["old"], e["data"]["new"]) for e in events[1:]]
+    assert ("payment_status", "UNPAID", "NOT_APPLICABLE") in changes  # made free
+    assert changes[-1] == ("payment_status", "UNPAID", "PAID")
+    assert any(field == "billing_basis" and new == "FREE" for field, _, new in changes)
+    assert worker.send_once().delivered == len(events)
+    assert [json.loads(body)["type"] for _, body in receiver.requests] == \
+        [event["type"] for event in events]
 
 
 def test_an_endpoint_gets_only_the_types_it_subscribes_to(app, world, receiver):

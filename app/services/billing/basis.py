@@ -14,9 +14,11 @@ from app.models.quote import Quote
 from app.models.ticket import Ticket
 from app.services import clock, notes
 from app.services.errors import InvalidTransition
+from app.services.billing.payment import record_payment
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, require
 from app.services.quotes import awaits_decision
+from app.services.webhooks import events as webhook_events
 from app.services.workflow import require_open
 
 B = BillingBasis
@@ -148,14 +150,14 @@ def _set_basis(ticket: Ticket, actor: Actor | None, basis: BillingBasis | None, 
     new = describe_basis(ticket)
     if record and old != new:
         record_change(ticket, actor, "billing_basis", old, new, note=note, label=label)
+        webhook_events.billing_changed(ticket, "billing_basis", old, new, actor)
     payment = PaymentStatus.NOT_APPLICABLE if ticket.is_free else (
         ticket.payment_status if ticket.payment_status is PaymentStatus.PAID
         else PaymentStatus.UNPAID)
-    if payment is not ticket.payment_status:
-        if record:
-            record_change(ticket, actor, "payment_status", ticket.payment_status, payment,
-                          label=label)
+    if not record:  # the basis a new ticket starts with (ticket.created announces it)
         ticket.payment_status = payment
+    else:
+        record_payment(ticket, actor, payment, label=label)
 
 
 def describe_basis(ticket: Ticket) -> str:

@@ -15,6 +15,7 @@ from app.services.billing import coverage
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
+from app.services.webhooks import events as webhook_events
 
 
 PAYMENT_CHOICES = (PaymentStatus.UNPAID, PaymentStatus.PAID)
@@ -46,9 +47,20 @@ def set_payment_status(actor: Actor, ticket: Ticket, status: PaymentStatus | str
     if status not in PAYMENT_CHOICES:
         raise ValidationFailed(_l("A billed ticket is Unpaid or Paid. Mark it free instead."),
                                field="payment_status")
-    if status is not ticket.payment_status:
-        record_change(ticket, actor, "payment_status", ticket.payment_status, status)
-        ticket.payment_status = status
+    record_payment(ticket, actor, status)
+
+
+def record_payment(ticket: Ticket, actor: Actor | None, status: PaymentStatus,
+                   label: str | None = None) -> None:
+    """The one way a ticket's payment status changes: stored, written in its history (`label`
+    names a customer who acted) and announced to webhooks (ticket.billing_changed); nothing
+    when it is that already."""
+    if status is ticket.payment_status:
+        return
+    old, ticket.payment_status = ticket.payment_status, status
+    record_change(ticket, actor, "payment_status", old, status, label=label)
+    webhook_events.billing_changed(ticket, "payment_status", old.name if old else None,
+                                   status.name, actor)
 
 
 def check_mark_batch_paid(actor: Actor, batch: BillingBatch) -> None:
@@ -70,9 +82,7 @@ def mark_batch_paid(actor: Actor, batch: BillingBatch) -> list[Ticket]:
     for ticket in sorted(tickets.values(), key=lambda t: t.id):
         if not ticket.is_free and ticket.payment_status is not PaymentStatus.PAID \
                 and is_settled(ticket):
-            record_change(ticket, actor, "payment_status", ticket.payment_status,
-                          PaymentStatus.PAID)
-            ticket.payment_status = PaymentStatus.PAID
+            record_payment(ticket, actor, PaymentStatus.PAID)
             paid.append(ticket)
     return paid
 
@@ -98,5 +108,4 @@ def follow_billable_work(actor: Actor | None, entry: TimeEntry) -> None:
     billable) owes it: it is Unpaid again, recorded in its history."""
     ticket = entry.ticket
     if entry.billable and not entry.is_billed and ticket.payment_status is PaymentStatus.PAID:
-        record_change(ticket, actor, "payment_status", PaymentStatus.PAID, PaymentStatus.UNPAID)
-        ticket.payment_status = PaymentStatus.UNPAID
+        record_payment(ticket, actor, PaymentStatus.UNPAID)

@@ -41,6 +41,8 @@ QUOTE_DECIDED = "quote.decided"
 NOTE_ADDED = "note.added"
 REPLY_ADDED = "reply.added"
 TIME_LOGGED = "time.logged"
+TICKET_UPDATED = "ticket.updated"
+BILLING_CHANGED = "ticket.billing_changed"
 
 # Every type, in the order the dashboard lists them, with its label.
 EVENT_TYPES = {
@@ -52,6 +54,8 @@ EVENT_TYPES = {
     NOTE_ADDED: _l("Note added"),
     REPLY_ADDED: _l("Reply added"),
     TIME_LOGGED: _l("Time logged"),
+    TICKET_UPDATED: _l("Ticket edited"),
+    BILLING_CHANGED: _l("Billing or payment changed"),
 }
 
 
@@ -139,6 +143,23 @@ def note_added(note) -> None:
                         "note": {"id": note.id, "kind": note.kind.name,
                                  "author_user_id": note.author_user_id,
                                  "author_contact_id": note.author_contact_id}})
+
+
+def ticket_updated(ticket, changes: dict[str, tuple], actor) -> None:
+    """ticket.updated: the ticket's data edited (tickets.edit_ticket: subject, description,
+    urgency, type, requester, contract, project), each changed field with its value before and
+    after (references by id, urgency by name)."""
+    emit(TICKET_UPDATED, lambda: {
+        "ticket": ticket_ref(ticket), "actor_user_id": actor_user_id(actor),
+        "changes": {field: {"old": old, "new": new} for field, (old, new) in changes.items()}})
+
+
+def billing_changed(ticket, field: str, old: str | None, new: str | None, actor) -> None:
+    """ticket.billing_changed: its billing basis (FREE, CONTRACT:<id>, QUOTE:<version>, BILLED)
+    or its payment status (UNPAID, PAID, NOT_APPLICABLE) changed, whatever changed it (staff, a
+    billing batch paid, billable time logged on a paid ticket, a quote approved)."""
+    emit(BILLING_CHANGED, lambda: {"ticket": ticket_ref(ticket), "field": field, "old": old,
+                                   "new": new, "actor_user_id": actor_user_id(actor)})
 
 
 def time_logged(entry) -> None:
