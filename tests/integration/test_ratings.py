@@ -188,8 +188,12 @@ def test_a_fair_rating_tells_nobody(world, client):
 def test_the_post_needs_the_pages_csrf_token(world, client, app):
     path = _path(_closed(world))
     app.config["WTF_CSRF_ENABLED"] = True
-    assert client.post(path, data={"score": "5"}).status_code == 400
+    refused = client.post(path, data={"score": "5"})
+    assert refused.status_code == 400
     assert _ratings() == 0
+    page = refused.get_data(as_text=True)  # the customer's page, with the company's look
+    assert 'id="link-problem"' in page and 'data-kind="form_expired"' in page
+    assert "El formulario caducó" in page and "brand-band" in page
 
 
 def test_the_report_gives_each_agents_and_each_clients_average(world, client):
