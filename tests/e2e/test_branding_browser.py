@@ -182,7 +182,9 @@ def test_the_administrator_sets_the_look_in_the_browser(live_server, page, world
     page.set_input_files("#branding-logo", str(tmp_path / "logo.png"))
     page.click("#branding-save")
     page.wait_for_selector("#branding-updated")
-    assert page.evaluate("() => document.querySelector('#branding-preview img').naturalWidth") > 0
+    # the saved logo loads in the preview (waited for: the page may show before its image)
+    page.wait_for_function("() => { const logo = document.querySelector('#branding-preview img');"
+                           " return logo !== null && logo.complete && logo.naturalWidth > 0; }")
     shot(page, "admin-branding-saved")
     page.goto(f"{live_server}/portal/enlace")
     assert page.inner_text(".brand-name") == "Talleres Nórdicos S.L."
