@@ -510,7 +510,6 @@ def sla_tick_command(once: bool) -> None:
     while not stop.is_set():
         try:
             tick(db.session.commit)
-            db.session.commit()
         except Exception:  # one failed run (a database restart) must not stop the worker
             db.session.rollback()
             logging.getLogger(__name__).exception("sla tick failed")

@@ -108,4 +108,4 @@ class LinkProblem(DomainError):
 CODES = frozenset({"domain_error", "validation_failed", "not_permitted", "invalid_transition",
                    "quote_not_approved", "ticket_closed", "no_staff_available", "not_found",
                    "conflict", "link_unusable", "too_many_attempts", "customer_wrote_again",
-                   "entry_billed"})
+                   "entry_billed", "search_too_broad"})

@@ -1,44 +1,53 @@
-"""The time a text search of the ticket list may take (issue 15: a million tickets).
+"""The time a request's text searches of the ticket list may take (issue 15: a million tickets).
 
 A search gathers every ticket and note that matches its words before it can count or sort
 them, so its cost follows how many match: a rare word costs milliseconds, a word in most
 emails ("correo" in 144,000 of 5,000,000 notes in bench/dashboard.py: 2.6 s a page; a greeting
 in every email: longer than the web server waits) holds a web worker and the database for
-seconds. Each searched query may therefore run SOPORTE_SEARCH_TIME_LIMIT_MS; past it the
-database stops it, nothing else of the request is lost, and the list answers SearchTooBroad,
-which says to add a word or a filter. 0 turns the limit off.
+seconds. A request's searched queries (the list's counts and page, or the sidebar's counts of
+saved searches, or the API's page) therefore share SOPORTE_SEARCH_TIME_LIMIT_MS from the first
+of them: each block of them may run what is left, the database stops a query past it, nothing
+else of the request is lost, and the caller gets SearchTooBroad, which says to add a word or a
+filter (a block that finds nothing left is refused without a query). Outside a request (a
+script, a test calling the service) each block has the whole limit. 0 turns the limit off.
 
-- PostgreSQL: statement_timeout, set for a savepoint around the searched queries and set back
-  before it is released (the rest of the transaction keeps the server's own setting); a query
-  it stops rolls back to the savepoint only.
+- PostgreSQL: statement_timeout, set for a savepoint around the block and put back to what it
+  was before the savepoint is released (the rest of the transaction keeps its own setting); a
+  query it stops rolls back to the savepoint only.
 - SQLite: a progress handler on the connection, removed afterwards, interrupts a query past
-  the time (a read: the transaction stays as it was).
+  the deadline. Pending writes are flushed first: SQLite undoes a whole transaction whose
+  write it interrupts.
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.services.errors import ValidationFailed
 
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by its timeout
+log = logging.getLogger(__name__)
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped (by its timeout)
 SQLITE_STEPS = 10_000  # virtual machine steps between two looks at the clock (SQLite)
 
 
 class SearchTooBroad(ValidationFailed):
     """A search matched too much to be answered within SOPORTE_SEARCH_TIME_LIMIT_MS."""
 
-    def __init__(self):
-        super().__init__(_l("This search matches too many tickets to answer in time. Add another "
-                            "word, or a filter (client, status, dates), and search again."),
-                         field="q")
+    code = "search_too_broad"
+
+    def __init__(self, message=None, field: str | None = "q"):
+        super().__init__(message or _l(
+            "This search matches too many tickets to answer in time. Add another word, or a "
+            "filter (client, status, dates), and search again."), field=field)
 
 
 def time_limit_ms() -> int:
@@ -48,29 +57,50 @@ def time_limit_ms() -> int:
 
 @contextmanager
 def search_budget(searched: bool) -> Iterator[None]:
-    """Run the block's queries within the search's time (nothing when not `searched` or no
-    limit is set). Raises SearchTooBroad when the database stopped one of them."""
+    """Run the block's queries within what is left of the request's search time (nothing when
+    not `searched` or no limit is set). Raises SearchTooBroad when none is left or the
+    database stopped one of them."""
     limit = time_limit_ms()
     if not searched or limit <= 0:
         yield
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        with _postgresql_budget(limit):
-            yield
-    else:
-        with _sqlite_budget(limit):
-            yield
+    deadline = _deadline(limit)
+    left_ms = int((deadline - time.monotonic()) * 1000)
+    if left_ms <= 0:
+        raise SearchTooBroad()
+    started = time.monotonic()
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            with _postgresql_budget(left_ms):
+                yield
+        else:
+            with _sqlite_budget(deadline):
+                yield
+    except SearchTooBroad:
+        log.warning("a text search was stopped after %.0f ms (SOPORTE_SEARCH_TIME_LIMIT_MS %s)",
+                    (time.monotonic() - started) * 1000, limit)
+        raise
+
+
+def _deadline(limit: int) -> float:
+    """When the request's search time ends (monotonic seconds): set by its first search."""
+    if not has_request_context():
+        return time.monotonic() + limit / 1000
+    if "search_deadline" not in g:
+        g.search_deadline = time.monotonic() + limit / 1000
+    return g.search_deadline
 
 
 @contextmanager
-def _postgresql_budget(limit: int) -> Iterator[None]:
+def _postgresql_budget(left_ms: int) -> Iterator[None]:
     savepoint = db.session.begin_nested()
     try:
-        db.session.execute(select(func.set_config("statement_timeout", str(limit), True)))
+        previous = db.session.scalar(select(func.current_setting("statement_timeout")))
+        db.session.execute(select(func.set_config("statement_timeout", str(left_ms), True)))
         yield
-        db.session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+        db.session.execute(select(func.set_config("statement_timeout", previous, True)))
     except OperationalError as error:
-        savepoint.rollback()  # the timeout's setting goes with it
+        savepoint.rollback()  # the block's setting goes with it
         if getattr(error.orig, "sqlstate", None) == QUERY_CANCELED:
             raise SearchTooBroad() from None
         raise
@@ -81,9 +111,9 @@ def _postgresql_budget(limit: int) -> Iterator[None]:
 
 
 @contextmanager
-def _sqlite_budget(limit: int) -> Iterator[None]:
+def _sqlite_budget(deadline: float) -> Iterator[None]:
+    db.session.flush()
     connection = db.session.connection().connection.driver_connection
-    deadline = time.monotonic() + limit / 1000
     connection.set_progress_handler(lambda: time.monotonic() > deadline, SQLITE_STEPS)
     try:
         yield
@@ -92,4 +122,7 @@ def _sqlite_budget(limit: int) -> Iterator[None]:
             raise SearchTooBroad() from None
         raise
     finally:
-        connection.set_progress_handler(None, 0)
+        try:
+            connection.set_progress_handler(None, 0)
+        except Exception:  # a connection gone bad: the error in hand is the one to report
+            log.exception("the search's progress handler could not be removed")

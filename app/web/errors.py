@@ -28,6 +28,7 @@ MESSAGES = {
 HTTP_STATUS = {
     "domain_error": 400,
     "validation_failed": 422,
+    "search_too_broad": 422,
     "not_permitted": 403,
     "invalid_transition": 409,
     "quote_not_approved": 409,

@@ -2,7 +2,8 @@
 import pytest
 from flask_babel import lazy_gettext as _l
 
-from app.services import errors, presence, sign_in  # noqa: F401 - every module defining an error
+# every module defining an error
+from app.services import errors, presence, search_budget, sign_in  # noqa: F401
 from app.services.errors import CODES, DomainError
 from app.web.errors import HTTP_STATUS
 

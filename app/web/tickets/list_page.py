@@ -31,11 +31,11 @@ def render_list(args: MultiDict, typed: dict | None = None,
     filters, problems = filters_from_args(args, current_user.id, zone)
     for problem in problems:
         flash(str(problem), "error")
+    too_broad = None  # the search could not be answered in time: the page says so, not "0"
     try:
         page = list_tickets(current_user, filters)
-    except SearchTooBroad as too_broad:  # the search box keeps the words, to add one
-        flash(str(too_broad), "error")
-        page, status = TicketPage([], 0, 1, 1, {}), 422
+    except SearchTooBroad as refused:  # the search box keeps the words, to add one
+        too_broad, page, status = str(refused), TicketPage([], 0, 1, 1, {}), 422
 
     def read_query(query: str) -> TicketFilters:
         return filters_from_args(args_of(query), current_user.id, zone)[0]
@@ -47,7 +47,7 @@ def render_list(args: MultiDict, typed: dict | None = None,
         views=saved_views.sidebar(current_user, read_query, counted=False),
         current_query=canonical_query(args, current_user.id, zone), list_url=list_url,
         count_cap=COUNT_CAP,
-        advanced_open=_uses_advanced_filters(filters),
+        advanced_open=_uses_advanced_filters(filters), too_broad=too_broad,
         typed=typed or {}, error=error), status
 
 
