@@ -188,8 +188,7 @@ def _poll_round(url: str | None, interval: float) -> None:
         if len(urls) == 1:
             with open_source(urls[0]) as source:
                 _log_report(_drain(source, urls[0]))
-                with STOP.waiting():
-                    source.wait(interval)
+                source.wait(interval, STOP.waiting)
         else:
             for report in poll_all(urls):
                 _log_report(report)

@@ -7,6 +7,7 @@ marked only after their outcome is committed.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -134,12 +135,24 @@ class ImapSource:
         """Flag messages read and ours, after their outcome is committed."""
         self.box.flag(uids, ["\\Seen", INGESTED_KEYWORD], True)
 
-    def wait(self, seconds: float) -> None:
-        """IMAP IDLE until something arrives or the time passes (a plain sleep without IDLE)."""
-        if b"IDLE" in {c.encode() if isinstance(c, str) else c for c in self.box.client.capabilities}:
-            self.box.idle.wait(timeout=seconds)
-        else:
-            time.sleep(seconds)
+    def wait(self, seconds: float, interruptible=contextlib.nullcontext) -> None:
+        """IMAP IDLE until something arrives or the time passes (a plain sleep without IDLE).
+        Only the waiting itself runs inside `interruptible()` (the stop's window,
+        mail_ingest.shutdown): IDLE is started before it and always ended after it (DONE and
+        the server's answer), so a stop never leaves the connection in IDLE, where the server
+        takes nothing but DONE and the logout would wait for an answer that never comes."""
+        if b"IDLE" not in {c.encode() if isinstance(c, str) else c
+                           for c in self.box.client.capabilities}:
+            with interruptible():
+                time.sleep(seconds)
+            return
+        idle = self.box.idle
+        idle.start()
+        try:
+            with interruptible():
+                idle.poll(timeout=seconds)
+        finally:
+            idle.stop()
 
 
 class MaildirSource:
@@ -221,6 +234,7 @@ class MaildirSource:
             if path is not None and path.parent.name == "new":
                 os.replace(path, self.root / "cur" / f"{uid}:2,S")
 
-    def wait(self, seconds: float) -> None:
-        """Sleep between polls."""
-        time.sleep(seconds)
+    def wait(self, seconds: float, interruptible=contextlib.nullcontext) -> None:
+        """Sleep between polls (inside `interruptible()`, the stop's window)."""
+        with interruptible():
+            time.sleep(seconds)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, func, select, text
 
 from app.extensions import db
@@ -209,6 +210,26 @@ def test_the_database_going_away_mid_batch(dovecot, imap_user, database_urls, ba
 
             _empty_tables()
             db.engine.dispose()
+
+
+def test_a_stop_in_the_wait_ends_idle_before_leaving_so_the_logout_is_answered(dovecot,
+                                                                              imap_user):
+    """The stop may come while IDLE is being started (a SIGTERM right after a message was
+    recorded): the wait ends IDLE (DONE, and the server's answer) before StopPolling leaves it,
+    so the connection answers the next command and the logout at once. Left in IDLE, the
+    server would take nothing but DONE and the logout would wait for ever."""
+    from mail_ingest.shutdown import STOP, StopPolling
+    from mail_ingest.sources import open_source
+
+    STOP.reset()
+    STOP.requested = True  # asked while IDLE was starting: the wait's window raises at once
+    try:
+        with open_source(dovecot.url(imap_user)) as source:
+            with pytest.raises(StopPolling):
+                source.wait(60, STOP.waiting)
+            assert source.listing() == []  # a command answered: IDLE was ended
+    finally:
+        STOP.reset()
 
 
 def test_the_continuous_poller_wakes_on_imap_idle(world, dovecot, imap_user, app, tmp_path):
