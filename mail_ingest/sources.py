@@ -151,8 +151,13 @@ class ImapSource:
         try:
             with interruptible():
                 idle.poll(timeout=seconds)
-        finally:
-            idle.stop()
+        except BaseException:  # the stop (or a fault): end IDLE, keep what is propagating
+            try:
+                idle.stop()
+            except Exception:
+                log.warning("mailbox=%s: IDLE could not be ended", self.name, exc_info=True)
+            raise
+        idle.stop()
 
 
 class MaildirSource:

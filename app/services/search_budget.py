@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -36,6 +36,8 @@ from app.services.errors import ValidationFailed
 log = logging.getLogger(__name__)
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped (by its timeout)
+MIN_LEFT_MS = 10  # less left than this: refused without a query (it could not answer anyway)
+DEADLINE = "soporte.search_deadline"  # the request's WSGI environ key: its deadline
 SQLITE_STEPS = 10_000  # virtual machine steps between two looks at the clock (SQLite)
 
 
@@ -66,7 +68,7 @@ def search_budget(searched: bool) -> Iterator[None]:
         return
     deadline = _deadline(limit)
     left_ms = int((deadline - time.monotonic()) * 1000)
-    if left_ms <= 0:
+    if left_ms < MIN_LEFT_MS:
         raise SearchTooBroad()
     started = time.monotonic()
     try:
@@ -83,12 +85,12 @@ def search_budget(searched: bool) -> Iterator[None]:
 
 
 def _deadline(limit: int) -> float:
-    """When the request's search time ends (monotonic seconds): set by its first search."""
+    """When the request's search time ends (monotonic seconds): set by its first search and
+    kept in the request's own environ (an application context, and its `g`, may outlive one
+    request)."""
     if not has_request_context():
         return time.monotonic() + limit / 1000
-    if "search_deadline" not in g:
-        g.search_deadline = time.monotonic() + limit / 1000
-    return g.search_deadline
+    return request.environ.setdefault(DEADLINE, time.monotonic() + limit / 1000)
 
 
 @contextmanager

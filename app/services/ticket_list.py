@@ -343,8 +343,8 @@ def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, in
     of a narrow filter would read every ticket of each status instead). A text search is always
     one GROUP BY: its matches are gathered (every matching note read) whatever else the query
     does, so gathering them once beats once per status (seven times: 0.8 s of a 1.2 s page for
-    one common word at a million tickets, bench/dashboard.py). A resolved or closed ticket has no due time: under
-    the due-time filters those statuses are not counted."""
+    one common word at a million tickets, bench/dashboard.py). A resolved or closed ticket has
+    no due time: under the due-time filters those statuses are not counted."""
     require(actor, Permission.VIEW)
     base = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False)
     if filters.searched or _capped_count(base, GROUPED_LIMIT) <= GROUPED_LIMIT:

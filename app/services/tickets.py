@@ -113,14 +113,14 @@ def edit_ticket(actor: Actor, ticket: Ticket, fields: TicketFields,
             changed.append(name)
             announced[f"{name}_id" if hasattr(old, "id") or hasattr(new, "id") else name] = (
                 getattr(old_key, "name", old_key), getattr(new_key, "name", new_key))
-    if "contract" in changed:
-        basis.follow_contract_while_new(actor, ticket)
     try:
-        db.session.flush()
+        db.session.flush()  # first: the version check answers a concurrent save with Conflict
     except StaleDataError:  # another transaction saved the ticket between our read and write
         raise Conflict(CHANGED_MEANWHILE) from None
-    if announced:
+    if announced:  # the edit, then what follows from it (a new contract's billing basis)
         webhook_events.ticket_updated(ticket, announced, actor)
+    if "contract" in changed:
+        basis.follow_contract_while_new(actor, ticket)
     return changed
 
 

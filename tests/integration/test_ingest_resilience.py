@@ -222,9 +222,17 @@ def test_a_stop_in_the_wait_ends_idle_before_leaving_so_the_logout_is_answered(d
     from mail_ingest.sources import open_source
 
     STOP.reset()
-    STOP.requested = True  # asked while IDLE was starting: the wait's window raises at once
     try:
         with open_source(dovecot.url(imap_user)) as source:
+            idle = source.box.idle
+            start = idle.start
+
+            def start_then_sigterm():  # the signal arrives while IDLE is being started
+                answer = start()
+                STOP.ask(signal.SIGTERM)
+                return answer
+
+            idle.start = start_then_sigterm
             with pytest.raises(StopPolling):
                 source.wait(60, STOP.waiting)
             assert source.listing() == []  # a command answered: IDLE was ended

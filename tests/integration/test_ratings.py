@@ -194,6 +194,9 @@ def test_the_post_needs_the_pages_csrf_token(world, client, app):
     page = refused.get_data(as_text=True)  # the customer's page, with the company's look
     assert 'id="link-problem"' in page and 'data-kind="form_expired"' in page
     assert "El formulario caducó" in page and "brand-band" in page
+    english = client.post(_path(_closed(world, contact=world.english_contact)),
+                          data={"score": "5"})  # in the language of the link's customer
+    assert english.status_code == 400 and "The form expired" in english.get_data(as_text=True)
 
 
 def test_the_report_gives_each_agents_and_each_clients_average(world, client):

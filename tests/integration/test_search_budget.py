@@ -6,6 +6,7 @@ broad needs a million tickets; here the search is made slow by a condition that 
 million inside the database (both databases run it for seconds), added to the real search, and
 the budget is 50 ms."""
 import re
+import time
 
 import pytest
 from sqlalchemy import and_, event, text
@@ -124,3 +125,15 @@ def test_the_api_answers_422_naming_the_search(app, world, slow_search):
                               query_string={"q": "impresora"})
     body = assert_error(answer, 422, "search_too_broad")
     assert body["field"] == "q"
+
+
+def test_each_request_has_its_own_search_time(app, world, printers, monkeypatch):
+    """The deadline belongs to the request, not to the application context a test (or a worker)
+    keeps across requests: a later request searches with the whole limit again."""
+    monkeypatch.setitem(app.config, "SOPORTE_SEARCH_TIME_LIMIT_MS", 300)
+    client = browser(app)
+    assert client.post("/login", data={"email": world.agent.email,
+                                       "password": PASSWORD}).status_code == 302
+    assert client.get("/operacion/ticket?q=impresora").status_code == 200
+    time.sleep(0.4)  # past the first request's deadline
+    assert client.get("/operacion/ticket?q=impresora").status_code == 200

@@ -16,7 +16,10 @@ text of notes, no secrets). Event types:
   CUSTOMER_EMAIL); reply.added: a public reply to the requester. A note written as part of
   another action (a status change's explanation, a closing resolution, a recorded decision,
   a new ticket's first email) travels as that action's event (note_id), not as its own;
-- time.logged.
+- time.logged;
+- ticket.updated: its fields edited, each with its value before and after (references by id,
+  urgency by name; the subject and description only as changed, their text is not sent);
+- ticket.billing_changed: its billing basis or payment status changed, whoever changed it.
 """
 from __future__ import annotations
 
@@ -145,13 +148,17 @@ def note_added(note) -> None:
                                  "author_contact_id": note.author_contact_id}})
 
 
+TEXT_FIELDS = ("subject", "description")  # said to have changed; their text is not sent
+
+
 def ticket_updated(ticket, changes: dict[str, tuple], actor) -> None:
     """ticket.updated: the ticket's data edited (tickets.edit_ticket: subject, description,
     urgency, type, requester, contract, project), each changed field with its value before and
-    after (references by id, urgency by name)."""
+    after (references by id, urgency by name); a text field only as {"changed": true}."""
     emit(TICKET_UPDATED, lambda: {
         "ticket": ticket_ref(ticket), "actor_user_id": actor_user_id(actor),
-        "changes": {field: {"old": old, "new": new} for field, (old, new) in changes.items()}})
+        "changes": {field: {"changed": True} if field in TEXT_FIELDS else {"old": old, "new": new}
+                    for field, (old, new) in changes.items()}})
 
 
 def billing_changed(ticket, field: str, old: str | None, new: str | None, actor) -> None:

@@ -59,7 +59,8 @@ def render_view_counts(current_query: str):
         return filters_from_args(args_of(query), current_user.id, zone)[0]
 
     return render_template("tickets/_view_list.html", views=saved_views.sidebar(
-        current_user, read_query), current_query=current_query, count_cap=COUNT_CAP)
+        current_user, read_query), counted=True, current_query=current_query,
+        count_cap=COUNT_CAP)
 
 
 def _uses_advanced_filters(filters: TicketFilters) -> bool:
