@@ -82,7 +82,7 @@ class Tickets(MethodView):
     def post(self, data: dict):
         """Create a ticket; it starts NEW, with the next number."""
         user = acting_user()
-        ticket = create_ticket(user, TicketFields(**data), source=TicketSource.WEB)
+        ticket = create_ticket(user, TicketFields(**data), source=TicketSource.API)
         db.session.commit()
         return with_etag(ticket_resource(user, ticket), ticket,
                              Location=url_for(".TicketByNumber", number=ticket.number))

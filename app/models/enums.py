@@ -235,11 +235,12 @@ class NoteKind(LabeledEnum):
 
 class TicketSource(LabeledEnum):
     EMAIL = "EMAIL"
-    WEB = "WEB"
+    WEB = "WEB"  # the dashboard's form
+    API = "API"  # another system, through /api/v1 (migration 4b5c6d7e8f90)
 
     @classmethod
     def _labels(cls):
-        return {cls.EMAIL: _l("Email"), cls.WEB: _l("Web")}
+        return {cls.EMAIL: _l("Email"), cls.WEB: _l("Web"), cls.API: _l("API")}
 
 
 class OutboxStatus(LabeledEnum):

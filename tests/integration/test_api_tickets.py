@@ -65,6 +65,7 @@ def test_staff_who_may_create_get_a_new_ticket_numbered_and_new(world, tokens, c
     ticket = db.session.scalar(select(Ticket).where(Ticket.number == body["number"]))
     assert ticket.created_by_id == getattr(world, role).id
     assert (ticket.project_id, ticket.type_id) == (world.project.id, world.ticket_type.id)
+    assert body["source"] == "API" and ticket.source.label == "API"  # not the dashboard's "Web"
 
 
 def test_a_viewer_may_not_create_in_spanish_by_default_and_english_on_request(world, tokens,
