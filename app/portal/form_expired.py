@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.extensions import db
 from app.portal import bp
-from app.portal.routes import _language, _signed_quote
+from app.portal.routes import quote_language, signed_quote
 from app.services import portal_links, ratings
 from app.services.errors import LinkProblem
 from app.web.errors import CSRF_MESSAGE
@@ -35,8 +35,8 @@ def _customer_language(token: str | None) -> str | None:
     if not token:
         return None
     if request.path.startswith("/cotizacion/"):
-        quote = _signed_quote(token)
-        return _language(quote) if quote is not None else None
+        quote = signed_quote(token)
+        return quote_language(quote) if quote is not None else None
     if request.path.startswith("/portal/valorar/"):
         ticket = ratings.signed_ticket(token)
         return ticket.contact.language.value if ticket is not None and ticket.contact else None

@@ -15,12 +15,13 @@ from app.services.quote_links import SALT, expires_at
 REASON_MAX = 2000
 
 
-def _language(quote) -> str:
+def quote_language(quote) -> str:
+    """The language of the quote's customer (the form-expired page reads it too)."""
     contact = quote.ticket.contact
     return contact.language.value if contact else "es"
 
 
-def _signed_quote(token: str) -> Quote | None:
+def signed_quote(token: str) -> Quote | None:
     """The quote a link genuinely signed by us names, however old (only to pick the language of
     the page saying it cannot be used); None for a link we did not sign."""
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
@@ -34,8 +35,8 @@ def _problem(error: LinkProblem, token: str):
     """The page for a link that cannot be used: in the customer's language when the link is
     ours (expired, used, superseded), in the browser's when it was tampered with (whose is it?)."""
     status = 410 if error.kind in ("expired", "used", "superseded") else 404
-    quote = _signed_quote(token) if error.kind != "tampered" else None
-    language = _language(quote) if quote is not None else None
+    quote = signed_quote(token) if error.kind != "tampered" else None
+    language = quote_language(quote) if quote is not None else None
     db.session.rollback()
     if language is None:
         return render_template("portal/link_problem.html", error=error), status
@@ -52,7 +53,7 @@ def show_quote(token: str):
         db.session.rollback()
         return _problem(error, token)
     decision = request.args.get("decision")
-    with force_locale(_language(quote)):
+    with force_locale(quote_language(quote)):
         response = render_template("portal/quote.html", quote=quote, ticket=quote.ticket,
                                    token=token, decision=decision,
                                    expires_at=expires_at(quote))
@@ -66,7 +67,7 @@ def decide(token: str, action: str):
     reason = (request.form.get("reason") or "")[:REASON_MAX]
     try:
         quote = decide_from_link(token, approve=(action == "aprobar"), reason=reason)
-        language = _language(quote)
+        language = quote_language(quote)
         db.session.commit()
     except LinkProblem as error:
         db.session.rollback()
