@@ -166,6 +166,11 @@ class Honcho:
         try:
             self.process.wait(timeout=seconds)
             self._reader.join(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            processes = subprocess.run(["ps", "-eo", "pid,ppid,pgid,stat,wchan:24,etime,args"],
+                                       capture_output=True, text=True).stdout
+            pytest.fail(f"honcho did not stop within {seconds} s of SIGTERM:\n{self.output}\n"
+                        f"processes then:\n{processes}")
         finally:
             if self.process.poll() is None or self._reader.is_alive():
                 os.killpg(self.process.pid, signal.SIGKILL)
