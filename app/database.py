@@ -131,9 +131,12 @@ def render_migration_item(type_, obj, autogen_context):
     return False
 
 
-# Kept by the full-text migration, outside the models: PostgreSQL's generated tsvector columns
-# and SQLite's FTS5 tables (and the shadow tables FTS5 creates for them).
-FULL_TEXT_OBJECTS = ("search_vector", "ix_ticket_search_vector", "ix_note_search_vector")
+# Kept by the full-text migrations, outside the models: PostgreSQL's generated tsvector columns,
+# the ticket's notes' words (kept by a trigger, migration 5c6d7e8f90a1) and SQLite's FTS5 tables
+# (and the shadow tables FTS5 creates for them).
+FULL_TEXT_OBJECTS = ("search_vector", "ix_ticket_search_vector", "ix_note_search_vector",
+                     "notes_vector", "notes_vector_full", "ix_ticket_notes_vector",
+                     "ix_ticket_notes_vector_full")
 
 
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:

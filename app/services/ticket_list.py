@@ -7,12 +7,13 @@ clock.day_bounds. Every read requires Permission.VIEW (NotPermitted otherwise).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, literal_column, or_, \
-    select, text, true, union, union_all
+from sqlalchemy import ColumnElement, Select, Text, and_, false, func, literal, literal_column, \
+    exists, or_, select, text, true, union, union_all
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -51,6 +52,11 @@ GROUPED_LIMIT = 10_000
 # Quoted (the quote awaits their decision; a decision moves the ticket on).
 WAITING_ON_CUSTOMER = (TicketStatus.ON_HOLD, TicketStatus.QUOTED)
 SEARCH_MAX = 200  # characters of the search box that are searched
+# A search's clients are looked up first and named by id, up to this many (_row_search).
+CLIENT_IDS_MAX = 500
+# The share of the tickets a row search must be expected to match for its count to walk the
+# list's order rather than gather its matches (_walk_order).
+WALK_SHARE = 0.1
 
 
 @dataclass
@@ -94,7 +100,9 @@ class TicketPage:
     total: int  # at most COUNT_CAP + 1: more than COUNT_CAP when it is (more_than_cap)
     page: int
     pages: int
-    counts: dict[TicketStatus, int]  # per status, under the other filters (each capped)
+    # per status, under the other filters (each capped); None: a search with more matches than
+    # the cap, not counted per status (status_counts)
+    counts: dict[TicketStatus, int] | None
     # why each item that needs an assignee needs one (unassigned, or its assignee cannot work)
     assignee_needs: dict[int, AssigneeNeed] = field(default_factory=dict)
     # the service-level clocks now (ticket_clocks, as the ticket page shows them) of each item
@@ -208,14 +216,20 @@ def _created_until(day: dt.date, zone: ZoneInfo) -> ColumnElement[bool]:
 def _search(text_query: str):
     """Tickets whose number is the query, whose client's name contains it, or whose text or
     notes match it: a tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix) on SQLite.
-    Each part is an indexed id lookup; their union is one IN (…)."""
-    parts = [select(Ticket.id).where(Ticket.client_id.in_(
-        select(Client.id).where(func.lower(Client.name).like(f"%{text_query.lower()}%"))))]
+
+    On PostgreSQL, a query without a phrase is a condition on the ticket row (_row_search). A
+    phrase (quoted, or a hyphenated word) needs the words' positions, which only the notes
+    have, and SQLite keeps its words in FTS5 tables: then each part is an indexed id lookup,
+    their union one IN (…), every matching note read."""
+    words = re.findall(r"\w+", text_query)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if words and postgresql and not _has_phrase(text_query):
+        return _row_search(text_query)
+    parts = [select(Ticket.id).where(Ticket.client_id.in_(_client_match(text_query)))]
     sequence = _searched_sequence(text_query)
     if sequence is not None:
         parts.append(select(Ticket.id).where(Ticket.sequence == sequence))
-    words = re.findall(r"\w+", text_query)
-    if words and db.session.get_bind().dialect.name == "postgresql":
+    if words and postgresql:
         tsquery = func.websearch_to_tsquery("spanish", text_query)
         parts.append(select(Ticket.id).where(
             literal_column("ticket.search_vector").op("@@")(tsquery)))
@@ -231,6 +245,55 @@ def _search(text_query: str):
     return Ticket.id.in_(union(*parts))
 
 
+def _client_match(text_query: str) -> Select:
+    return select(Client.id).where(func.lower(Client.name).like(f"%{text_query.lower()}%"))
+
+
+def _row_search(text_query: str) -> ColumnElement[bool]:
+    """The PostgreSQL search without a phrase, as a condition on the ticket row whose every arm
+    has an index: the ticket's own words, its notes' words kept on it (migration 5c6d7e8f90a1),
+    its number, its client (the few matching clients' ids, looked up first). PostgreSQL then
+    gathers the few tickets of a rare word (one bitmap per arm), or walks the sort's index and
+    stops at the page for a common one, reading no note. A ticket whose notes hold too many
+    words to keep (notes_vector_full, a partial index) has its notes searched one by one."""
+    tsquery = func.websearch_to_tsquery("spanish", text_query)
+    arms = [literal_column("ticket.search_vector").op("@@")(tsquery),
+            literal_column("ticket.notes_vector").op("@@")(tsquery)]
+    sequence = _searched_sequence(text_query)
+    if sequence is not None:
+        arms.append(Ticket.sequence == sequence)
+    clients = db.session.scalars(_client_match(text_query).limit(CLIENT_IDS_MAX + 1)).all()
+    if len(clients) > CLIENT_IDS_MAX:  # a broad name match: the list walks its index anyway
+        arms.append(Ticket.client_id.in_(_client_match(text_query)))
+    elif clients:
+        arms.append(Ticket.client_id.in_(clients))
+    arms.append(and_(literal_column("ticket.notes_vector_full"), exists().where(
+        Note.ticket_id == Ticket.id, literal_column("note.search_vector").op("@@")(tsquery))))
+    return or_(*arms)
+
+
+def _search_gathers(text_query: str) -> bool:
+    """Whether a text search gathers all its matches whatever the rest of the query (see
+    _search): every search on SQLite, a search with a phrase on PostgreSQL."""
+    if not text_query:
+        return False
+    return db.session.get_bind().dialect.name != "postgresql" or _has_phrase(text_query)
+
+
+def _row_searched(text_query: str) -> bool:
+    """Whether a text search is a condition on the ticket row (_row_search)."""
+    return bool(text_query) and not _search_gathers(text_query)
+
+
+@functools.lru_cache(maxsize=512)
+def _has_phrase(text_query: str) -> bool:
+    """Whether PostgreSQL's reading of the query has a phrase (words that must be adjacent): a
+    quoted phrase, or a word the parser splits, such as a hyphenated one."""
+    parsed = db.session.scalar(select(func.websearch_to_tsquery("spanish", text_query)
+                                      .cast(Text)))
+    return "<" in (parsed or "")
+
+
 def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
     """The page of tickets the filters select. Raises NotPermitted without the view permission,
     SearchTooBroad when its text search takes longer than it may (app.services.search_budget)."""
@@ -241,19 +304,32 @@ def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
 
 def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
     query = _filtered(filters)
-    counts = status_counts(actor, filters)
-    # the total is a sum of the counts (one scan of the matches, not two)
-    shown = filters.statuses or [s for s in TicketStatus
-                                 if filters.archived or s is not TicketStatus.CLOSED]
-    total = sum(counts.get(status, 0) for status in set(shown))
-    if not filters.statuses and not filters.archived and _searched_sequence(filters.q) is not None:
-        # a closed ticket named by its number is shown although closed ones are not counted
-        total += _capped_count(query.where(Ticket.status == TicketStatus.CLOSED))
-    total = min(total, COUNT_CAP + 1)
     column, descending = sort_column(filters.sort)
     order = column.desc() if descending else column.asc()
     if filters.sort.lstrip("-") in NULLABLE_SORTS:
         order = order.nulls_first() if descending else order.nulls_last()
+    row_searched = _row_searched(filters.searched)
+    # a search on the ticket's row counts its own matches first: past the cap, its counts per
+    # status are not needed (status_counts would not count them)
+    total = _capped_count(query, order=_walk_order(query, order)) if row_searched else None
+    counts = None if total is not None and more_than_cap(total) else \
+        status_counts(actor, filters)
+    if total is None:
+        # the total is a sum of the counts (one scan of the matches, not two)
+        shown = filters.statuses or [s for s in TicketStatus
+                                     if filters.archived or s is not TicketStatus.CLOSED]
+        total = sum(counts.get(status, 0) for status in set(shown))
+        if (not filters.statuses and not filters.archived
+                and _searched_sequence(filters.q) is not None):
+            # a closed ticket named by its number is shown although closed ones are not counted
+            total += _capped_count(query.where(Ticket.status == TicketStatus.CLOSED))
+        total = min(total, COUNT_CAP + 1)
+    if row_searched and not more_than_cap(total):
+        # at most COUNT_CAP matches: gathered through the search's indexes, then sorted (walking
+        # the sort's index, as the planner would for its estimate of a rare word's matches, may
+        # read every ticket before it finds one: 2 s at a million tickets)
+        query = select(Ticket).where(Ticket.id.in_(
+            db.session.scalars(query.with_only_columns(Ticket.id).order_by(None)).all()))
     per_page = filters.per_page or PER_PAGE
     pages = max(1, -(-min(total, COUNT_CAP) // per_page))
     page = min(max(1, filters.page), pages)
@@ -310,19 +386,40 @@ def _after(column, descending: bool, value, ticket_id: int,
     return or_(after, column.is_(None)) if nullable and not descending else after
 
 
+def _walk_order(query: Select, order):
+    """The order a row search's capped count reads its matches in: the list's own (walking the
+    sort's index, stopping at COUNT_CAP + 1) when PostgreSQL expects a tenth of the tickets or
+    more to match, else none (the matches gathered through their indexes first).
+
+    Gathering costs what the search matches (about 0.2 µs a match: 40 ms for a word in 170,000
+    tickets of a million), walking what it must read to find the cap's matches (about 2.5 µs a
+    ticket: 100 ms for a word in 25,000); the two meet near a tenth. PostgreSQL's own choice
+    misjudges the walk, and its estimate of the matches is good for common words (the ones that
+    matter here: a rare word is gathered either way)."""
+    connection = db.session.connection()
+    compiled = query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
+        .order_by(None).compile(connection, compile_kwargs={"render_postcompile": True})
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string,
+                                      compiled.params).scalar()
+    tickets = db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'ticket'"))
+    matches = plan[0]["Plan"]["Plan Rows"]
+    return order if tickets and tickets > 0 and matches >= WALK_SHARE * tickets else None
+
+
 def more_than_cap(count: int) -> bool:
     """Whether a count of the list stopped at its cap (it means "more than COUNT_CAP")."""
     return count > COUNT_CAP
 
 
-def _capped_count(query: Select, cap: int | None = None) -> int:
-    """The rows a query selects, counted up to cap (COUNT_CAP) + 1."""
-    return db.session.scalar(select(func.count()).select_from(_capped(query, cap)))
+def _capped_count(query: Select, cap: int | None = None, order=None) -> int:
+    """The rows a query selects, counted up to cap (COUNT_CAP) + 1 (the first ones in `order`,
+    when given)."""
+    return db.session.scalar(select(func.count()).select_from(_capped(query, cap, order)))
 
 
-def _capped(query: Select, cap: int | None = None):
+def _capped(query: Select, cap: int | None = None, order=None):
     return query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
-        .order_by(None).limit((cap or COUNT_CAP) + 1).subquery()
+        .order_by(order).limit((cap or COUNT_CAP) + 1).subquery()
 
 
 def count_tickets(actor: Actor, filters: TicketFilters) -> int:
@@ -334,19 +431,26 @@ def count_tickets(actor: Actor, filters: TicketFilters) -> int:
         return _capped_count(_filtered(filters))
 
 
-def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int]:
-    """How many tickets of each status the other filters select, each up to COUNT_CAP + 1.
+def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, int] | None:
+    """How many tickets of each status the other filters select, each up to COUNT_CAP + 1;
+    None for a text search that matches more than COUNT_CAP tickets in all.
 
     A filter that selects few tickets (up to GROUPED_LIMIT, read through the filter's own index:
     a range of days or of due times) is counted exactly in one GROUP BY. A broader one is
     counted per status, each count capped and able to use its status index (a per-status count
-    of a narrow filter would read every ticket of each status instead). A text search is always
-    one GROUP BY: its matches are gathered (every matching note read) whatever else the query
-    does, so gathering them once beats once per status (seven times: 0.8 s of a 1.2 s page for
-    one common word at a million tickets, bench/dashboard.py). A resolved or closed ticket has
-    no due time: under the due-time filters those statuses are not counted."""
+    of a narrow filter would read every ticket of each status instead). A text search that
+    gathers its matches (on SQLite, or a phrase: every matching note read, whatever else the
+    query does) is always one GROUP BY: gathering them once beats once per status (seven times:
+    0.8 s of a 1.2 s page for one common word at a million tickets, bench/dashboard.py). Any
+    other text search (a condition on the ticket row, _row_search) is counted per status only
+    up to COUNT_CAP matches in all: the status of each match is in its row, and reading 25,000
+    rows for a common word took 300 ms at a million tickets; past the cap the list shows its
+    capped total alone. A resolved or closed ticket has no due time: under the due-time
+    filters those statuses are not counted."""
     require(actor, Permission.VIEW)
     base = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False)
+    if _row_searched(filters.searched) and _capped_count(base) > COUNT_CAP:
+        return None
     if filters.searched or _capped_count(base, GROUPED_LIMIT) <= GROUPED_LIMIT:
         sub = base.with_only_columns(Ticket.status).order_by(None).subquery()
         rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
