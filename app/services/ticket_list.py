@@ -221,10 +221,10 @@ def _search(text_query: str):
     phrase (quoted, or a hyphenated word) needs the words' positions, which only the notes
     have, and SQLite keeps its words in FTS5 tables: then each part is an indexed id lookup,
     their union one IN (…), every matching note read."""
+    if _row_searched(text_query):
+        return _row_search(text_query)
     words = re.findall(r"\w+", text_query)
     postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if words and postgresql and not _has_phrase(text_query):
-        return _row_search(text_query)
     parts = [select(Ticket.id).where(Ticket.client_id.in_(_client_match(text_query)))]
     sequence = _searched_sequence(text_query)
     if sequence is not None:
@@ -272,17 +272,12 @@ def _row_search(text_query: str) -> ColumnElement[bool]:
     return or_(*arms)
 
 
-def _search_gathers(text_query: str) -> bool:
-    """Whether a text search gathers all its matches whatever the rest of the query (see
-    _search): every search on SQLite, a search with a phrase on PostgreSQL."""
-    if not text_query:
-        return False
-    return db.session.get_bind().dialect.name != "postgresql" or _has_phrase(text_query)
-
-
 def _row_searched(text_query: str) -> bool:
-    """Whether a text search is a condition on the ticket row (_row_search)."""
-    return bool(text_query) and not _search_gathers(text_query)
+    """Whether a text search is a condition on the ticket row (_row_search): on PostgreSQL, a
+    query with words and no phrase."""
+    return (bool(re.search(r"\w", text_query or ""))
+            and db.session.get_bind().dialect.name == "postgresql"
+            and not _has_phrase(text_query))
 
 
 @functools.lru_cache(maxsize=512)
@@ -324,10 +319,11 @@ def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
             # a closed ticket named by its number is shown although closed ones are not counted
             total += _capped_count(query.where(Ticket.status == TicketStatus.CLOSED))
         total = min(total, COUNT_CAP + 1)
-    if row_searched and not more_than_cap(total):
-        # at most COUNT_CAP matches: gathered through the search's indexes, then sorted (walking
-        # the sort's index, as the planner would for its estimate of a rare word's matches, may
-        # read every ticket before it finds one: 2 s at a million tickets)
+    if filters.searched and not more_than_cap(total):
+        # a search with at most COUNT_CAP matches: gathered through the search's indexes, then
+        # sorted (walking the sort's index, as the planner would for its estimate of a rare
+        # word's matches, or of a client's name, may read every ticket before it finds one: 2 to
+        # 3 s at a million tickets)
         query = select(Ticket).where(Ticket.id.in_(
             db.session.scalars(query.with_only_columns(Ticket.id).order_by(None)).all()))
     per_page = filters.per_page or PER_PAGE

@@ -213,3 +213,16 @@ def test_a_searched_page_keeps_the_sort_whether_its_matches_are_counted_or_not(
         assert page.counts is None  # a search on the ticket's row: not counted per status
     else:
         assert sum(page.counts.values()) == 4
+
+
+@pytest.mark.parametrize("words, found", [(".", True), ('"', False)])
+def test_a_search_without_words_finds_the_clients_whose_name_has_it(world, words, found):
+    acme = [factories.new_ticket(world, subject=f"Caso {n}") for n in range(2)]
+    factories.new_ticket(world, client_id=world.other_client.id,
+                         contact_id=world.other_contact.id)
+    db.session.commit()
+
+    page = ticket_list.list_tickets(world.agent, TicketFilters(q=words))
+    expected = sorted(t.number for t in acme) if found else []
+    assert sorted(t.number for t in page.items) == expected
+    assert page.total == len(expected) and sum(page.counts.values()) == len(expected)
