@@ -117,11 +117,15 @@ class ReferenceView(AdminOnly, ModelView):
     column_formatters = {"role": enum_label, "language": enum_label, "bank_period": enum_label}
 
     def _get_list_extra_args(self):
-        # ?page= reaches the database as an OFFSET: bounded, like every request parameter
+        # ?page= reaches the database as an OFFSET: bounded, like every request parameter; the
+        # search as a LIKE pattern: its first SEARCH_MAX characters, as the API's reference reads
+        # (SQLite refuses a pattern over 50,000 bytes: a 500)
+        from app.services.reference_reads import SEARCH_MAX
         from app.web.params import PAGE_MAX
 
         args = super()._get_list_extra_args()
-        return args.clone(page=min(max(args.page or 0, 0), PAGE_MAX))
+        return args.clone(page=min(max(args.page or 0, 0), PAGE_MAX),
+                          search=args.search[:SEARCH_MAX] if args.search else args.search)
 
     def get_one(self, id):
         # ?id= is a bounded record id (app.web.params), or no record (the view says so)

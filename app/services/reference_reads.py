@@ -20,6 +20,7 @@ from app.models.client import Client, Contact, Contract, Project, TicketType
 from app.models.user import User
 from app.services import external_ids
 from app.services.errors import NotFound
+from app.services.literal_match import contains_text
 from app.services.permissions import Actor, Permission, require
 
 PAGE_MAX = 200
@@ -90,8 +91,8 @@ def list_rows(actor: Actor, kind: str, query: ReferenceQuery) -> ReferencePage:
     model = spec.model
     selected = select(model)
     if query.q.strip():
-        pattern = "%" + _escaped(query.q.strip().lower()[:SEARCH_MAX]) + "%"
-        selected = selected.where(or_(*(func.lower(column).like(pattern, escape="\\")
+        searched = query.q.strip()[:SEARCH_MAX]
+        selected = selected.where(or_(*(contains_text(column, searched)
                                         for column in spec.searched)))
     if query.active is not None:
         selected = selected.where(model.active.is_(query.active))
@@ -131,7 +132,3 @@ def row_by_external_id(actor: Actor, model: type[external_ids.R], external_id: s
         raise NotFound(_NO_EXTERNAL_ID[model](key), field="external_id")
     return row
 
-
-def _escaped(text: str) -> str:
-    """The text as a LIKE pattern matching it literally (its % and _ too)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -23,6 +23,7 @@ from app.models.enums import TicketStatus, Urgency
 from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import clock
+from app.services.literal_match import contains_text
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
 from app.services.search_budget import search_budget
@@ -246,7 +247,7 @@ def _search(text_query: str):
 
 
 def _client_match(text_query: str) -> Select:
-    return select(Client.id).where(func.lower(Client.name).like(f"%{text_query.lower()}%"))
+    return select(Client.id).where(contains_text(Client.name, text_query))
 
 
 def _row_search(text_query: str) -> ColumnElement[bool]:

@@ -165,7 +165,7 @@ class Honcho:
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=seconds)
-            self._reader.join(timeout=seconds)
+            self._reader.join(timeout=seconds)  # a child still holding the output: asserted below
         except subprocess.TimeoutExpired:
             processes = subprocess.run(["ps", "-eo", "pid,ppid,pgid,stat,wchan:24,etime,args"],
                                        capture_output=True, text=True).stdout
@@ -217,9 +217,12 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _environ(root: Path) -> dict[str, str]:
-    """A clean environment whose commands are the new virtualenv's."""
+    """A clean environment whose commands are the new virtualenv's, with honcho's output
+    unbuffered as docs/deployment.md runs it (buffered, a SIGTERM that came while honcho
+    printed a line ended it with "reentrant call inside BufferedWriter", its processes left
+    running: twice in CI)."""
     return {"PATH": f"{root / 'venv' / 'bin'}:/usr/bin:/bin", "HOME": str(root),
-            "LANG": "C.UTF-8"}
+            "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1"}
 
 
 def test_an_installed_copy_runs_the_procfile_and_shows_the_dashboard_in_spanish(

@@ -226,3 +226,12 @@ def test_a_search_without_words_finds_the_clients_whose_name_has_it(world, words
     expected = sorted(t.number for t in acme) if found else []
     assert sorted(t.number for t in page.items) == expected
     assert page.total == len(expected) and sum(page.counts.values()) == len(expected)
+
+
+@pytest.mark.parametrize("words", ["_", "%", "a_m", "\\"])
+def test_a_wildcard_in_the_search_is_a_character_of_the_clients_name(world, words):
+    factories.new_ticket(world)  # the world's clients: "Acme S.A." and "Otra Empresa"
+    db.session.commit()
+
+    page = ticket_list.list_tickets(world.agent, TicketFilters(q=words))
+    assert page.items == [] and page.total == 0
