@@ -7,28 +7,26 @@ clock.day_bounds. Every read requires Permission.VIEW (NotPermitted otherwise).
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Text, and_, false, func, literal, literal_column, \
-    exists, or_, select, text, true, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, literal_column, or_, \
+    select, true, union_all
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.client import Client, Contract, TicketType
-from app.models.columns import INTEGER_MAX
 from app.models.enums import TicketStatus, Urgency
-from app.models.ticket import Note, Ticket
+from app.models.ticket import Ticket
 from app.models.user import User
 from app.services import clock
-from app.services.literal_match import contains_text
 from app.services.permissions import Actor, Permission, require
 from app.services.reassignment import AssigneeNeed, assignee_need, needs_assignee_condition
 from app.services.search_budget import search_budget
 from app.services.sla.clocks import DONE, TicketClocks, clocks_of, pressing_clock
 from app.services.sla.ticket_levels import ClockLine, clock_line
+from app.services.ticket_search import row_searched, search_condition, searched_sequence, \
+    walk_order
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
@@ -53,11 +51,6 @@ GROUPED_LIMIT = 10_000
 # Quoted (the quote awaits their decision; a decision moves the ticket on).
 WAITING_ON_CUSTOMER = (TicketStatus.ON_HOLD, TicketStatus.QUOTED)
 SEARCH_MAX = 200  # characters of the search box that are searched
-# A search's clients are looked up first and named by id, up to this many (_row_search).
-CLIENT_IDS_MAX = 500
-# The share of the tickets a row search must be expected to match for its count to walk the
-# list's order rather than gather its matches (_walk_order).
-WALK_SHARE = 0.1
 
 
 @dataclass
@@ -170,27 +163,15 @@ def _filtered(filters: TicketFilters, *, with_status: bool = True) -> Select:
         query = query.where(_created_until(filters.date_to, zone))
     text_query = filters.searched
     if text_query:
-        query = query.where(_search(text_query))
+        query = query.where(search_condition(text_query))
     return query
-
-
-def _searched_sequence(text_query: str | None) -> int | None:
-    """The ticket sequence a search names when it is a ticket number in any spelling
-    (`TCK-000007`, `tck-7`, `000007`, `7`), else None."""
-    from flask import current_app
-
-    prefix = re.escape(current_app.config["SOPORTE_TICKET_PREFIX"].upper())
-    number = re.fullmatch(rf"(?:{prefix})?0*([0-9]{{1,10}})", (text_query or "").strip().upper())
-    if number and 1 <= int(number.group(1)) <= INTEGER_MAX:
-        return int(number.group(1))
-    return None
 
 
 def _not_archived(text_query: str | None) -> ColumnElement[bool]:
     """What the list shows when closed tickets are not asked for: every open ticket, and the
     ticket a number search names in any state (a person who types its number wants it)."""
     open_ = Ticket.status != TicketStatus.CLOSED
-    sequence = _searched_sequence(text_query)
+    sequence = searched_sequence(text_query)
     return open_ if sequence is None else or_(open_, Ticket.sequence == sequence)
 
 
@@ -214,82 +195,6 @@ def _created_until(day: dt.date, zone: ZoneInfo) -> ColumnElement[bool]:
     return Ticket.created_at < end
 
 
-def _search(text_query: str):
-    """Tickets whose number is the query, whose client's name contains it, or whose text or
-    notes match it: a tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix) on SQLite.
-
-    On PostgreSQL, a query without a phrase is a condition on the ticket row (_row_search). A
-    phrase (quoted, or a hyphenated word) needs the words' positions, which only the notes
-    have, and SQLite keeps its words in FTS5 tables: then each part is an indexed id lookup,
-    their union one IN (…), every matching note read."""
-    if _row_searched(text_query):
-        return _row_search(text_query)
-    words = re.findall(r"\w+", text_query)
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    parts = [select(Ticket.id).where(Ticket.client_id.in_(_client_match(text_query)))]
-    sequence = _searched_sequence(text_query)
-    if sequence is not None:
-        parts.append(select(Ticket.id).where(Ticket.sequence == sequence))
-    if words and postgresql:
-        tsquery = func.websearch_to_tsquery("spanish", text_query)
-        parts.append(select(Ticket.id).where(
-            literal_column("ticket.search_vector").op("@@")(tsquery)))
-        parts.append(select(Note.ticket_id).where(
-            literal_column("note.search_vector").op("@@")(tsquery)))
-    elif words:
-        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words[:20])
-        parts.append(select(literal_column("rowid")).select_from(text("ticket_fts")).where(
-            text("ticket_fts MATCH :m").bindparams(m=match)))
-        parts.append(select(Note.ticket_id).where(Note.id.in_(
-            select(literal_column("rowid")).select_from(text("note_fts")).where(
-                text("note_fts MATCH :n").bindparams(n=match)))))
-    return Ticket.id.in_(union(*parts))
-
-
-def _client_match(text_query: str) -> Select:
-    return select(Client.id).where(contains_text(Client.name, text_query))
-
-
-def _row_search(text_query: str) -> ColumnElement[bool]:
-    """The PostgreSQL search without a phrase, as a condition on the ticket row whose every arm
-    has an index: the ticket's own words, its notes' words kept on it (migration 5c6d7e8f90a1),
-    its number, its client (the few matching clients' ids, looked up first). PostgreSQL then
-    gathers the few tickets of a rare word (one bitmap per arm), or walks the sort's index and
-    stops at the page for a common one, reading no note. A ticket whose notes hold too many
-    words to keep (notes_vector_full, a partial index) has its notes searched one by one."""
-    tsquery = func.websearch_to_tsquery("spanish", text_query)
-    arms = [literal_column("ticket.search_vector").op("@@")(tsquery),
-            literal_column("ticket.notes_vector").op("@@")(tsquery)]
-    sequence = _searched_sequence(text_query)
-    if sequence is not None:
-        arms.append(Ticket.sequence == sequence)
-    clients = db.session.scalars(_client_match(text_query).limit(CLIENT_IDS_MAX + 1)).all()
-    if len(clients) > CLIENT_IDS_MAX:  # a broad name match: the list walks its index anyway
-        arms.append(Ticket.client_id.in_(_client_match(text_query)))
-    elif clients:
-        arms.append(Ticket.client_id.in_(clients))
-    arms.append(and_(literal_column("ticket.notes_vector_full"), exists().where(
-        Note.ticket_id == Ticket.id, literal_column("note.search_vector").op("@@")(tsquery))))
-    return or_(*arms)
-
-
-def _row_searched(text_query: str) -> bool:
-    """Whether a text search is a condition on the ticket row (_row_search): on PostgreSQL, a
-    query with words and no phrase."""
-    return (bool(re.search(r"\w", text_query or ""))
-            and db.session.get_bind().dialect.name == "postgresql"
-            and not _has_phrase(text_query))
-
-
-@functools.lru_cache(maxsize=512)
-def _has_phrase(text_query: str) -> bool:
-    """Whether PostgreSQL's reading of the query has a phrase (words that must be adjacent): a
-    quoted phrase, or a word the parser splits, such as a hyphenated one."""
-    parsed = db.session.scalar(select(func.websearch_to_tsquery("spanish", text_query)
-                                      .cast(Text)))
-    return "<" in (parsed or "")
-
-
 def list_tickets(actor: Actor, filters: TicketFilters) -> TicketPage:
     """The page of tickets the filters select. Raises NotPermitted without the view permission,
     SearchTooBroad when its text search takes longer than it may (app.services.search_budget)."""
@@ -304,10 +209,10 @@ def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
     order = column.desc() if descending else column.asc()
     if filters.sort.lstrip("-") in NULLABLE_SORTS:
         order = order.nulls_first() if descending else order.nulls_last()
-    row_searched = _row_searched(filters.searched)
+    on_rows = row_searched(filters.searched)
     # a search on the ticket's row counts its own matches first: past the cap, its counts per
     # status are not needed (status_counts would not count them)
-    total = _capped_count(query, order=_walk_order(query, order)) if row_searched else None
+    total = _capped_count(query, order=walk_order(query, order)) if on_rows else None
     counts = None if total is not None and more_than_cap(total) else \
         status_counts(actor, filters)
     if total is None:
@@ -316,7 +221,7 @@ def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
                                      if filters.archived or s is not TicketStatus.CLOSED]
         total = sum(counts.get(status, 0) for status in set(shown))
         if (not filters.statuses and not filters.archived
-                and _searched_sequence(filters.q) is not None):
+                and searched_sequence(filters.q) is not None):
             # a closed ticket named by its number is shown although closed ones are not counted
             total += _capped_count(query.where(Ticket.status == TicketStatus.CLOSED))
         total = min(total, COUNT_CAP + 1)
@@ -383,26 +288,6 @@ def _after(column, descending: bool, value, ticket_id: int,
     return or_(after, column.is_(None)) if nullable and not descending else after
 
 
-def _walk_order(query: Select, order):
-    """The order a row search's capped count reads its matches in: the list's own (walking the
-    sort's index, stopping at COUNT_CAP + 1) when PostgreSQL expects a tenth of the tickets or
-    more to match, else none (the matches gathered through their indexes first).
-
-    Gathering costs what the search matches (about 0.2 µs a match: 40 ms for a word in 170,000
-    tickets of a million), walking what it must read to find the cap's matches (about 2.5 µs a
-    ticket: 100 ms for a word in 25,000); the two meet near a tenth. PostgreSQL's own choice
-    misjudges the walk, and its estimate of the matches is good for common words (the ones that
-    matter here: a rare word is gathered either way)."""
-    connection = db.session.connection()
-    compiled = query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
-        .order_by(None).compile(connection, compile_kwargs={"render_postcompile": True})
-    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string,
-                                      compiled.params).scalar()
-    tickets = db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'ticket'"))
-    matches = plan[0]["Plan"]["Plan Rows"]
-    return order if tickets and tickets > 0 and matches >= WALK_SHARE * tickets else None
-
-
 def more_than_cap(count: int) -> bool:
     """Whether a count of the list stopped at its cap (it means "more than COUNT_CAP")."""
     return count > COUNT_CAP
@@ -446,7 +331,7 @@ def status_counts(actor: Actor, filters: TicketFilters) -> dict[TicketStatus, in
     filters those statuses are not counted."""
     require(actor, Permission.VIEW)
     base = _filtered(TicketFilters(**{**filters.__dict__, "archived": True}), with_status=False)
-    if _row_searched(filters.searched) and _capped_count(base) > COUNT_CAP:
+    if row_searched(filters.searched) and _capped_count(base) > COUNT_CAP:
         return None
     if filters.searched or _capped_count(base, GROUPED_LIMIT) <= GROUPED_LIMIT:
         sub = base.with_only_columns(Ticket.status).order_by(None).subquery()

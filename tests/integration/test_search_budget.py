@@ -34,8 +34,9 @@ def printers(world):
 @pytest.fixture
 def slow_search(app, monkeypatch, printers):
     monkeypatch.setitem(app.config, "SOPORTE_SEARCH_TIME_LIMIT_MS", 50)
-    search = ticket_list._search
-    monkeypatch.setattr(ticket_list, "_search", lambda words: and_(search(words), text(SLOW)))
+    search = ticket_list.search_condition
+    monkeypatch.setattr(ticket_list, "search_condition",
+                        lambda words: and_(search(words), text(SLOW)))
 
 
 def _statement_timeout() -> str | None:

@@ -43,7 +43,7 @@ def test_a_word_of_any_note_finds_its_ticket_and_no_other(world):
 
     assert _found(world, "escáner") == [printer.number]
     assert _found(world, "técnico") == [printer.number]
-    assert _found(world, "escáner enciende") == [printer.number]  # both words, one note
+    assert _found(world, "escáner enciende") == [printer.number]  # both words
     assert _found(world, "revisión correo") == []  # each word in another ticket
     assert _found(world, "correo") == [other.number]  # its subject and its note
     assert _found(world, "servidor") == sorted([printer.number, other.number])  # a description

@@ -1,0 +1,137 @@
+"""The ticket list's text search: the condition a search adds to the list's query
+(search_condition), and what the list needs to know of it to count and page it.
+
+A search finds the tickets whose number is the query, whose client's name contains it, or whose
+text or notes match it: a tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix) on SQLite.
+On PostgreSQL a query with words and no phrase is a condition on the ticket row (row_searched,
+_row_search); any other gathers its matches. Measured in bench/dashboard.py (README, "Dashboard
+benchmark").
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, Text, and_, exists, func, literal_column, or_, \
+    select, text, union
+
+from app.extensions import db
+from app.models.client import Client
+from app.models.columns import INTEGER_MAX
+from app.models.ticket import Note, Ticket
+from app.services.literal_match import contains_text
+
+# A search's clients are looked up first and named by id, up to this many (_row_search).
+CLIENT_IDS_MAX = 500
+# The share of the tickets a row search must be expected to match for its count to walk the
+# list's order rather than gather its matches (walk_order).
+WALK_SHARE = 0.1
+
+
+def searched_sequence(text_query: str | None) -> int | None:
+    """The ticket sequence a search names when it is a ticket number in any spelling
+    (`TCK-000007`, `tck-7`, `000007`, `7`), else None."""
+    prefix = re.escape(current_app.config["SOPORTE_TICKET_PREFIX"].upper())
+    number = re.fullmatch(rf"(?:{prefix})?0*([0-9]{{1,10}})", (text_query or "").strip().upper())
+    if number and 1 <= int(number.group(1)) <= INTEGER_MAX:
+        return int(number.group(1))
+    return None
+
+
+def search_condition(text_query: str):
+    """Tickets whose number is the query, whose client's name contains it, or whose text or
+    notes match it: a tsvector with Spanish stemming on PostgreSQL, FTS5 (prefix) on SQLite.
+
+    On PostgreSQL, a query without a phrase is a condition on the ticket row (_row_search). A
+    phrase (quoted, or a hyphenated word) needs the words' positions, which only the notes
+    have, and SQLite keeps its words in FTS5 tables: then each part is an indexed id lookup,
+    their union one IN (…), every matching note read."""
+    if row_searched(text_query):
+        return _rowsearch_condition(text_query)
+    words = re.findall(r"\w+", text_query)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    parts = [select(Ticket.id).where(Ticket.client_id.in_(_client_match(text_query)))]
+    sequence = searched_sequence(text_query)
+    if sequence is not None:
+        parts.append(select(Ticket.id).where(Ticket.sequence == sequence))
+    if words and postgresql:
+        tsquery = func.websearch_to_tsquery("spanish", text_query)
+        parts.append(select(Ticket.id).where(
+            literal_column("ticket.search_vector").op("@@")(tsquery)))
+        parts.append(select(Note.ticket_id).where(
+            literal_column("note.search_vector").op("@@")(tsquery)))
+    elif words:
+        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words[:20])
+        parts.append(select(literal_column("rowid")).select_from(text("ticket_fts")).where(
+            text("ticket_fts MATCH :m").bindparams(m=match)))
+        parts.append(select(Note.ticket_id).where(Note.id.in_(
+            select(literal_column("rowid")).select_from(text("note_fts")).where(
+                text("note_fts MATCH :n").bindparams(n=match)))))
+    return Ticket.id.in_(union(*parts))
+
+
+def _client_match(text_query: str) -> Select:
+    return select(Client.id).where(contains_text(Client.name, text_query))
+
+
+def _rowsearch_condition(text_query: str) -> ColumnElement[bool]:
+    """The PostgreSQL search without a phrase, as a condition on the ticket row whose every arm
+    has an index: the ticket's own words, its notes' words kept on it (migration 5c6d7e8f90a1),
+    its number, its client (the few matching clients' ids, looked up first). PostgreSQL then
+    gathers the few tickets of a rare word (one bitmap per arm), or walks the sort's index and
+    stops at the page for a common one, reading no note. A ticket whose notes hold too many
+    words to keep (notes_vector_full, a partial index) has its notes searched one by one."""
+    tsquery = func.websearch_to_tsquery("spanish", text_query)
+    arms = [literal_column("ticket.search_vector").op("@@")(tsquery),
+            literal_column("ticket.notes_vector").op("@@")(tsquery)]
+    sequence = searched_sequence(text_query)
+    if sequence is not None:
+        arms.append(Ticket.sequence == sequence)
+    clients = db.session.scalars(_client_match(text_query).limit(CLIENT_IDS_MAX + 1)).all()
+    if len(clients) > CLIENT_IDS_MAX:  # a broad name match: the list walks its index anyway
+        arms.append(Ticket.client_id.in_(_client_match(text_query)))
+    elif clients:
+        arms.append(Ticket.client_id.in_(clients))
+    arms.append(and_(literal_column("ticket.notes_vector_full"), exists().where(
+        Note.ticket_id == Ticket.id, literal_column("note.search_vector").op("@@")(tsquery))))
+    return or_(*arms)
+
+
+def row_searched(text_query: str) -> bool:
+    """Whether a text search is a condition on the ticket row (_row_search): on PostgreSQL, a
+    query with words and no phrase."""
+    return (bool(re.search(r"\w", text_query or ""))
+            and db.session.get_bind().dialect.name == "postgresql"
+            and not _has_phrase(text_query))
+
+
+@functools.lru_cache(maxsize=512)
+def _has_phrase(text_query: str) -> bool:
+    """Whether PostgreSQL's reading of the query has a phrase (words that must be adjacent): a
+    quoted phrase, or a word the parser splits, such as a hyphenated one."""
+    parsed = db.session.scalar(select(func.websearch_to_tsquery("spanish", text_query)
+                                      .cast(Text)))
+    return "<" in (parsed or "")
+
+
+def walk_order(query: Select, order):
+    """The order a row search's capped count reads its matches in: the list's own (walking the
+    sort's index, stopping at COUNT_CAP + 1) when PostgreSQL expects a tenth of the tickets or
+    more to match, else none (the matches gathered through their indexes first).
+
+    Gathering costs what the search matches (about 0.2 µs a match: 40 ms for a word in 170,000
+    tickets of a million), walking what it must read to find the cap's matches (about 2.5 µs a
+    ticket: 100 ms for a word in 25,000); the two meet near a tenth. PostgreSQL's own choice
+    misjudges the walk, and its estimate of the matches is good for common words (the ones that
+    matter here: a rare word is gathered either way)."""
+    connection = db.session.connection()
+    compiled = query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
+        .order_by(None).compile(connection, compile_kwargs={"render_postcompile": True})
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string,
+                                      compiled.params).scalar()
+    tickets = db.session.scalar(text("SELECT reltuples FROM pg_class "
+                                     "WHERE oid = 'ticket'::regclass"))
+    matches = plan[0]["Plan"]["Plan Rows"]
+    return order if tickets is not None and tickets > 0 and matches >= WALK_SHARE * tickets \
+        else None
