@@ -51,17 +51,21 @@ def upgrade():
     # stored uncompressed, so that pg_column_size is its real size (a tsvector's limit)
     op.execute("ALTER TABLE ticket ALTER COLUMN notes_vector SET STORAGE EXTERNAL")
     op.execute("ALTER TABLE ticket ADD COLUMN notes_vector_full boolean NOT NULL DEFAULT false")
+    # the tickets' rows locked first (a concurrent new note's transaction holds its ticket's),
+    # then their notes read by a statement of its own, which sees what those committed
     op.execute("""
         CREATE FUNCTION soporte_ticket_notes_words(ticket_ids bigint[]) RETURNS void
-        LANGUAGE sql AS $$
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM 1 FROM ticket WHERE id = ANY(ticket_ids) ORDER BY id FOR UPDATE;
             UPDATE ticket SET notes_vector = words.vector,
                               notes_vector_full = words.vector IS NULL
             FROM (SELECT t.id, w.vector FROM unnest(ticket_ids) AS t(id)
                   CROSS JOIN LATERAL (SELECT soporte_notes_words(n.search_vector ORDER BY n.id)
                                              AS vector
                                       FROM note n WHERE n.ticket_id = t.id) w) words
-            WHERE ticket.id = words.id
-        $$""")
+            WHERE ticket.id = words.id;
+        END $$""")
     op.execute("""
         CREATE FUNCTION soporte_note_words_added() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

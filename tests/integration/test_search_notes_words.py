@@ -171,6 +171,10 @@ def test_the_migration_gathers_the_words_of_the_notes_already_written(scratch_ur
             assert columns == []
             conn.execute(text("INSERT INTO note (ticket_id, kind, body_text, created_at) "
                               "VALUES (2, 'INTERNAL', 'Ratón', CURRENT_TIMESTAMP)"))
+        upgrade()  # again: nothing of the first upgrade was left behind to stop it
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT notes_vector::text FROM ticket WHERE id = 2")
+                                ).scalar() == "'raton' 'tecl'"
         db.engine.dispose()
 
 
