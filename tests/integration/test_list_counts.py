@@ -36,12 +36,17 @@ def test_counts_stop_past_the_cap_and_pages_go_as_deep_as_it(world, five):
     assert last.page == 2 and len(last.items) == 2
 
 
-def test_the_page_says_more_than_the_cap(app, world, five):
+def _agents_list_page(app, world, url: str) -> tuple[str, str]:
+    """The list page at url as the agent sees it, and its total's line."""
     client = browser(app)
     assert client.post("/login", data={"email": world.agent.email,
                                        "password": PASSWORD}).status_code == 302
-    html = list_page_with_view_counts(client, "/operacion/ticket")
-    total = re.search(r'id="list-total">(.*?)</span>', html, re.S).group(1)
+    html = list_page_with_view_counts(client, url)
+    return html, re.search(r'id="list-total">(.*?)</span>', html, re.S).group(1)
+
+
+def test_the_page_says_more_than_the_cap(app, world, five):
+    html, total = _agents_list_page(app, world, "/operacion/ticket")
     assert total.startswith("Más de 3 tickets · página 1 de las primeras 1")
     assert "Nuevo: 3+" in html
     assert re.search(r'id="view-unassigned".*?view-count">3\+<', html, re.S)
@@ -49,11 +54,7 @@ def test_the_page_says_more_than_the_cap(app, world, five):
 
 def test_a_search_past_the_cap_says_more_than_and_counts_each_status_where_it_can(
         app, world, five):
-    client = browser(app)
-    assert client.post("/login", data={"email": world.agent.email,
-                                       "password": PASSWORD}).status_code == 302
-    html = list_page_with_view_counts(client, "/operacion/ticket?q=caso")
-    total = re.search(r'id="list-total">(.*?)</span>', html, re.S).group(1)
+    html, total = _agents_list_page(app, world, "/operacion/ticket?q=caso")
     assert total.startswith("Más de 3 tickets · página 1 de las primeras 1")
     chip = re.search(r'class="badge status-NEW"[^>]*>([^<]*)<', html).group(1)
     if db.engine.dialect.name == "postgresql":
