@@ -15,6 +15,8 @@ import re
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, and_, exists, func, literal_column, or_, \
     select, text, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from app.extensions import db
 from app.models.client import Client
@@ -118,20 +120,33 @@ def _has_phrase(text_query: str) -> bool:
 def walk_order(query: Select, order):
     """The order a row search's capped count reads its matches in: the list's own (walking the
     sort's index, stopping at COUNT_CAP + 1) when PostgreSQL expects a tenth of the tickets or
-    more to match, else none (the matches gathered through their indexes first).
+    more to match the query, else none (the matches gathered through their indexes first).
 
     Gathering costs what the search matches (about 0.2 µs a match: 40 ms for a word in 170,000
     tickets of a million), walking what it must read to find the cap's matches (about 2.5 µs a
     ticket: 100 ms for a word in 25,000); the two meet near a tenth. PostgreSQL's own choice
     misjudges the walk, and its estimate of the matches is good for common words (the ones that
-    matter here: a rare word is gathered either way)."""
-    connection = db.session.connection()
-    compiled = query.with_only_columns(literal_column("1"), maintain_column_froms=True) \
-        .order_by(None).compile(connection, compile_kwargs={"render_postcompile": True})
-    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string,
-                                      compiled.params).scalar()
+    matter here: a rare word, or a common one under a narrow filter, is gathered)."""
+    plan = db.session.execute(_Explain(
+        query.with_only_columns(literal_column("1"), maintain_column_froms=True)
+        .order_by(None))).scalar()
     tickets = db.session.scalar(text("SELECT reltuples FROM pg_class "
                                      "WHERE oid = 'ticket'::regclass"))
     matches = plan[0]["Plan"]["Plan Rows"]
     return order if tickets is not None and tickets > 0 and matches >= WALK_SHARE * tickets \
         else None
+
+
+class _Explain(Executable, ClauseElement):
+    """EXPLAIN (FORMAT JSON) of a statement, executed as one: its values bound as the
+    statement's own would be (SQLAlchemy's recipe)."""
+
+    inherit_cache = False
+
+    def __init__(self, statement) -> None:
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element, compiler, **kw) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)

@@ -239,3 +239,20 @@ def test_a_wildcard_in_the_search_is_a_character_of_the_clients_name(world, word
 
     page = ticket_list.list_tickets(world.agent, TicketFilters(q=words))
     assert page.items == [] and page.total == 0
+
+
+def test_a_search_with_every_kind_of_filter_value_lists_its_match(world):
+    """The search's plan is estimated with the filters' values bound as the list binds them
+    (dates, enums, ids)."""
+    import datetime as dt
+
+    from app.models.enums import TicketStatus, Urgency
+
+    ticket = factories.new_ticket(world, subject="Disco lleno")
+    db.session.commit()
+    today = dt.date.today()
+    filters = TicketFilters(q="disco", date_from=today - dt.timedelta(days=1),
+                            date_to=today + dt.timedelta(days=1), urgency=Urgency.MEDIUM,
+                            statuses=[TicketStatus.NEW], client_id=world.client.id)
+    page = ticket_list.list_tickets(world.agent, filters)
+    assert [t.number for t in page.items] == [ticket.number]
