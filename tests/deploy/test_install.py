@@ -134,7 +134,8 @@ class Honcho:
 
     honcho's SIGTERM handler fails (KeyError, a traceback, its children left running) when the
     signal comes before it has recorded every process's start, so the test waits for all five
-    "started" lines first; and whatever happens, the whole group is killed at the end."""
+    "started" lines first; and whatever happens, honcho's group and each of its processes'
+    groups are killed at the end."""
 
     def __init__(self, args: list, **kwargs):
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -174,8 +175,19 @@ class Honcho:
         finally:
             if self.process.poll() is None or self._reader.is_alive():
                 os.killpg(self.process.pid, signal.SIGKILL)
+                self._kill_its_processes()
         assert not self._reader.is_alive(), f"a child outlived honcho:\n{self.output}"
         return self.process.returncode
+
+
+    def _kill_its_processes(self) -> None:
+        """Each process honcho started, with its children: honcho gives each a session (a
+        process group) of its own, which the kill of honcho's group does not reach."""
+        for pid in re.findall(r"started \(pid=(\d+)\)", self.output):
+            try:
+                os.killpg(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _wait_until_serving(browser: Browser, honcho: Honcho) -> None:
