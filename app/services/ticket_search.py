@@ -50,7 +50,7 @@ def search_condition(text_query: str):
     have, and SQLite keeps its words in FTS5 tables: then each part is an indexed id lookup,
     their union one IN (…), every matching note read."""
     if row_searched(text_query):
-        return _rowsearch_condition(text_query)
+        return _row_search(text_query)
     words = re.findall(r"\w+", text_query)
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     parts = [select(Ticket.id).where(Ticket.client_id.in_(_client_match(text_query)))]
@@ -77,7 +77,7 @@ def _client_match(text_query: str) -> Select:
     return select(Client.id).where(contains_text(Client.name, text_query))
 
 
-def _rowsearch_condition(text_query: str) -> ColumnElement[bool]:
+def _row_search(text_query: str) -> ColumnElement[bool]:
     """The PostgreSQL search without a phrase, as a condition on the ticket row whose every arm
     has an index: the ticket's own words, its notes' words kept on it (migration 5c6d7e8f90a1),
     its number, its client (the few matching clients' ids, looked up first). PostgreSQL then
