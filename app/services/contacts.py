@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -118,10 +118,7 @@ def contact_with_address(address: str) -> Contact | None:
     address = (address or "").strip().lower()
     if not address:
         return None
-    return db.session.execute(
-        select(Contact).where(Contact.email == address)
-        .options(joinedload(Contact.client))
-    ).scalar_one_or_none()
+    return db.session.execute(_CONTACT_BY_ADDRESS, {"address": address}).scalar_one_or_none()
 
 
 def client_by_domain(address: str) -> Client | None:
@@ -129,10 +126,15 @@ def client_by_domain(address: str) -> Client | None:
     domain = (address or "").rpartition("@")[2].strip().lower()
     if not domain:
         return None
-    return db.session.execute(
-        select(Client).join(ClientDomain)
-        .where(ClientDomain.domain == domain, Client.active.is_(True))
-    ).scalar_one_or_none()
+    return db.session.execute(_CLIENT_BY_DOMAIN, {"domain": domain}).scalar_one_or_none()
+
+
+# Built once: the poller looks up every sender, and building a statement costs more than
+# running it.
+_CONTACT_BY_ADDRESS = select(Contact).where(Contact.email == bindparam("address")) \
+    .options(joinedload(Contact.client))
+_CLIENT_BY_DOMAIN = select(Client).join(ClientDomain).where(
+    ClientDomain.domain == bindparam("domain"), Client.active.is_(True))
 
 
 def identify_sender(address: str, name: str = "") -> Contact | None:

@@ -25,10 +25,15 @@ def notify(user: User, kind: str, message: str, ticket: Ticket | None = None) ->
     return notification
 
 
+# Built once: the poller asks it for every new ticket, and building a statement costs more than
+# running it.
+_ACTIVE_SUPERVISORS = select(User).where(User.active.is_(True), User.role == Role.SUPERVISOR) \
+    .order_by(User.id)
+
+
 def active_supervisors() -> list[User]:
     """Every active supervisor, in a stable order."""
-    return list(db.session.scalars(select(User).where(
-        User.active.is_(True), User.role == Role.SUPERVISOR).order_by(User.id)))
+    return list(db.session.scalars(_ACTIVE_SUPERVISORS))
 
 
 def announce_unassigned(ticket: Ticket) -> None:
@@ -38,7 +43,9 @@ def announce_unassigned(ticket: Ticket) -> None:
     if ticket.assignee_id is not None or ticket.assignee is not None:
         return
     by_email = current_app.config.get("SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL", False)
-    for user in active_supervisors():
+    with db.session.no_autoflush:  # users are not what the caller changed: its rows wait for
+        supervisors = active_supervisors()  # its commit, in one flush with everything else
+    for user in supervisors:
         with force_locale(user.language.value):
             message = _("New ticket %(number)s from %(client)s by email, unassigned: "
                         "%(subject)s", number=ticket.number, client=ticket.client.name,

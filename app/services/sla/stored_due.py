@@ -29,7 +29,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -98,13 +98,17 @@ def _store_clocks(session: Session, ticket: Ticket, history, now: dt.datetime,
         return 0
 
 
+# Built once: every commit that touched a ticket's history runs it.
+_STORE_TIMES = update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id")) \
+    .values(sla_due=bindparam("due"), sla_check_at=bindparam("check_at"),
+            updated_at=Ticket.__table__.c.updated_at)
+
+
 def _store(session: Session, ticket: Ticket, due: dt.datetime | None,
            check_at: dt.datetime | None) -> int:
     if ticket.sla_due == due and ticket.sla_check_at == check_at:
         return 0
-    session.execute(update(Ticket.__table__).where(Ticket.__table__.c.id == ticket.id)
-                    .values(sla_due=due, sla_check_at=check_at,
-                            updated_at=Ticket.__table__.c.updated_at))
+    session.execute(_STORE_TIMES, {"ticket_id": ticket.id, "due": due, "check_at": check_at})
     set_committed_value(ticket, "sla_due", due)
     set_committed_value(ticket, "sla_check_at", check_at)
     return 1

@@ -74,11 +74,12 @@ class TargetTable:
     """Every stored target read in one query, for the clocks of many tickets at once (a page
     of the list, the tick): `of(ticket)` is target_for(ticket) without a query each."""
 
+    _ALL = select(SlaTarget.urgency, SlaTarget.contract_id, SlaTarget.first_response_minutes,
+                  SlaTarget.next_response_minutes, SlaTarget.resolution_minutes)  # built once
+
     def __init__(self):
         self._rows: dict[Urgency, list] = {}  # plain rows: the table outlives a commit
-        for row in db.session.execute(select(
-                SlaTarget.urgency, SlaTarget.contract_id, SlaTarget.first_response_minutes,
-                SlaTarget.next_response_minutes, SlaTarget.resolution_minutes)):
+        for row in db.session.execute(self._ALL):
             self._rows.setdefault(Urgency(row.urgency), []).append(row)
 
     def of(self, ticket) -> Targets:
