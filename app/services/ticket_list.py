@@ -7,6 +7,7 @@ clock.day_bounds. Every read requires Permission.VIEW (NotPermitted otherwise).
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,8 @@ from app.services.reassignment import AssigneeNeed, assignee_need, needs_assigne
 from app.services.search_budget import search_budget
 from app.services.sla.clocks import DONE, TicketClocks, clocks_of, pressing_clock
 from app.services.sla.ticket_levels import ClockLine, clock_line
-from app.services.ticket_search import row_searched, search_condition, searched_sequence, \
-    walk_order
+from app.services.ticket_search import row_searched, search_condition, search_plan, \
+    searched_sequence, walking
 
 SORTS = {
     "created": Ticket.created_at, "number": Ticket.sequence, "status": Ticket.status,
@@ -209,10 +210,16 @@ def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
     order = column.desc() if descending else column.asc()
     if filters.sort.lstrip("-") in NULLABLE_SORTS:
         order = order.nulls_first() if descending else order.nulls_last()
-    on_rows = row_searched(filters.searched)
-    # a search on the ticket's row counts its own matches first: past the cap, its counts per
-    # status are not needed (status_counts would not count them)
-    total = _capped_count(query, order=walk_order(query, order)) if on_rows else None
+    # a search on the ticket's row counts its own matches first (walking the list's order or
+    # gathering them, whichever ticket_search.SearchPlan expects to cost less): past the cap,
+    # its counts per status are not needed (status_counts would not count them)
+    plan = search_plan(query) if row_searched(filters.searched) else None
+    total = None
+    if plan is not None and plan.walks(COUNT_CAP + 1):
+        with walking():
+            total = _capped_count(query, order=order)
+    elif plan is not None:
+        total = _capped_count(query)  # gathered (no order: PostgreSQL might walk for it)
     counts = None if total is not None and more_than_cap(total) else \
         status_counts(actor, filters)
     if total is None:
@@ -243,7 +250,12 @@ def _page(actor: Actor, filters: TicketFilters) -> TicketPage:
                                    nullable=filters.sort.lstrip("-") in NULLABLE_SORTS))
     else:
         query = query.offset((page - 1) * per_page)
-    items = db.session.scalars(query.limit(per_page)).all()
+    # past the cap, a row search's page walks the list's order when that finds its tickets for
+    # less than gathering every match to sort them (a common word under a narrow filter)
+    wanted = per_page if filters.after is not None else page * per_page
+    with walking() if plan is not None and more_than_cap(total) and plan.walks(wanted) \
+            else nullcontext():
+        items = db.session.scalars(query.limit(per_page)).all()
     needs = {ticket.id: need for ticket in items if (need := assignee_need(ticket)) is not None}
     # a resolved or closed ticket has no clock running: the list shows none (the page does)
     running = [ticket for ticket in items if ticket.status not in DONE]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, and_, exists, func, literal_column, or_, \
@@ -26,9 +28,9 @@ from app.services.literal_match import contains_text
 
 # A search's clients are looked up first and named by id, up to this many (_row_search).
 CLIENT_IDS_MAX = 500
-# The share of the tickets a row search must be expected to match for its count to walk the
-# list's order rather than gather its matches (walk_order).
-WALK_SHARE = 0.1
+# How many index entries gathering reads for the time walking the list's order checks one
+# ticket (SearchPlan).
+WALK_COST = 10
 
 
 def searched_sequence(text_query: str | None) -> int | None:
@@ -95,8 +97,13 @@ def _row_search(text_query: str) -> ColumnElement[bool]:
         arms.append(Ticket.client_id.in_(_client_match(text_query)))
     elif clients:
         arms.append(Ticket.client_id.in_(clients))
-    arms.append(and_(literal_column("ticket.notes_vector_full"), exists().where(
-        Note.ticket_id == Ticket.id, literal_column("note.search_vector").op("@@")(tsquery))))
+    # OFFSET 0 keeps the notes' check a lookup of the ticket's own notes (ix_note_ticket_id):
+    # without it PostgreSQL may hash every note of the word once for the whole query (a scan of
+    # all notes, 2 to 6 s at five million, when a walk meets a ticket whose words are not kept)
+    arms.append(and_(literal_column("ticket.notes_vector_full"), exists(
+        select(literal_column("1")).where(
+            Note.ticket_id == Ticket.id, literal_column("note.search_vector").op("@@")(tsquery))
+        .offset(0))))
     return or_(*arms)
 
 
@@ -117,24 +124,71 @@ def _has_phrase(text_query: str) -> bool:
     return "<" in (parsed or "")
 
 
-def walk_order(query: Select, order):
-    """The order a row search's capped count reads its matches in: the list's own (walking the
-    sort's index, stopping at COUNT_CAP + 1) when PostgreSQL expects a tenth of the tickets or
-    more to match the query, else none (the matches gathered through their indexes first).
+@dataclass(frozen=True)
+class SearchPlan:
+    """What PostgreSQL expects of a row search under the list's filters (one EXPLAIN of it):
+    how many tickets it matches, how many index entries gathering them reads (its bitmap
+    scans: every entry of the word, whatever the filters leave of it), and how many tickets
+    there are. `walks(wanted)` says which of the two ways finds the first `wanted` matches in
+    the list's order for less:
 
-    Gathering costs what the search matches (about 0.2 µs a match: 40 ms for a word in 170,000
-    tickets of a million), walking what it must read to find the cap's matches (about 2.5 µs a
-    ticket: 100 ms for a word in 25,000); the two meet near a tenth. PostgreSQL's own choice
-    misjudges the walk, and its estimate of the matches is good for common words (the ones that
-    matter here: a rare word, or a common one under a narrow filter, is gathered)."""
+    - gathering: read the word's (and each filter's) index entries, combine them, then visit
+      and sort the matches; about 0.2 µs an entry (40 ms for a word in 170,000 tickets of a
+      million, whatever the filters leave of it);
+    - walking the sort's index, checking each ticket until `wanted` match: about 2.5 µs a
+      ticket (a word in 2.5 % of the tickets: 100 ms to find 1,001), reading wanted ×
+      tickets / matches of them.
+
+    Measured at a million tickets (bench/dashboard.py's database, the count of 1,001 and the
+    first page): a common word alone or under a broad filter (an urgency, a type: 35-53 ms
+    walked, 136 ms gathered) and its first page under a narrow one (a client, a status: 25-30
+    ms walked, 71-112 ms gathered) are walked; a rare word, and the count of a common one under
+    a narrow filter (93-95 ms gathered, 155-353 ms walked) are gathered. The ratio that
+    separates them, WALK_COST, lies between 4 and 22 in those cases. PostgreSQL's own choice
+    misjudges the walk both ways; its estimates of the matches are good for common words (the
+    ones that matter here)."""
+
+    matches: float
+    gathered: float
+    tickets: float
+
+    def walks(self, wanted: int) -> bool:
+        if self.tickets <= 0 or self.matches <= 0:
+            return False
+        walked = min(self.tickets, wanted * self.tickets / self.matches)
+        return walked * WALK_COST < self.gathered
+
+
+def search_plan(query: Select) -> SearchPlan:
+    """PostgreSQL's expectations of a row search (see SearchPlan), from one EXPLAIN of the
+    query with its values bound as the list binds them."""
     plan = db.session.execute(_Explain(
         query.with_only_columns(literal_column("1"), maintain_column_froms=True)
-        .order_by(None))).scalar()
+        .order_by(None))).scalar()[0]["Plan"]
     tickets = db.session.scalar(text("SELECT reltuples FROM pg_class "
                                      "WHERE oid = 'ticket'::regclass"))
-    matches = plan[0]["Plan"]["Plan Rows"]
-    return order if tickets is not None and tickets > 0 and matches >= WALK_SHARE * tickets \
-        else None
+    return SearchPlan(plan["Plan Rows"], _bitmap_entries(plan), tickets or 0)
+
+
+def _bitmap_entries(node: dict) -> float:
+    """The index entries a plan's bitmap scans are expected to read."""
+    own = node["Plan Rows"] if node["Node Type"] == "Bitmap Index Scan" else 0
+    return own + sum(_bitmap_entries(child) for child in node.get("Plans", ()))
+
+
+@contextmanager
+def walking():
+    """Statements run inside read the list's order from the sort's index, checking each ticket
+    (no bitmap scans), for the rest of the block: what SearchPlan.walks chose. The planner's
+    setting is put back as it was after it (SET LOCAL: the transaction's own)."""
+    before = db.session.execute(text(
+        "SELECT current_setting('enable_bitmapscan'), "
+        "set_config('enable_bitmapscan', 'off', true)")).scalar()
+    try:
+        yield
+    finally:
+        db.session.execute(text("SELECT set_config('enable_bitmapscan', :before, true)"),
+                           {"before": before})
 
 
 class _Explain(Executable, ClauseElement):

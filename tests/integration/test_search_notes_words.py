@@ -256,3 +256,37 @@ def test_a_search_with_every_kind_of_filter_value_lists_its_match(world):
                             statuses=[TicketStatus.NEW], client_id=world.client.id)
     page = ticket_list.list_tickets(world.agent, filters)
     assert [t.number for t in page.items] == [ticket.number]
+
+
+@on_backends("postgresql")
+@pytest.mark.parametrize("walks", [True, False])
+def test_a_search_walked_or_gathered_lists_and_counts_the_same_tickets(world, monkeypatch, walks):
+    """Whichever way ticket_search.SearchPlan chooses (the count and, past the cap, the page),
+    the same tickets in the same order, a ticket whose notes' words are not kept included; the
+    walk's planner setting ends with it."""
+    from app.services import ticket_search
+
+    matching = []
+    for n in range(4):
+        ticket = factories.new_ticket(world, subject=f"Caso {n}")
+        notes.add_internal_note(world.agent, ticket, "Disco lleno otra vez")
+        matching.append(ticket)
+    factories.new_ticket(world, subject="Sin relación")
+    full = factories.new_ticket(world, subject="Registro enorme")
+    notes.add_internal_note(world.agent, full, "El disco del servidor")
+    db.session.commit()
+    db.session.execute(text("UPDATE ticket SET notes_vector = NULL, notes_vector_full = true "
+                            "WHERE id = :id"), {"id": full.id})
+    expected = [t.number for t in sorted([*matching, full], key=lambda t: t.id, reverse=True)]
+    asked = []
+    monkeypatch.setattr(ticket_search.SearchPlan, "walks",
+                        lambda self, wanted: asked.append(wanted) or walks)
+    monkeypatch.setattr(ticket_list, "COUNT_CAP", 3)
+
+    first = ticket_list.list_tickets(world.agent, TicketFilters(q="disco", per_page=2))
+    second = ticket_list.list_tickets(world.agent, TicketFilters(q="disco", per_page=2, page=2))
+
+    assert [t.number for t in first.items + second.items] == expected[:4]
+    assert first.total == second.total == 4  # the cap + 1: "more than 3"
+    assert asked == [4, 2, 4, 4]  # the count's cap + 1 and each page's last position
+    assert db.session.scalar(text("SHOW enable_bitmapscan")) == "on"
