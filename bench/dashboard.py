@@ -454,6 +454,13 @@ def run(backend: str, url: str, tickets: int, notes: int, runs: int, ids: dict |
         "search a common word": "/operacion/ticket?q=impresora",
         "search the commonest word": "/operacion/ticket?q=correo",
         "search a note": "/operacion/ticket?q=nota123456",
+        # a common word under each kind of filter: a narrow one (a client, a status, an
+        # assignee) leaves a few thousand of its matches, a broad one (an urgency) tens of
+        # thousands
+        "search + client": f"/operacion/ticket?q=correo&client={ids['client']}",
+        "search + status": "/operacion/ticket?q=impresora&status=ON_HOLD",
+        "search + urgency": "/operacion/ticket?q=correo&urgency=CRITICAL",
+        "search + assignee": f"/operacion/ticket?q=correo&assignee={ids['assignee']}",
         "search number": "/operacion/ticket?q=TCK-004242",
         "customer waiting": "/operacion/ticket?customer_waiting=1",
         "sort time left": "/operacion/ticket?sort=due",
