@@ -190,15 +190,21 @@ def test_the_search_with_or_without_a_phrase_counts_the_same_tickets_as_it_lists
     assert page.total == 1 and sum(page.counts.values()) == 1
 
 
-@pytest.mark.parametrize("sort", ["-created", "number", "-updated"])
-def test_a_searched_page_keeps_the_sort_whether_its_matches_are_counted_or_not(
-        world, monkeypatch, sort):
+def _four_full_disks(world) -> list:
+    """Four tickets whose note says "disco", and one that does not (not committed)."""
     matching = []
     for n in range(4):
         ticket = factories.new_ticket(world, subject=f"Caso {n}")
         notes.add_internal_note(world.agent, ticket, "Disco lleno otra vez")
         matching.append(ticket)
     factories.new_ticket(world, subject="Sin relación")
+    return matching
+
+
+@pytest.mark.parametrize("sort", ["-created", "number", "-updated"])
+def test_a_searched_page_keeps_the_sort_whether_its_matches_are_counted_or_not(
+        world, monkeypatch, sort):
+    matching = _four_full_disks(world)
     db.session.commit()
     column = {"-created": "id", "number": "sequence", "-updated": "updated_at"}[sort]
     expected = [t.number for t in sorted(matching, key=lambda t: (getattr(t, column), t.id),
@@ -266,12 +272,7 @@ def test_a_search_walked_or_gathered_lists_and_counts_the_same_tickets(world, mo
     walk's planner setting ends with it."""
     from app.services import ticket_search
 
-    matching = []
-    for n in range(4):
-        ticket = factories.new_ticket(world, subject=f"Caso {n}")
-        notes.add_internal_note(world.agent, ticket, "Disco lleno otra vez")
-        matching.append(ticket)
-    factories.new_ticket(world, subject="Sin relación")
+    matching = _four_full_disks(world)
     full = factories.new_ticket(world, subject="Registro enorme")
     notes.add_internal_note(world.agent, full, "El disco del servidor")
     db.session.commit()
