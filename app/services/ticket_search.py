@@ -181,15 +181,16 @@ def _bitmap_entries(node: dict) -> float:
 def walking():
     """Statements run inside read the list's order from the sort's index, checking each ticket
     (no bitmap scans), for the rest of the block: what SearchPlan.walks chose. The planner's
-    setting is put back as it was after it (SET LOCAL: the transaction's own)."""
+    setting is put back as it was after it (SET LOCAL: the transaction's own). A block that
+    fails leaves that to the rollback that follows (the search budget's savepoint, or the
+    request's): a statement the database stopped has aborted the transaction, and one more
+    would only replace the error in hand."""
     before = db.session.execute(text(
         "SELECT current_setting('enable_bitmapscan'), "
         "set_config('enable_bitmapscan', 'off', true)")).scalar()
-    try:
-        yield
-    finally:
-        db.session.execute(text("SELECT set_config('enable_bitmapscan', :before, true)"),
-                           {"before": before})
+    yield
+    db.session.execute(text("SELECT set_config('enable_bitmapscan', :before, true)"),
+                       {"before": before})
 
 
 class _Explain(Executable, ClauseElement):

@@ -18,6 +18,7 @@ from app.services.ticket_list import TicketFilters, count_tickets, list_tickets
 from tests import factories
 from tests.api_calls import API, assert_error, bearer
 from tests.browsers import browser
+from tests.conftest import on_backends
 from tests.factories import PASSWORD
 
 COUNT_TO = ("(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {})"
@@ -138,3 +139,17 @@ def test_each_request_has_its_own_search_time(app, world, printers, monkeypatch)
     assert client.get("/operacion/ticket?q=impresora").status_code == 200
     time.sleep(0.4)  # past the first request's deadline
     assert client.get("/operacion/ticket?q=impresora").status_code == 200
+
+
+@on_backends("postgresql")
+def test_a_search_walking_the_list_past_its_time_is_stopped_the_same_way(world, slow_search,
+                                                                        monkeypatch):
+    """A walk (ticket_search.walking: bitmap scans off for its statements) stopped by the
+    budget says to narrow the search, and leaves the planner as it was."""
+    from app.services.ticket_search import SearchPlan
+
+    monkeypatch.setattr(SearchPlan, "walks", lambda self, wanted: True)
+    with pytest.raises(SearchTooBroad):
+        list_tickets(world.agent, TicketFilters(q="impresora"))
+    assert db.session.scalar(text("SHOW enable_bitmapscan")) == "on"
+    assert list_tickets(world.agent, TicketFilters()).total == 3
