@@ -129,8 +129,8 @@ def client_by_domain(address: str) -> Client | None:
     return db.session.execute(_CLIENT_BY_DOMAIN, {"domain": domain}).scalar_one_or_none()
 
 
-# Built once: the poller looks up every sender, and building a statement costs more than
-# running it.
+# Built once: the poller looks up every sender (not building the statement and its cache key
+# again each time).
 _CONTACT_BY_ADDRESS = select(Contact).where(Contact.email == bindparam("address")) \
     .options(joinedload(Contact.client))
 _CLIENT_BY_DOMAIN = select(Client).join(ClientDomain).where(

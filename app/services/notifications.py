@@ -25,8 +25,8 @@ def notify(user: User, kind: str, message: str, ticket: Ticket | None = None) ->
     return notification
 
 
-# Built once: the poller asks it for every new ticket, and building a statement costs more than
-# running it.
+# Built once: the poller asks it for every new ticket (not building it and its cache key again
+# each time).
 _ACTIVE_SUPERVISORS = select(User).where(User.active.is_(True), User.role == Role.SUPERVISOR) \
     .order_by(User.id)
 
@@ -39,7 +39,9 @@ def active_supervisors() -> list[User]:
 def announce_unassigned(ticket: Ticket) -> None:
     """Tell every active supervisor, in their language, that this ticket arrived by email and
     nobody is assigned to it: in the dashboard, and by email when the configuration allows it
-    (SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL). Nothing when someone is assigned already."""
+    (SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL). Nothing when someone is assigned already. The
+    ticket may not be written yet (the supervisors are read without flushing it): its client
+    is read as the object it was given (tickets.create_ticket sets it), not by its id."""
     if ticket.assignee_id is not None or ticket.assignee is not None:
         return
     by_email = current_app.config.get("SOPORTE_NOTIFY_SUPERVISORS_BY_EMAIL", False)

@@ -20,8 +20,10 @@ TICKET_COUNTER = "ticket"
 NUMBER_DIGITS = 6
 
 
-# Built once: every new ticket runs it, and building a statement costs more than running it.
-# A Core statement on the table: nothing of the session's to synchronize.
+# Built once: every new ticket runs it (not building it and its cache key again each time). A
+# Core statement on the table: it flushes nothing first and updates no counter object the
+# session holds (none is read through it), so the counter row is locked before the caller's
+# pending rows are written.
 _COUNTER = TicketCounter.__table__
 _NEXT_VALUE = update(_COUNTER).where(_COUNTER.c.name == TICKET_COUNTER) \
     .values(value=_COUNTER.c.value + 1).returning(_COUNTER.c.value)

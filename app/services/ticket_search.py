@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, and_, exists, func, literal_column, or_, \
     select, text, union
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -144,7 +146,8 @@ class SearchPlan:
     first page): a common word alone or under a broad filter (an urgency, a type: 35-53 ms
     walked, 136 ms gathered) and its first page under a narrow one (a client, a status: 25-30
     ms walked, 71-112 ms gathered) are walked; a rare word, and the count of a common one under
-    a narrow filter (93-95 ms gathered, 155-353 ms walked) are gathered. The ratio that
+    a narrow filter (93-95 ms gathered, 155-353 ms walked) are gathered. The page is
+    walked only where the sort's index gives the list's order (ticket_list.DISTINCT_SORTS). The ratio that
     separates them, WALK_COST, lies between 4 and 22 in those cases. PostgreSQL's own choice
     misjudges the walk both ways; its estimates of the matches are good for common words (the
     ones that matter here)."""
@@ -154,6 +157,9 @@ class SearchPlan:
     tickets: float
 
     def walks(self, wanted: int) -> bool:
+        """Whether walking the list's order finds its first `wanted` matches for less than
+        gathering reads. A plan without bitmap scans (gathered 0: a word in most tickets, read
+        by a sequential scan that stops at the count's cap) is left as PostgreSQL plans it."""
         if self.tickets <= 0 or self.matches <= 0:
             return False
         walked = min(self.tickets, wanted * self.tickets / self.matches)
@@ -178,19 +184,25 @@ def _bitmap_entries(node: dict) -> float:
 
 
 @contextmanager
-def walking():
+def walking() -> Iterator[None]:
     """Statements run inside read the list's order from the sort's index, checking each ticket
     (no bitmap scans), for the rest of the block: what SearchPlan.walks chose. The planner's
-    setting is put back as it was after it (SET LOCAL: the transaction's own). A block that
-    fails leaves that to the rollback that follows (the search budget's savepoint, or the
-    request's): a statement the database stopped has aborted the transaction, and one more
-    would only replace the error in hand."""
+    setting is put back as it was after it (SET LOCAL: the transaction's own), also when the
+    block raises; but a database error leaves that to the rollback that follows (the search
+    budget's savepoint, or the request's): a statement the database stopped has aborted the
+    transaction, and one more would only replace the error in hand."""
     before = db.session.execute(text(
         "SELECT current_setting('enable_bitmapscan'), "
         "set_config('enable_bitmapscan', 'off', true)")).scalar()
-    yield
-    db.session.execute(text("SELECT set_config('enable_bitmapscan', :before, true)"),
-                       {"before": before})
+    restore = text("SELECT set_config('enable_bitmapscan', :before, true)")
+    try:
+        yield
+    except DBAPIError:
+        raise  # the transaction is aborted: its rollback puts the setting back
+    except BaseException:
+        db.session.execute(restore, {"before": before})  # the transaction goes on: put it back
+        raise
+    db.session.execute(restore, {"before": before})
 
 
 class _Explain(Executable, ClauseElement):

@@ -14,6 +14,7 @@ from sqlalchemy import and_, event, text
 from app.extensions import db
 from app.services import saved_views, ticket_list
 from app.services.search_budget import SearchTooBroad
+from app.services.ticket_search import SearchPlan
 from app.services.ticket_list import TicketFilters, count_tickets, list_tickets
 from tests import factories
 from tests.api_calls import API, assert_error, bearer
@@ -146,8 +147,6 @@ def test_a_search_walking_the_list_past_its_time_is_stopped_the_same_way(world, 
                                                                         monkeypatch):
     """A walk (ticket_search.walking: bitmap scans off for its statements) stopped by the
     budget says to narrow the search, and leaves the planner as it was."""
-    from app.services.ticket_search import SearchPlan
-
     monkeypatch.setattr(SearchPlan, "walks", lambda self, wanted: True)
     with pytest.raises(SearchTooBroad):
         list_tickets(world.agent, TicketFilters(q="impresora"))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import notes, ticket_list
+from app.services import notes, ticket_list, ticket_search
 from app.services.ticket_list import TicketFilters
 from tests import factories
 from tests.conftest import on_backends
@@ -265,29 +265,48 @@ def test_a_search_with_every_kind_of_filter_value_lists_its_match(world):
 
 
 @on_backends("postgresql")
+@pytest.mark.parametrize("sort", ["-created", "status"])
 @pytest.mark.parametrize("walks", [True, False])
-def test_a_search_walked_or_gathered_lists_and_counts_the_same_tickets(world, monkeypatch, walks):
-    """Whichever way ticket_search.SearchPlan chooses (the count and, past the cap, the page),
-    the same tickets in the same order, a ticket whose notes' words are not kept included; the
-    walk's planner setting ends with it."""
-    from app.services import ticket_search
-
+def test_a_search_walked_or_gathered_lists_and_counts_the_same_tickets(world, monkeypatch, walks,
+                                                                      sort):
+    """Whichever way ticket_search.SearchPlan chooses (the count and, past the cap, the page of
+    a sort whose index gives the list's order), the same tickets in the same order, a ticket
+    whose notes' words are not kept included; the walk's planner setting ends with it."""
     matching = _four_full_disks(world)
     full = factories.new_ticket(world, subject="Registro enorme")
     notes.add_internal_note(world.agent, full, "El disco del servidor")
     db.session.commit()
     db.session.execute(text("UPDATE ticket SET notes_vector = NULL, notes_vector_full = true "
                             "WHERE id = :id"), {"id": full.id})
+    # all NEW: by status, the tie-break (the id, newest first) orders them as by creation
     expected = [t.number for t in sorted([*matching, full], key=lambda t: t.id, reverse=True)]
     asked = []
     monkeypatch.setattr(ticket_search.SearchPlan, "walks",
                         lambda self, wanted: asked.append(wanted) or walks)
     monkeypatch.setattr(ticket_list, "COUNT_CAP", 3)
 
-    first = ticket_list.list_tickets(world.agent, TicketFilters(q="disco", per_page=2))
-    second = ticket_list.list_tickets(world.agent, TicketFilters(q="disco", per_page=2, page=2))
+    first = ticket_list.list_tickets(world.agent, TicketFilters(q="disco", per_page=2,
+                                                                sort=sort))
+    second = ticket_list.list_tickets(world.agent, TicketFilters(q="disco", per_page=2, page=2,
+                                                                 sort=sort))
 
     assert [t.number for t in first.items + second.items] == expected[:4]
     assert first.total == second.total == 4  # the cap + 1: "more than 3"
-    assert asked == [4, 2, 4, 4]  # the count's cap + 1 and each page's last position
+    # the count's cap + 1, then each page's last position where the sort's index gives the
+    # list's order (a status is shared: its page is never walked)
+    assert asked == ([4, 2, 4, 4] if sort == "-created" else [4, 4])
     assert db.session.scalar(text("SHOW enable_bitmapscan")) == "on"
+
+
+@on_backends("postgresql")
+def test_a_walk_puts_the_planner_back_after_it_also_when_its_block_raises(world):
+    def bitmap_scans() -> str:
+        return db.session.scalar(text("SHOW enable_bitmapscan"))
+
+    with ticket_search.walking():
+        assert bitmap_scans() == "off"
+    assert bitmap_scans() == "on"
+    with pytest.raises(ZeroDivisionError), ticket_search.walking():
+        assert bitmap_scans() == "off"
+        _ = 1 / 0  # not the database's: the transaction goes on
+    assert bitmap_scans() == "on"

@@ -61,7 +61,7 @@ EVENT_TYPES = {
     BILLING_CHANGED: _l("Billing or payment changed"),
 }
 
-# Built once: every change asks it, and building a statement costs more than running it.
+# Built once: every change asks it (not building it and its cache key again each time).
 _ACTIVE_ENDPOINTS = select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)) \
     .order_by(WebhookEndpoint.id)
 
