@@ -146,9 +146,9 @@ class SearchPlan:
     first page): a common word alone or under a broad filter (an urgency, a type: 35-53 ms
     walked, 136 ms gathered) and its first page under a narrow one (a client, a status: 25-30
     ms walked, 71-112 ms gathered) are walked; a rare word, and the count of a common one under
-    a narrow filter (93-95 ms gathered, 155-353 ms walked) are gathered. The page is
-    walked only where the sort's index gives the list's order (ticket_list.DISTINCT_SORTS). The ratio that
-    separates them, WALK_COST, lies between 4 and 22 in those cases. PostgreSQL's own choice
+    a narrow filter (93-95 ms gathered, 155-353 ms walked) are gathered. The ratio that
+    separates them, WALK_COST, lies between 4 and 22 in those cases. The page is walked only
+    where the sort's index gives the list's order (ticket_list.DISTINCT_SORTS). PostgreSQL's own choice
     misjudges the walk both ways; its estimates of the matches are good for common words (the
     ones that matter here)."""
 

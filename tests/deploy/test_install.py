@@ -179,7 +179,6 @@ class Honcho:
         assert not self._reader.is_alive(), f"a child outlived honcho:\n{self.output}"
         return self.process.returncode
 
-
     def _kill_its_processes(self) -> None:
         """Each process honcho started, with its children: honcho gives each a session (a
         process group) of its own, which the kill of honcho's group does not reach."""
