@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import MailboxFetchError
+from imap_tools.errors import MailboxFetchError, MailboxFlagError
 from imap_tools.utils import check_command_status
 
 from app.services.mailbox_urls import (  # noqa: F401 - the poller's names for them
@@ -132,8 +132,14 @@ class ImapSource:
         return None
 
     def mark_done(self, uids: list[str]) -> None:
-        """Flag messages read and ours, after their outcome is committed."""
-        self.box.flag(uids, ["\\Seen", INGESTED_KEYWORD], True)
+        """Flag messages read and ours, after their outcome is committed: a plain UID STORE.
+        (imap-tools' `flag` sends EXPUNGE after it, which in a mailbox people share would erase
+        for good whatever someone's mail client had only marked \\Deleted.)"""
+        if not uids:
+            return
+        result = self.box.client.uid("STORE", ",".join(uids), "+FLAGS.SILENT",
+                                     f"(\\Seen {INGESTED_KEYWORD})")
+        check_command_status(result, MailboxFlagError)
 
     def wait(self, seconds: float, interruptible=contextlib.nullcontext) -> None:
         """IMAP IDLE until something arrives or the time passes (a plain sleep without IDLE).

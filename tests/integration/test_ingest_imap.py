@@ -230,6 +230,20 @@ def test_a_message_over_the_size_limit_stays_on_the_server(world, dovecot, imap_
     assert "\\Seen" not in flags  # not downloaded, not marked
 
 
+def test_the_poller_erases_nothing_a_person_only_marked_deleted(world, dovecot, imap_user):
+    """In a mailbox people share, a message someone's mail client marked \\Deleted (without
+    expunging it) is theirs to keep or erase: marking our messages must not expunge it."""
+    dovecot.append(imap_user, corpus.simple(subject="borrador"))
+    with dovecot.box(imap_user) as box:
+        [marked] = box.uids()
+        box.client.uid("STORE", marked, "+FLAGS", "(\\Deleted)")  # no EXPUNGE
+    dovecot.append(imap_user, corpus.simple(subject="Impresora rota"))
+    assert _poll(dovecot, imap_user).outcomes == {"TICKET": 2}
+    flags = dovecot.flags(imap_user)
+    assert marked in flags and "\\Deleted" in flags[marked]  # still there, still only marked
+    assert all({"\\Seen", INGESTED_KEYWORD} <= f for f in flags.values())
+
+
 def test_tls_and_starttls(world, dovecot, imap_user):
     dovecot.append(imap_user, corpus.simple(), corpus.simple(subject="otro"))
     assert poll_once(dovecot.url(imap_user, scheme="imaps")).outcomes == {"TICKET": 2}
