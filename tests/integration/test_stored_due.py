@@ -12,11 +12,12 @@ from app.extensions import db
 from app.models.enums import NoteKind, TicketStatus, Urgency
 from app.models.sla import SlaTarget
 from app.models.ticket import Ticket
-from app.services import notes, status_changes, tickets
+from app.services import notes, quote_decisions, status_changes, tickets
 from app.services.permissions import SYSTEM
 from app.services.sla.clocks import pressing_clock, ticket_clocks
 from app.services.tickets import TicketFields
 from mail_ingest.ingest import ingest
+from tests import factories
 from tests import mail_corpus as corpus
 from tests.clocks import madrid
 
@@ -172,3 +173,38 @@ def test_a_target_of_a_commit_that_failed_is_not_used(world, at):
     ticket = _new(world, urgency=Urgency.HIGH)
     db.session.commit()
     assert _stored(ticket.id) == _due_from_the_database(ticket.id) == madrid(16, 14)
+
+
+def test_a_stored_tickets_due_time_is_computed_from_its_history_as_stored(world, at):
+    """A ticket of an earlier transaction has its history read back (refresh_dues): every part
+    of it ticket_clocks reads, the notes, the status changes and the quotes, moves the stored
+    due time exactly as ticket_clocks computes it from the database."""
+    at(16, 10)  # Monday
+    ticket = _new(world, contract_id=None)  # billed: work waits for an approved quote
+    db.session.commit()
+    steps = [
+        (16, 11, lambda: factories.quote(world, ticket)),  # the customer must decide: paused
+        (16, 15, lambda: quote_decisions.decide_by_customer(
+            ticket.current_quote.id, ticket.current_quote.version, True)),
+        (17, 10, lambda: status_changes.change_status(world.agent, ticket,
+                                                      TicketStatus.IN_PROGRESS, "Empiezo")),
+        (17, 11, lambda: notes.reply_publicly(world.agent, ticket, "Lo miramos")),
+        (17, 12, lambda: ingest("INBOX", 1, "1", corpus.simple(
+            subject=f"Re: [{ticket.number}] Servidor caído"))),  # the customer writes again
+        (17, 13, lambda: status_changes.change_status(world.agent, ticket,
+                                                      TicketStatus.ON_HOLD, "Esperamos datos")),
+    ]
+    stored = [_stored(ticket.id)]
+    for day, hour, step in steps:
+        at(day, hour)
+        step()
+        db.session.commit()
+        assert _stored(ticket.id) == _due_from_the_database(ticket.id), (day, hour)
+        stored.append(_stored(ticket.id))
+    assert stored == [
+        madrid(16, 18),  # the first response
+        None,  # quoted: waiting for the customer's decision
+        madrid(17, 13), madrid(17, 13),  # approved at 15:00: the first response again
+        madrid(20, 18),  # answered: the resolution
+        madrid(18, 11),  # the customer wrote: the next response
+        None]  # on hold
