@@ -15,6 +15,7 @@ from app.extensions import db
 from app.portal import bp
 from app.portal.routes import quote_language, signed_quote
 from app.services import portal_links, ratings
+from app.services.contacts import requester_language
 from app.services.errors import LinkProblem
 from app.web.errors import CSRF_MESSAGE
 
@@ -39,7 +40,7 @@ def _customer_language(token: str | None) -> str | None:
         return quote_language(quote) if quote is not None else None
     if request.path.startswith("/portal/valorar/"):
         ticket = ratings.signed_ticket(token)
-        return ticket.contact.language.value if ticket is not None and ticket.contact else None
+        return requester_language(ticket) if ticket is not None else None
     if request.path.startswith("/portal/t/"):
         contact = portal_links.signed_contact(token)
         return contact.language.value if contact is not None else None

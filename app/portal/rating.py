@@ -15,6 +15,7 @@ from flask_limiter.errors import RateLimitExceeded
 from app.extensions import db, limiter
 from app.portal import bp
 from app.services import ratings
+from app.services.contacts import requester_language
 from app.services.errors import Conflict, DomainError, LinkProblem
 from app.web.auth.throttle import client_network
 from app.web.errors import http_status
@@ -42,7 +43,7 @@ def _problem(error: DomainError, token: str):
     rated now: in the requester's language when the link is ours, else the browser's."""
     status = 404 if getattr(error, "kind", None) == "tampered" else http_status(error)
     ticket = ratings.signed_ticket(token) if status != 404 else None
-    language = ticket.contact.language.value if ticket is not None and ticket.contact else None
+    language = requester_language(ticket) if ticket is not None else None
     if language is None:
         page = render_template("portal/link_problem.html", error=error)
     else:

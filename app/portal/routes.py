@@ -8,6 +8,7 @@ from itsdangerous import URLSafeTimedSerializer
 from app.extensions import db
 from app.portal import bp
 from app.models.quote import Quote
+from app.services.contacts import requester_language
 from app.services.errors import DomainError, LinkProblem
 from app.services.quote_decisions import decide_from_link, quote_for_link
 from app.services.quote_links import SALT, expires_at
@@ -17,8 +18,7 @@ REASON_MAX = 2000
 
 def quote_language(quote) -> str:
     """The language of the quote's customer (the form-expired page reads it too)."""
-    contact = quote.ticket.contact
-    return contact.language.value if contact else "es"
+    return requester_language(quote.ticket)
 
 
 def signed_quote(token: str) -> Quote | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
@@ -24,6 +25,14 @@ from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 200
+
+
+def requester_language(ticket: Ticket) -> str:
+    """The language a ticket's customer reads (its mails, and the pages its signed links open):
+    its requester's, or the company's default (BABEL_DEFAULT_LOCALE) when it has none."""
+    contact = ticket.contact
+    return contact.language.value if contact is not None \
+        else current_app.config["BABEL_DEFAULT_LOCALE"]
 UNKNOWN_SENDER = "unknown sender"
 """The inbound reason of mail from an address that is no contact's and under no client's domain."""
 INACTIVE_CONTACT = "inactive contact"

@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.enums import TicketStatus
-from app.models.rating import LOW_SCORE, SCORE_MAX, SCORE_MIN, TicketRating
+from app.models.rating import SCORE_MAX, SCORE_MIN, TicketRating
 from app.models.ticket import Ticket
+from app.services.contacts import requester_language
 from app.services.control_characters import fits_multi_line
 from app.services.errors import Conflict, InvalidTransition, LinkProblem, ValidationFailed
 from app.services.notifications import active_supervisors, notify
@@ -51,8 +52,7 @@ class RatingLink:
     @property
     def language(self) -> str:
         """The requester's language, which the page speaks."""
-        contact = self.ticket.contact
-        return contact.language.value if contact else current_app.config["BABEL_DEFAULT_LOCALE"]
+        return requester_language(self.ticket)
 
 
 def _serializer() -> URLSafeTimedSerializer:
