@@ -278,7 +278,7 @@ def webhooks_send_command(once: bool) -> None:
     let the delivery in hand finish."""
     import logging
 
-    from app.services.webhooks.delivery import send_forever, send_once
+    from app.webhooks.worker import send_forever, send_once
     from app.stop_signals import stop_on_signals
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

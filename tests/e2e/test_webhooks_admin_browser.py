@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import WebhookEndpoint
-from app.services.webhooks import delivery as worker
+from app.webhooks import worker
 from tests import factories
 from tests.e2e.accessibility import check_accessibility
 from tests.e2e.browsing import PHONE, shot, sign_in

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
-from app.services.webhooks import delivery as worker
+from app.webhooks import worker
 from app.services.webhooks.endpoints import EndpointInput, create_endpoint
 from tests import factories
 from tests.factories import PASSWORD

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from app.models.enums import WebhookDeliveryStatus as D
-from app.services.webhooks import delivery as worker
+from app.webhooks import worker
 from app.services.webhooks import retention
 from tests import factories
 from tests.integration.test_webhooks import T0, at, register, world  # noqa: F401 (fixtures)

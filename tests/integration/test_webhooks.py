@@ -28,7 +28,7 @@ from app.services import assignment, notes, quote_decisions, status_changes, tic
 from app.services.billing import basis, payment
 from app.services.tickets import TicketFields
 from app.services.errors import InvalidTransition, NotPermitted, ValidationFailed
-from app.services.webhooks import delivery as worker
+from app.webhooks import worker
 from app.services.webhooks.endpoints import (EndpointInput, create_endpoint, delete_endpoint,
                                              list_deliveries, resend_delivery, rotate_secret,
                                              update_endpoint)

@@ -9,7 +9,7 @@ from flask import g
 
 from app.extensions import db
 from app.models import WebhookEndpoint
-from app.services.webhooks import delivery as worker
+from app.webhooks import worker
 from tests import factories
 from tests.api_calls import API, assert_error, bearer
 from tests.integration.test_webhooks import Receiver, verified

@@ -9,5 +9,6 @@ of the change they tell about, and a worker that delivers them signed, with retr
 - addresses.py: the guard that refuses loopback, private and link-local addresses (unless
   SOPORTE_WEBHOOKS_ALLOWED_NETWORKS allows them), at registration and at every attempt.
 - transport.py: one POST to a vetted address (no redirects followed, short timeouts).
-- delivery.py: the worker behind `flask webhooks send`: claim, sign, post, record, retry.
+The worker behind `flask webhooks send` (claim, sign, post, record, retry) is an adapter that
+owns its transactions: app/webhooks/worker.py.
 """
