@@ -439,6 +439,10 @@ def run(backend: str, url: str, tickets: int, notes: int, runs: int, ids: dict |
         "sort created asc": "/operacion/ticket?sort=created",
         "sort updated desc": "/operacion/ticket?sort=-updated",
         "sort updated asc": "/operacion/ticket?sort=updated",
+        # a value whole groups share, then the id newest first: each shown value's newest
+        "sort status, page 40": "/operacion/ticket?sort=status&page=40",
+        "sort urgency desc": "/operacion/ticket?sort=-urgency",
+        "search sorted by status": "/operacion/ticket?q=correo&sort=status",
         "mis tickets": "/operacion/ticket?mine=1",
         "client": f"/operacion/ticket?client={ids['client']}",
         "status": "/operacion/ticket?status=ON_HOLD",

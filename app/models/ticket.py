@@ -40,10 +40,9 @@ class Ticket(db.Model):
     type_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_type.id"), index=True)
     subject: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text)
-    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency), default=Urgency.MEDIUM,
-                                             index=True)
+    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency), default=Urgency.MEDIUM)
     status: Mapped[TicketStatus] = mapped_column(
-        enum_column_type(TicketStatus), default=TicketStatus.NEW, index=True
+        enum_column_type(TicketStatus), default=TicketStatus.NEW
     )
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     # The billing basis, decided when work is authorised and kept (app.services.billing.basis):
@@ -159,6 +158,10 @@ class Ticket(db.Model):
 # SQLite plans without statistics (no ANALYZE is run): the status-first index is the one its
 # planner picks for the assignee counts and the least-loaded suggestion.
 Index("ix_ticket_status_assignee_id", Ticket.status, Ticket.assignee_id)
+# The list sorted by status or urgency: each value's tickets in id order (ticket_list
+# ._from_groups; migration 6d7e8f90a1b2), and every lookup by the value alone.
+Index("ix_ticket_status_id", Ticket.status, Ticket.id)
+Index("ix_ticket_urgency_id", Ticket.urgency, Ticket.id)
 Index("ix_ticket_type_id_status", Ticket.type_id, Ticket.status)
 Index("ix_ticket_urgency_status", Ticket.urgency, Ticket.status)
 # a client's or a contract's counts per status (migration 18293a4b5c6d: bench/dashboard.py at a
