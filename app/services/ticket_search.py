@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, Text, and_, exists, func, literal_column, or_, \
+from sqlalchemy import ColumnElement, Select, Text, and_, any_, exists, func, literal_column, or_, \
     select, text, union
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
@@ -75,6 +75,12 @@ def search_condition(text_query: str):
         parts.append(select(Note.ticket_id).where(Note.id.in_(
             select(literal_column("rowid")).select_from(text("note_fts")).where(
                 text("note_fts MATCH :n").bindparams(n=match)))))
+    if postgresql:
+        # the matches' ids gathered first, then each ticket looked up by its id: given an IN (…),
+        # PostgreSQL took the client-name part's estimate (a client's 20,000 tickets) and
+        # hash-joined the matches with a scan of a whole ticket index (the counts of a number
+        # search: 90 ms at a million tickets, 1 ms so)
+        return Ticket.id == any_(func.array(union(*parts).scalar_subquery()))
     return Ticket.id.in_(union(*parts))
 
 
