@@ -162,6 +162,8 @@ Index("ix_ticket_status_assignee_id", Ticket.status, Ticket.assignee_id)
 # ._from_groups; migration 6d7e8f90a1b2), and every lookup by the value alone.
 Index("ix_ticket_status_id", Ticket.status, Ticket.id)
 Index("ix_ticket_urgency_id", Ticket.urgency, Ticket.id)
+# "Overdue" and "due today" counted per status, each count capped (migration 7e8f90a1b2c3).
+Index("ix_ticket_status_sla_due", Ticket.status, Ticket.sla_due)
 Index("ix_ticket_type_id_status", Ticket.type_id, Ticket.status)
 Index("ix_ticket_urgency_status", Ticket.urgency, Ticket.status)
 # a client's or a contract's counts per status (migration 18293a4b5c6d: bench/dashboard.py at a

@@ -30,6 +30,9 @@ NEW_INDEXES = [  # table, index, its columns
      ["from_address", "received_at"]),
     ("notification", "ix_notification_user_id_read_at", ["user_id", "read_at"]),
     ("ticket", "ix_ticket_updated_at", ["updated_at"]),
+    ("ticket", "ix_ticket_status_id", ["status", "id"]),
+    ("ticket", "ix_ticket_urgency_id", ["urgency", "id"]),
+    ("ticket", "ix_ticket_status_sla_due", ["status", "sla_due"]),
 ]
 
 
