@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.extensions import db
 from app.portal import bp
-from app.portal.routes import quote_language, signed_quote
+from app.portal.routes import signed_quote
 from app.services import portal_links, ratings
 from app.services.contacts import requester_language
 from app.services.errors import LinkProblem
@@ -37,7 +37,7 @@ def _customer_language(token: str | None) -> str | None:
         return None
     if request.path.startswith("/cotizacion/"):
         quote = signed_quote(token)
-        return quote_language(quote) if quote is not None else None
+        return requester_language(quote.ticket) if quote is not None else None
     if request.path.startswith("/portal/valorar/"):
         ticket = ratings.signed_ticket(token)
         return requester_language(ticket) if ticket is not None else None

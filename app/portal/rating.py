@@ -40,7 +40,8 @@ _throttled = limiter.limit(lambda: current_app.config["SOPORTE_RATING_POST_LIMIT
 
 def _problem(error: DomainError, token: str):
     """The page for a link that cannot be used (expired, tampered) or a ticket that cannot be
-    rated now: in the requester's language when the link is ours, else the browser's."""
+    rated now: in the customer's language when the link is ours (contacts.requester_language),
+    else the browser's."""
     status = 404 if getattr(error, "kind", None) == "tampered" else http_status(error)
     ticket = ratings.signed_ticket(token) if status != 404 else None
     language = requester_language(ticket) if ticket is not None else None

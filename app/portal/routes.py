@@ -16,11 +16,6 @@ from app.services.quote_links import SALT, expires_at
 REASON_MAX = 2000
 
 
-def quote_language(quote) -> str:
-    """The language of the quote's customer (the form-expired page reads it too)."""
-    return requester_language(quote.ticket)
-
-
 def signed_quote(token: str) -> Quote | None:
     """The quote a link genuinely signed by us names, however old (only to pick the language of
     the page saying it cannot be used); None for a link we did not sign."""
@@ -36,7 +31,7 @@ def _problem(error: LinkProblem, token: str):
     ours (expired, used, superseded), in the browser's when it was tampered with (whose is it?)."""
     status = 410 if error.kind in ("expired", "used", "superseded") else 404
     quote = signed_quote(token) if error.kind != "tampered" else None
-    language = quote_language(quote) if quote is not None else None
+    language = requester_language(quote.ticket) if quote is not None else None
     db.session.rollback()
     if language is None:
         return render_template("portal/link_problem.html", error=error), status
@@ -53,7 +48,7 @@ def show_quote(token: str):
         db.session.rollback()
         return _problem(error, token)
     decision = request.args.get("decision")
-    with force_locale(quote_language(quote)):
+    with force_locale(requester_language(quote.ticket)):
         response = render_template("portal/quote.html", quote=quote, ticket=quote.ticket,
                                    token=token, decision=decision,
                                    expires_at=expires_at(quote))
@@ -67,7 +62,7 @@ def decide(token: str, action: str):
     reason = (request.form.get("reason") or "")[:REASON_MAX]
     try:
         quote = decide_from_link(token, approve=(action == "aprobar"), reason=reason)
-        language = quote_language(quote)
+        language = requester_language(quote.ticket)
         db.session.commit()
     except LinkProblem as error:
         db.session.rollback()

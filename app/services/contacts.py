@@ -3,7 +3,8 @@ owning the domain; an inactive contact's mail waits for staff), the contact staf
 under in triage (its own client reactivates it; another client is refused), and an
 administrator's saves (save_contact: a contact belongs to its client; addresses follow the rules
 of staff accounts: normalised, valid, unique), and an ERP's, by the contact's external id
-(upsert_contact; the key's rule: app.services.external_ids)."""
+(upsert_contact; the key's rule: app.services.external_ids); and the language a ticket's customer
+reads (requester_language)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -25,6 +26,10 @@ from app.services.permissions import Actor, Permission, require
 from app.services.uniqueness import taken_by_another
 
 NAME_MAX = 200
+UNKNOWN_SENDER = "unknown sender"
+"""The inbound reason of mail from an address that is no contact's and under no client's domain."""
+INACTIVE_CONTACT = "inactive contact"
+"""The inbound reason of mail from an inactive contact's address: staff decide (triage)."""
 
 
 def requester_language(ticket: Ticket) -> str:
@@ -33,10 +38,6 @@ def requester_language(ticket: Ticket) -> str:
     contact = ticket.contact
     return contact.language.value if contact is not None \
         else current_app.config["BABEL_DEFAULT_LOCALE"]
-UNKNOWN_SENDER = "unknown sender"
-"""The inbound reason of mail from an address that is no contact's and under no client's domain."""
-INACTIVE_CONTACT = "inactive contact"
-"""The inbound reason of mail from an inactive contact's address: staff decide (triage)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from app.models.ticket import Note, Ticket
 from app.models.user import User
 from app.services import attachments as attachment_store
 from app.services import clock, portal_links, presence
+from app.services.contacts import requester_language
 from app.services.errors import ValidationFailed
 from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
@@ -123,7 +124,7 @@ def mail_requester(ticket: Ticket, kind: str, auto_submitted: str | None = AUTO_
         kind,
         to_address=contact.email,
         to_name=contact.name,
-        language=contact.language.value,
+        language=requester_language(ticket),
         ticket=ticket,
         auto_submitted=auto_submitted,
         attachment_ids=attachment_ids,

@@ -16,6 +16,7 @@ from app.models.enums import QuoteStatus, TicketStatus
 from app.models.quote import Quote
 from app.models.ticket import Ticket
 from app.services import notes
+from app.services.contacts import requester_language
 from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.history import record_change
 from app.services.permissions import Actor, Permission, actor_user_id, require
@@ -91,7 +92,7 @@ def save_quote(actor: Actor, ticket: Ticket, data: QuoteInput) -> Quote:
     db.session.flush()
     record_change(ticket, actor, "quote", previous.version if previous else None, quote.version)
     move_to(ticket, QUOTE_SAVED[ticket.status], actor)
-    approve_reply, reject_reply = reply_commands(quote, ticket.contact.language.value)
+    approve_reply, reject_reply = reply_commands(quote, requester_language(ticket))
     notes.mail_requester(ticket, "quote_request", quote=quote,
                          approve_url=link_for(quote, "approve"),
                          reject_url=link_for(quote, "reject"),
