@@ -23,6 +23,7 @@ from app.models.client import Contact
 from app.models.enums import TicketStatus
 from app.models.ticket import Ticket
 from app.services import clock
+from app.services.contacts import requester_language
 from app.services.errors import LinkProblem, ValidationFailed
 from app.services.history import record_change
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
@@ -132,8 +133,8 @@ def send_new_link(actor: Actor, ticket: Ticket) -> Contact:
     contact.portal_link_generation = (contact.portal_link_generation or 0) + 1
     record_change(ticket, actor, "portal_link", None, contact.email)
     enqueue_mail("portal_link", to_address=contact.email, to_name=contact.name,
-                 language=contact.language.value, ticket=ticket, auto_submitted=AUTO_GENERATED,
-                 portal_url=link_for(contact, ticket))
+                 language=requester_language(ticket), ticket=ticket,
+                 auto_submitted=AUTO_GENERATED, portal_url=link_for(contact, ticket))
     return contact
 
 
