@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import nh3
@@ -22,8 +24,10 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
+from app.logging_setup import log_context
 from app.models.columns import utcnow
 from app.models.enums import InboundOutcome, NoteKind
+from app.models.client import Contact
 from app.models.mail import InboundMessage, OutboxMessage
 from app.models.ticket import Ticket
 from app.services import contacts, customer_mail, notes, quote_decisions
@@ -84,22 +88,20 @@ def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
     The unique keys decide races: a UID another poller recorded meanwhile returns its
     outcome; a Message-ID another poller took meanwhile makes this one a duplicate.
     """
+    with log_context(uid=uid):
+        return _ingest_stored(mailbox, uidvalidity, uid, blob, parsed)
+
+
+def _ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
+                   parsed: ParsedEmail | None) -> Outcome | None:
     if parsed is None:
         try:
             parsed = parse_stored(raw_store().path_for(blob.sha256))
         except Exception as error:  # the parser guards itself; this is the unforeseen
             return _quarantine(mailbox, uidvalidity, uid, None, blob, error)
     for _attempt in range(2):
-        record = InboundMessage(
-            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
-            raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
-            from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
-            outcome=O.QUARANTINED,
-        )
         try:
-            _process(record, parsed, check_rate=True)
-            db.session.add(record)  # added last: one INSERT with its outcome
-            outcome = _outcome_of(record)
+            outcome = _record(mailbox, uidvalidity, uid, blob, parsed)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
@@ -115,11 +117,72 @@ def ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
         except Exception as error:  # any failure: keep the message, quarantined, and go on
             db.session.rollback()
             return _quarantine(mailbox, uidvalidity, uid, parsed, blob, error)
+        _log_ingested(mailbox, uid, parsed, outcome)
+        return outcome
+    return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "unique key conflict twice")
+
+
+def ingest_together(mailbox: str, uidvalidity: int,
+                    messages: list[tuple[str, StoredBlob, ParsedEmail | None]],
+                    stop: Callable[[], bool] = lambda: False) -> list[Outcome | None]:
+    """Record several messages (uid, stored source, parsed) in one transaction, in order: each
+    outcome as ingest_stored would give it (a later message sees the earlier ones, as it would
+    after their commits), written together (_Batch). When anything fails, none of them is kept
+    and each is recorded alone (ingest_stored): a race or a bad message costs the batch's time,
+    never a message or an outcome. `stop` is asked before each message: once it says so, the
+    rest are left (the outcomes returned are those of the first ones, which are committed)."""
+    if len(messages) > 1 and all(parsed is not None for _uid, _blob, parsed in messages):
+        batch = _Batch()
+        try:
+            outcomes = []
+            for message in messages:
+                if stop():
+                    break
+                with log_context(uid=message[0]):
+                    outcomes.append(_record(mailbox, uidvalidity, *message, batch=batch))
+            batch.finish()
+            db.session.commit()
+        except DBAPIError as error:  # a unique key taken meanwhile included
+            db.session.rollback()
+            if error.connection_invalidated:
+                raise  # the database went away: stop the batch; the messages stay unmarked
+            log.info("mailbox=%s uids %s-%s: recorded one by one after %r", mailbox,
+                     messages[0][0], messages[-1][0], error)
+        except Exception as error:  # noqa: BLE001 - each is recorded alone, and quarantined
+            db.session.rollback()
+            log.info("mailbox=%s uids %s-%s: recorded one by one after %r", mailbox,
+                     messages[0][0], messages[-1][0], error)
+        else:
+            for (uid, _blob, parsed), outcome in zip(messages, outcomes):
+                _log_ingested(mailbox, uid, parsed, outcome)
+            return outcomes
+    outcomes = []
+    for message in messages:
+        if stop():
+            break
+        outcomes.append(ingest_stored(mailbox, uidvalidity, *message))
+    return outcomes
+
+
+def _record(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
+            parsed: ParsedEmail, batch: "_Batch | None" = None) -> Outcome:
+    """Process one message into its record, in the caller's transaction (uncommitted)."""
+    record = InboundMessage(
+        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
+        raw_size=blob.size, message_id=(parsed.message_id or "")[:998] or None,
+        from_address=parsed.from_address[:254], subject=parsed.subject[:SUBJECT_MAX],
+        outcome=O.QUARANTINED,
+    )
+    _process(record, parsed, check_rate=True, batch=batch)
+    db.session.add(record)  # added last: one INSERT with its outcome
+    return _outcome_of(record)
+
+
+def _log_ingested(mailbox: str, uid: str, parsed: ParsedEmail, outcome: Outcome) -> None:
+    with log_context(uid=uid):
         log.info("ingested mailbox=%s uid=%s message-id=%s outcome=%s reason=%s ticket=%s",
                  mailbox, uid, parsed.message_id, outcome.outcome, outcome.reason,
                  outcome.ticket_number)
-        return outcome
-    return _quarantine(mailbox, uidvalidity, uid, parsed, blob, "unique key conflict twice")
 
 
 def quarantine_unfetched(mailbox: str, uidvalidity: int, uid: str, reason: str) -> Outcome:
@@ -201,14 +264,34 @@ def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = N
     record.ticket, record.note = ticket, note
 
 
-def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> None:
-    """Decide the outcome of one message (inside the caller's transaction)."""
+def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
+             batch: "_Batch | None" = None) -> None:
+    """Decide the outcome of one message (inside the caller's transaction); in a batch, see
+    _Batch."""
     record.thread_index = conversation_key(parsed)  # every message: a reply may name only it
     if parsed.too_complex:
         return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
+    with batch.looking_up(record, parsed) if batch is not None else nullcontext():
+        routed = _route(record, parsed, check_rate, batch)
+    if routed is None:
+        return None  # decided without a customer's ticket: duplicate, ignored, triage…
+    contact, ticket = routed
+    if batch is not None:
+        batch.writing_on(ticket, contact)
+    result = customer_mail.receive(contact, _customer_email(parsed), ticket,
+                                   later=batch.acknowledgements if batch is not None else None)
+    if not result.created:  # a reply may carry the customer's decision on the ticket's quote
+        quote_decisions.decide_by_reply(contact, result.note, parsed.text, parsed.html)
+    _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
+
+
+def _route(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
+           batch: "_Batch | None") -> tuple[Contact, Ticket | None] | None:
+    """The lookups of _process: the sender's contact and the ticket the message continues (None:
+    a new one); None when they decide the outcome themselves (recorded on `record`)."""
     recent = None  # the sender's messages of the last hour, when read with the dedupe key
     if record.dedupe_key is None:
-        key = f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{record.raw_sha256}"
+        key = _dedupe_key(record, parsed)
         first_id, first_ticket_id, recent = _earlier(key, parsed.from_address, check_rate)
         if first_id is not None and first_id != record.id:
             record.duplicate_of_id = first_id
@@ -219,19 +302,97 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool) -> N
     if verdict is not None:
         kind, detail = verdict
         ticket = _threaded_ticket(parsed.returned_message_ids + parsed.thread_ids)
-        note = _note_bounce(ticket, parsed) if kind == BOUNCE and ticket else None
+        note = None
+        if kind == BOUNCE and ticket:
+            if batch is not None:
+                batch.writing_on(ticket)
+            note = _note_bounce(ticket, parsed)
         return _set(record, O.IGNORED, f"{kind}: {detail}", ticket, note)
+    if batch is not None and recent is not None:
+        recent += batch.unflushed_from(parsed.from_address)
     if check_rate and _over_rate_limit(parsed.from_address, recent):
         return _set(record, O.QUARANTINED, "rate-limited sender")
     contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
     if contact is None:
         return _set(record, O.TRIAGE, contacts.unplaced_reason(parsed.from_address))
-    ticket = _threaded_ticket(parsed.thread_ids) or _ticket_by_token(parsed.subject, contact) \
-        or _ticket_by_conversation(record.thread_index, contact)
-    result = customer_mail.receive(contact, _customer_email(parsed), ticket)
-    if not result.created:  # a reply may carry the customer's decision on the ticket's quote
-        quote_decisions.decide_by_reply(contact, result.note, parsed.text, parsed.html)
-    _set(record, O.TICKET if result.created else O.NOTE, None, result.ticket, result.note)
+    return contact, (_threaded_ticket(parsed.thread_ids)
+                     or _ticket_by_token(parsed.subject, contact)
+                     or _ticket_by_conversation(record.thread_index, contact))
+
+
+def _dedupe_key(record: InboundMessage, parsed: ParsedEmail) -> str:
+    return f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{record.raw_sha256}"
+
+
+class _Batch:
+    """Several messages recorded in one transaction (ingest_together), flushed once, so that
+    their rows are written a table at a time rather than a message at a time.
+
+    A message's lookups (_route: its duplicate, its sender's contact, its thread) read the
+    database without flushing what the batch's earlier messages wrote, unless they look for
+    it: the keys a message is looked up by (_lookup_keys) are compared with those of the rows
+    waiting to be written (_pending_keys), and where they meet, the batch is flushed first. The
+    sender's rate adds the batch's unflushed messages from the sender to those written. A
+    ticket an earlier message changed is flushed before another message writes on it (the
+    rules read it as stored). The acknowledgements of new tickets are queued once the batch's
+    flush has given the tickets their ids (their links name them)."""
+
+    def __init__(self):
+        self.acknowledgements: list = []
+
+    @contextmanager
+    def looking_up(self, record: InboundMessage, parsed: ParsedEmail):
+        if db.session.new and _lookup_keys(record, parsed) & _pending_keys():
+            db.session.flush()
+        with db.session.no_autoflush:
+            yield
+
+    def writing_on(self, ticket: Ticket | None, contact: Contact | None = None) -> None:
+        """Flush first when the ticket has unflushed changes, or the contact (new: the
+        services name it by id) is not written yet."""
+        if (contact is not None and contact.id is None) or (ticket is not None and (
+                ticket in db.session.dirty
+                or any(vars(row).get("ticket") is ticket for row in db.session.new))):
+            db.session.flush()
+
+    @staticmethod
+    def unflushed_from(sender: str) -> int:
+        """The batch's messages from this sender that the rate limit counts (_RECENT_FROM_SENDER
+        counts those written)."""
+        return sum(1 for row in db.session.new if isinstance(row, InboundMessage)
+                   and row.from_address == sender and row.outcome in RATE_COUNTED)
+
+    def finish(self) -> None:
+        db.session.flush()
+        for acknowledge in self.acknowledgements:
+            acknowledge()
+
+
+def _lookup_keys(record: InboundMessage, parsed: ParsedEmail) -> set[tuple[str, str]]:
+    """What _route looks a message up by: its dedupe key, its sender (contact, rate), the
+    Message-IDs it names (letter case aside), its ticket tokens and its conversation."""
+    prefix = current_app.config["SOPORTE_TICKET_PREFIX"]
+    keys = {("key", _dedupe_key(record, parsed)), ("from", parsed.from_address.lower()),
+            ("conversation", record.thread_index)}
+    keys.update(("mid", mid.lower()) for mid in parsed.returned_message_ids + parsed.thread_ids)
+    keys.update(("number", number) for number in ticket_numbers(parsed.subject, prefix))
+    return {(kind, value) for kind, value in keys if value}
+
+
+def _pending_keys() -> set[tuple[str, str]]:
+    """What the rows waiting to be written would answer to those lookups."""
+    keys = set()
+    for row in db.session.new:
+        if isinstance(row, InboundMessage):
+            keys.update({("key", row.dedupe_key), ("mid", (row.message_id or "").lower()),
+                         ("conversation", row.thread_index)})
+        elif isinstance(row, OutboxMessage):
+            keys.add(("mid", (row.message_id or "").lower()))
+        elif isinstance(row, Contact):
+            keys.add(("from", (row.email or "").lower()))
+        elif isinstance(row, Ticket):
+            keys.add(("number", row.number))
+    return {(kind, value) for kind, value in keys if value}
 
 
 def _threaded_ticket(message_ids: list[str]) -> Ticket | None:
@@ -268,11 +429,12 @@ def _ticket_by_conversation(key: str | None, contact) -> Ticket | None:
     return db.session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
+RATE_COUNTED = (O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED)  # what a sender's rate counts
 # Built once: these run for every message, and building a statement costs more than running it.
 _RECENT_FROM_SENDER = select(func.count()).select_from(InboundMessage).where(
     InboundMessage.from_address == bindparam("sender"),
     InboundMessage.received_at >= bindparam("since"),
-    InboundMessage.outcome.in_([O.TICKET, O.NOTE, O.TRIAGE, O.QUARANTINED]))
+    InboundMessage.outcome.in_(RATE_COUNTED))
 _BY_DEDUPE_KEY = select(InboundMessage.id, InboundMessage.ticket_id).where(
     InboundMessage.dedupe_key == bindparam("key"))
 # Both in one round trip: every new message asks them, one after the other.

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.encryption import SecretUnreadable
 from app.extensions import db
+from app.logging_setup import log_context
 from app.models.mail import Mailbox
 from app.services.attachments import attachment_store
 from mail_ingest import high_water
@@ -32,6 +33,7 @@ from mail_ingest.sources import SourceError, mailbox_name, open_source, with_pas
 log = logging.getLogger(__name__)
 
 MARK_BATCH = 100  # messages marked on the server with one command
+RECORD_BATCH = 20  # messages read ahead recorded in one transaction at most
 UNRECORDED = "UNRECORDED"  # a message no row could be stored for (see ingest_stored)
 
 
@@ -62,7 +64,7 @@ def _drain(source, url: str) -> PollReport:
     recorded but did not flag, take the rest, then move the mark over what is finished."""
     report = PollReport(source.name)
     try:
-        with mailbox_lock(source.name):
+        with log_context(mailbox=source.name), mailbox_lock(source.name):
             uidvalidity = source.uidvalidity()
             mark = high_water.mark(source.name, uidvalidity) if source.ordered else 0
             listed = source.listing(mark)
@@ -87,11 +89,38 @@ def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
                     report: PollReport) -> set[str]:
     """Record each waiting message in order (read ahead by a child process), marking each
     batch after its commits; stop before the next message once a stop is asked for. Returns
-    the UIDs recorded (marked on the server unless left there as too large)."""
+    the UIDs recorded (marked on the server unless left there as too large).
+
+    Messages already read ahead are recorded together, up to RECORD_BATCH in one transaction
+    (ingest.ingest_together): a backlog costs one commit per batch, not per message. What is
+    held is committed before anything that would wait (the next message not yet read, a stop,
+    the end), so a message is never held uncommitted while the poller waits."""
     max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
     wanted = [p.uid for p in pending if p.size <= max_bytes]
-    done: list[str] = []
+    held: list = []  # read ahead, not yet recorded
+    done: list[str] = []  # recorded, not yet marked
     finished: set[str] = set()
+
+    def count(uid: str, outcome, downloaded: bool = True) -> None:
+        if outcome is None:  # not even quarantined: unmarked, taken next run
+            outcome = UNRECORDED
+        else:
+            if downloaded:  # one too large stays on the server, unmarked
+                done.append(uid)  # marked only after the commit, in batches
+            finished.add(uid)
+            outcome = outcome.outcome
+        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+        if len(done) >= MARK_BATCH:
+            source.mark_done(done)
+            done.clear()
+
+    def record_held() -> None:
+        messages = [(item.uid, item.blob, item.parsed) for item in held]
+        held.clear()
+        for (uid, _blob, _parsed), outcome in zip(messages, ingest_module.ingest_together(
+                source.name, uidvalidity, messages, stop=lambda: STOP.requested)):
+            count(uid, outcome)  # those after a stop are left, uncounted, for the next run
+
     stores = ReadAheadStores(ingest_module.raw_store().root, attachment_store().root,
                              current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"])
     with closing(read_ahead(url, wanted, stores, report.reader)) as fetched:
@@ -101,25 +130,24 @@ def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
                     log.info("mailbox=%s stopping before uid=%s: the rest waits for the next "
                              "run", source.name, message.uid)
                     break
+                if held and (message.size > max_bytes or not fetched.ready()):
+                    record_held()
                 if message.size > max_bytes:
-                    outcome = _leave_on_server(source, uidvalidity, message).outcome
-                    finished.add(message.uid)
-                else:
+                    count(message.uid, _leave_on_server(source, uidvalidity, message),
+                          downloaded=False)
+                    continue
+                try:
                     item = next(fetched)
-                    if item.blob is None:
-                        continue  # expunged since the listing
-                    recorded = ingest_module.ingest_stored(
-                        source.name, uidvalidity, item.uid, item.blob, item.parsed)
-                    if recorded is None:  # not even quarantined: unmarked, taken next run
-                        outcome = UNRECORDED
-                    else:
-                        outcome = recorded.outcome
-                        done.append(item.uid)  # marked only after the commit, in batches
-                        finished.add(item.uid)
-                report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-                if len(done) >= MARK_BATCH:
-                    source.mark_done(done)
-                    done = []
+                except SourceError:
+                    if held:  # read before the reader failed: recorded, as alone they would be
+                        record_held()
+                    raise
+                if item.blob is not None:  # None: expunged since the listing
+                    held.append(item)
+                if len(held) >= RECORD_BATCH:
+                    record_held()
+            if held:
+                record_held()
         finally:
             if done:
                 source.mark_done(done)  # committed ones; a crash before this is mended next run

@@ -29,7 +29,6 @@ import sys
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from app.storage import BlobStore, StoredBlob, TooLarge
 from mail_ingest.parse import ParsedEmail, parse_stored
@@ -68,39 +67,71 @@ class _Finished:
 
 
 def read_ahead(url: str, uids: list[str], stores: ReadAheadStores, stats: dict | None = None
-               ) -> Iterator[Fetched]:
-    """Yield the messages `uids` of the mailbox at `url` in order, fetched by a child process,
-    their raw source and their attachments already stored.
+               ) -> "ReadAhead":
+    """The messages `uids` of the mailbox at `url`, in order, fetched by a child process, their
+    raw source and their attachments already stored (see ReadAhead)."""
+    return ReadAhead(url, uids, stores, stats)
 
-    Raises SourceError when the child cannot read the mailbox (the messages not yet
-    yielded stay waiting). `stats`, if given, receives the child's peak memory rise.
+
+class ReadAhead:
+    """An iterator over the messages read ahead, each a Fetched; close() ends the child.
+
+    Taking the next message raises SourceError when the child cannot read the mailbox (the
+    messages not yet taken stay waiting). `stats`, if given, receives the child's peak memory
+    rise. ready() says whether the next message is already handed over, so that the poller
+    can commit what it holds before it would wait (mail_ingest.poller).
     """
-    if not uids:
-        return
-    context = multiprocessing.get_context("fork")  # no re-import: the child starts at once
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_reader, args=(url, uids, stores, receiver, sender,
-                                                  os.getpid()),
-                            name="soporte-read-ahead", daemon=True)
-    child.start()
-    sender.close()  # the child holds the only writing end: its end is our end of file
-    try:
-        for position, expected in enumerate(uids):
-            item = _next(receiver, child)
+
+    def __init__(self, url: str, uids: list[str], stores: ReadAheadStores,
+                 stats: dict | None = None):
+        self._uids, self._stats, self._position = list(uids), stats, 0
+        self._receiver = self._child = None
+        if not self._uids:
+            return
+        context = multiprocessing.get_context("fork")  # no re-import: the child starts at once
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._child = context.Process(
+            target=_reader, args=(url, self._uids, stores, self._receiver, sender, os.getpid()),
+            name="soporte-read-ahead", daemon=True)
+        self._child.start()
+        sender.close()  # the child holds the only writing end: its end is our end of file
+
+    def __iter__(self) -> "ReadAhead":
+        return self
+
+    def __next__(self) -> Fetched:
+        if self._position >= len(self._uids):
+            raise StopIteration
+        try:
+            item = _next(self._receiver, self._child)
             if isinstance(item, _Failed):
                 raise SourceError(item.error)
+            expected = self._uids[self._position]
             if item.uid != expected:  # cannot happen: one child, one pipe, in order
                 raise SourceError(f"read ahead out of order: {item.uid} for {expected}")
-            if position == len(uids) - 1:  # the child's report follows the last message
-                finished = _next(receiver, child)
-                if stats is not None and isinstance(finished, _Finished):
-                    stats["reader_peak_rise_kb"] = finished.peak_rise_kb
-            yield item
-    finally:
-        receiver.close()  # the child's next write fails: it ends
-        if child.is_alive():
-            child.kill()  # it ignores SIGTERM (see _reader); it only reads, so nothing is lost
-        child.join(5)
+        except SourceError:
+            self.close()
+            raise
+        self._position += 1
+        if self._position == len(self._uids):  # the child's report follows the last message
+            finished = _next(self._receiver, self._child)
+            if self._stats is not None and isinstance(finished, _Finished):
+                self._stats["reader_peak_rise_kb"] = finished.peak_rise_kb
+        return item
+
+    def ready(self) -> bool:
+        """True when the next message is already handed over: taking it will not wait."""
+        return (self._position < len(self._uids) and not self._receiver.closed
+                and self._receiver.poll(0))
+
+    def close(self) -> None:
+        """End the child (at once: it only reads, so nothing is lost)."""
+        if self._receiver is None or self._receiver.closed:
+            return
+        self._receiver.close()  # the child's next write fails: it ends
+        if self._child.is_alive():
+            self._child.kill()  # it ignores SIGTERM (see _reader)
+        self._child.join(5)
 
 
 def _next(receiver, child):

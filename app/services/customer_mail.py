@@ -6,7 +6,9 @@ rules of what that email does to the ticket live here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import current_app
 
@@ -66,13 +68,17 @@ class IntakeResult:
     created: bool
 
 
-def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None) -> IntakeResult:
+def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None,
+            later: list[Callable[[], object]] | None = None) -> IntakeResult:
     """Apply a customer's email: a note on the ticket, or a new ticket whose first note it is.
 
     A reply to a resolved ticket reopens it; a reply to a closed ticket opens a
     new ticket linked to the closed one. A new ticket is acknowledged by email, in reply to the
     customer's message, unless the sender asked for no automatic reply; it arrives unassigned,
-    so the supervisors are told (notifications.announce_unassigned).
+    so the supervisors are told (notifications.announce_unassigned). With `later`, the
+    acknowledgement is added to it, to be queued by the caller once its flush has given the
+    ticket its id (the mail's link names it): the poller recording several emails in one
+    transaction flushes them once (mail_ingest.ingest.ingest_together).
     """
     label = customer_label(contact.email)
     if ticket is not None and not ticket.is_closed:
@@ -96,9 +102,14 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None)
     note = _email_note(new, contact, mail)
     announce_unassigned(new)
     if mail.acknowledge:
-        notes.mail_requester(new, "acknowledgement", auto_submitted=AUTO_REPLIED,
-                             answering=CustomerMessage(mail.message_id, mail.conversation_key,
+        acknowledge = partial(notes.mail_requester, new, "acknowledgement",
+                              auto_submitted=AUTO_REPLIED,
+                              answering=CustomerMessage(mail.message_id, mail.conversation_key,
                                                         opens_ticket=True))
+        if later is None:
+            acknowledge()
+        else:
+            later.append(acknowledge)
     return IntakeResult(new, note, created=True)
 
 

@@ -113,6 +113,23 @@ def test_a_worker_context_and_an_exception_are_in_the_line(json_app):
     assert "mailbox" not in outside and "request_id" not in outside
 
 
+def test_the_pollers_lines_name_the_mailbox_and_the_message(json_app, tmp_path):
+    import mailbox
+
+    from mail_ingest.poller import poll_once
+    from tests import factories
+    from tests import mail_corpus as corpus
+
+    factories.make_world()
+    db.session.commit()
+    inbox = mailbox.Maildir(tmp_path / "inbox", create=True)
+    key = inbox.add(corpus.simple())
+    report = poll_once(f"maildir://{tmp_path / 'inbox'}")
+    assert report.outcomes == {"TICKET": 1}
+    [ingested] = [line for line in _lines(json_app) if line["message"].startswith("ingested")]
+    assert (ingested["mailbox"], ingested["uid"]) == (report.mailbox, key)
+
+
 def test_text_stays_the_default(backend, database_urls, tmp_path, caplog):
     app = make_test_app(database_urls[backend], tmp_path)
     root_handlers = [h for h in logging.getLogger().handlers

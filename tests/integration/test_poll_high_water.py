@@ -116,12 +116,13 @@ def test_a_message_that_could_not_be_recorded_holds_the_mark(world, dovecot, ima
                                                            monkeypatch):
     url = dovecot.url(imap_user)
     dovecot.append(imap_user, *[corpus.simple(subject=f"hueco {i}") for i in range(4)])
-    real = ingest_module.ingest_stored
+    real = ingest_module.ingest_together
 
-    def not_the_second(mailbox, uidvalidity, uid, *args):
-        return None if uid == "2" else real(mailbox, uidvalidity, uid, *args)
+    def not_the_second(mailbox, uidvalidity, messages, stop):
+        return [None if message[0] == "2" else real(mailbox, uidvalidity, [message], stop)[0]
+                for message in messages]
 
-    monkeypatch.setattr(ingest_module, "ingest_stored", not_the_second)
+    monkeypatch.setattr(ingest_module, "ingest_together", not_the_second)
     assert poll_once(url).outcomes == {"TICKET": 3, "UNRECORDED": 1}
     assert _mark(url) == 1 and _flagged(dovecot, imap_user) == ["1", "3", "4"]
     monkeypatch.undo()
@@ -218,14 +219,14 @@ def test_a_stop_asked_for_mid_batch_finishes_the_message_in_hand(world, dovecot,
                                                                 monkeypatch):
     url = dovecot.url(imap_user)
     dovecot.append(imap_user, *[corpus.simple(subject=f"parada {i}") for i in range(5)])
-    real = ingest_module.ingest_stored
+    real = ingest_module._process
 
-    def stop_during_the_second(mailbox, uidvalidity, uid, *args):
-        if uid == "2":
+    def stop_during_the_second(record, *args, **kwargs):
+        if record.uid == "2":
             STOP.ask()  # as the SIGTERM handler does, while the second is in hand
-        return real(mailbox, uidvalidity, uid, *args)
+        return real(record, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "ingest_stored", stop_during_the_second)
+    monkeypatch.setattr(ingest_module, "_process", stop_during_the_second)
     try:
         assert poll_once(url).outcomes == {"TICKET": 2}
     finally:
