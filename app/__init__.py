@@ -76,9 +76,11 @@ def _init_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    from app.services.sla.stored_due import watch
+    from app.services import transaction_reads
+    from app.services.sla import stored_due
 
-    watch(db.session)  # Ticket.sla_due follows every commit that touches a ticket's history
+    stored_due.watch(db.session)  # Ticket.sla_due follows every commit that touches a history
+    transaction_reads.watch(db.session)  # reads kept for a transaction, forgotten when stale
     migrate.init_app(app, db, directory=str(_project_folder("migrations")), render_as_batch=True,
                      compare_type=True, render_item=render_migration_item,
                      include_object=include_in_autogenerate)

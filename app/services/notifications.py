@@ -14,6 +14,7 @@ from app.models.notification import Notification
 from app.models.ticket import Ticket
 from app.models.user import User
 from app.services.outbox import AUTO_GENERATED, enqueue_mail
+from app.services.transaction_reads import kept
 
 NEW_UNASSIGNED = "new_unassigned"
 
@@ -32,8 +33,10 @@ _ACTIVE_SUPERVISORS = select(User).where(User.active.is_(True), User.role == Rol
 
 
 def active_supervisors() -> list[User]:
-    """Every active supervisor, in a stable order."""
-    return list(db.session.scalars(_ACTIVE_SUPERVISORS))
+    """Every active supervisor, in a stable order (read once per transaction:
+    app.services.transaction_reads)."""
+    return kept(db.session, "active supervisors",
+                lambda: list(db.session.scalars(_ACTIVE_SUPERVISORS)), (User,))
 
 
 def announce_unassigned(ticket: Ticket) -> None:

@@ -43,12 +43,12 @@ from app.services.sla.check_times import check_at_of, warn_percent
 from app.services.sla.clocks import DONE, TicketClocks, history_rows, pressing_clock, \
     ticket_clocks
 from app.services.sla.targets import TargetTable
+from app.services.transaction_reads import kept
 
 log = logging.getLogger(__name__)
 
 PENDING = "sla_due_tickets"  # Session.info key: ids of tickets whose history a flush wrote
 WRITTEN = "sla_due_written"  # Session.info key: {id: _Written} of the tickets this one inserted
-TARGETS = "sla_due_targets"  # Session.info key: the stored targets, read once per session
 HISTORY = (Note, TicketChange, Quote)  # the rows a ticket's clocks read (ticket_clocks)
 # The ticket's own fields its clocks read (created_at, urgency and contract: the targets and
 # calendar; client: the calendar; status: pauses and resolution).
@@ -121,7 +121,6 @@ def watch(session_factory) -> None:
         event.listen(session_factory, "after_flush", _collect)
         event.listen(session_factory, "before_commit", _refresh_collected)
         event.listen(session_factory, "after_transaction_end", _forget)
-        event.listen(session_factory, "after_soft_rollback", _forget_targets)
 
 
 def _collect(session: Session, _flush_context) -> None:
@@ -133,8 +132,6 @@ def _collect(session: Session, _flush_context) -> None:
         if isinstance(instance, Ticket):
             written[instance.id] = _Written(instance)
     for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, SlaTarget):
-            _forget_targets(session)  # read again after this session's own edit
         ticket_id = _touched_ticket(instance)
         if ticket_id is not None:
             pending.add(ticket_id)
@@ -148,7 +145,6 @@ def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING, None)
         session.info.pop(WRITTEN, None)
-        session.info.pop(TARGETS, None)
 
 
 def _touched_ticket(instance) -> int | None:
@@ -190,17 +186,11 @@ def _refresh_collected(session: Session) -> None:
 
 def _targets(session: Session) -> TargetTable:
     """The stored targets, read once per transaction (its commit stores every due time with
-    them): kept for a whole poller's round, a target edited meanwhile could reach the tickets it
-    created after the tick had swept for that edit, and stay wrong until a later sweep. This
-    session's own edit, or a rollback, makes it read them again."""
-    targets = session.info.get(TARGETS)
-    if targets is None:
-        targets = session.info[TARGETS] = TargetTable()
-    return targets
-
-
-def _forget_targets(session: Session, _previous_transaction=None) -> None:
-    session.info.pop(TARGETS, None)
+    them; app.services.transaction_reads): kept for a whole poller's round, a target edited
+    meanwhile could reach the tickets it created after the tick had swept for that edit, and
+    stay wrong until a later sweep. This session's own edit, or a rollback, makes it read them
+    again."""
+    return kept(session, "service-level targets", TargetTable, (SlaTarget,))
 
 
 class _Written:

@@ -35,6 +35,7 @@ from app.models.enums import NoteKind
 from app.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.services import clock
 from app.services.permissions import actor_user_id
+from app.services.transaction_reads import kept
 
 TICKET_CREATED = "ticket.created"
 STATUS_CHANGED = "ticket.status_changed"
@@ -71,8 +72,10 @@ def emit(event_type: str, data: Callable[[], dict]) -> WebhookEvent | None:
     the caller's transaction. `data` is called after a flush, so the ids it names exist.
     Returns the event, or None when no endpoint wants it (then nothing is written)."""
     with db.session.no_autoflush:
-        endpoints = [endpoint for endpoint in db.session.scalars(_ACTIVE_ENDPOINTS)
-                     if endpoint.receives(event_type)]
+        endpoints = [endpoint for endpoint in kept(
+            db.session, "active webhook endpoints",
+            lambda: list(db.session.scalars(_ACTIVE_ENDPOINTS)), (WebhookEndpoint,))
+            if endpoint.receives(event_type)]
     if not endpoints:
         return None
     db.session.flush()
