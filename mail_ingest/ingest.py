@@ -1,7 +1,8 @@
 """One email in, exactly one outcome out: ticket, note, ignored, triage or quarantined.
 
 `ingest` stores the raw source, decides the outcome and records it in one
-transaction. Whatever goes wrong while processing, the message is recorded as
+transaction; `ingest_together` records several messages read ahead in one transaction, written
+by one flush (mail_ingest.batches), each outcome what it would be alone. Whatever goes wrong while processing, the message is recorded as
 quarantined with its error and can be retried: it is never dropped. Recording the
 quarantine does not depend on the parsed message: when even that fails, a minimal row
 (where the message is, its raw source's hash and size, the error) is recorded instead, and
@@ -14,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import nh3
@@ -35,6 +36,7 @@ from app.services.customer_mail import CustomerEmail
 from app.services.notes import Upload
 from app.services.permissions import SYSTEM
 from app.storage import BlobStore, StoredBlob, raw_mail_store
+from mail_ingest.batches import Batch, lookup_keys
 from mail_ingest.classify import BOUNCE, classify, suppresses_auto_reply
 from mail_ingest.parse import ParsedEmail, parse_stored
 from mail_ingest.thread import conversation_key, spellings, ticket_numbers
@@ -124,48 +126,46 @@ def _ingest_stored(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
 
 def ingest_together(mailbox: str, uidvalidity: int,
                     messages: list[tuple[str, StoredBlob, ParsedEmail | None]],
-                    stop: Callable[[], bool] = lambda: False) -> list[Outcome | None]:
-    """Record several messages (uid, stored source, parsed) in one transaction, in order: each
-    outcome as ingest_stored would give it (a later message sees the earlier ones, as it would
-    after their commits), written together (_Batch). When anything fails, none of them is kept
-    and each is recorded alone (ingest_stored): a race or a bad message costs the batch's time,
-    never a message or an outcome. `stop` is asked before each message: once it says so, the
-    rest are left (the outcomes returned are those of the first ones, which are committed)."""
+                    stop: Callable[[], bool] = lambda: False
+                    ) -> Iterator[tuple[str, Outcome | None]]:
+    """Record several messages (uid, stored source, parsed) in one transaction, in order, and
+    yield each (uid, outcome) once committed: each outcome as ingest_stored would give it (a
+    later message sees the earlier ones, as it would after their commits), written together
+    (mail_ingest.batches). When anything fails, none of them is kept and each is recorded
+    alone (ingest_stored): a race or a bad message costs the batch's time, never a message or
+    an outcome. `stop` is asked before each message: once it says so, the rest are left
+    (neither recorded nor yielded). The database going away is raised, as by ingest_stored:
+    what was yielded is committed, the rest waits."""
     if len(messages) > 1 and all(parsed is not None for _uid, _blob, parsed in messages):
-        batch = _Batch()
+        batch = Batch()
         try:
             outcomes = []
-            for message in messages:
+            for uid, blob, parsed in messages:
                 if stop():
                     break
-                with log_context(uid=message[0]):
-                    outcomes.append(_record(mailbox, uidvalidity, *message, batch=batch))
+                with log_context(uid=uid):
+                    outcomes.append(_record(mailbox, uidvalidity, uid, blob, parsed, batch))
             batch.finish()
             db.session.commit()
-        except DBAPIError as error:  # a unique key taken meanwhile included
+        except Exception as error:  # a unique key taken meanwhile, a bad message, a fault
             db.session.rollback()
-            if error.connection_invalidated:
+            if isinstance(error, DBAPIError) and error.connection_invalidated:
                 raise  # the database went away: stop the batch; the messages stay unmarked
-            log.info("mailbox=%s uids %s-%s: recorded one by one after %r", mailbox,
-                     messages[0][0], messages[-1][0], error)
-        except Exception as error:  # noqa: BLE001 - each is recorded alone, and quarantined
-            db.session.rollback()
-            log.info("mailbox=%s uids %s-%s: recorded one by one after %r", mailbox,
-                     messages[0][0], messages[-1][0], error)
+            log.warning("mailbox=%s uids %s-%s: recorded one by one after %r", mailbox,
+                        messages[0][0], messages[-1][0], error, exc_info=True)
         else:
             for (uid, _blob, parsed), outcome in zip(messages, outcomes):
                 _log_ingested(mailbox, uid, parsed, outcome)
-            return outcomes
-    outcomes = []
-    for message in messages:
+                yield uid, outcome
+            return
+    for uid, blob, parsed in messages:
         if stop():
-            break
-        outcomes.append(ingest_stored(mailbox, uidvalidity, *message))
-    return outcomes
+            return
+        yield uid, ingest_stored(mailbox, uidvalidity, uid, blob, parsed)
 
 
 def _record(mailbox: str, uidvalidity: int, uid: str, blob: StoredBlob,
-            parsed: ParsedEmail, batch: "_Batch | None" = None) -> Outcome:
+            parsed: ParsedEmail, batch: Batch | None = None) -> Outcome:
     """Process one message into its record, in the caller's transaction (uncommitted)."""
     record = InboundMessage(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw_sha256=blob.sha256,
@@ -265,19 +265,22 @@ def _set(record: InboundMessage, outcome: InboundOutcome, reason: str | None = N
 
 
 def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
-             batch: "_Batch | None" = None) -> None:
+             batch: Batch | None = None) -> None:
     """Decide the outcome of one message (inside the caller's transaction); in a batch, see
-    _Batch."""
+    mail_ingest.batches."""
     record.thread_index = conversation_key(parsed)  # every message: a reply may name only it
     if parsed.too_complex:
         return _set(record, O.QUARANTINED, f"too complex: {parsed.too_complex}")
-    with batch.looking_up(record, parsed) if batch is not None else nullcontext():
+    keys = None if batch is None else lookup_keys(
+        parsed, _dedupe_key(record, parsed), record.thread_index,
+        current_app.config["SOPORTE_TICKET_PREFIX"])
+    with batch.looking_up(keys) if batch is not None else nullcontext():
         routed = _route(record, parsed, check_rate, batch)
     if routed is None:
         return None  # decided without a customer's ticket: duplicate, ignored, triage…
     contact, ticket = routed
     if batch is not None:
-        batch.writing_on(ticket, contact)
+        batch.writing_on(ticket)
     result = customer_mail.receive(contact, _customer_email(parsed), ticket,
                                    later=batch.acknowledgements if batch is not None else None)
     if not result.created:  # a reply may carry the customer's decision on the ticket's quote
@@ -286,7 +289,7 @@ def _process(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
 
 
 def _route(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
-           batch: "_Batch | None") -> tuple[Contact, Ticket | None] | None:
+           batch: Batch | None) -> tuple[Contact, Ticket | None] | None:
     """The lookups of _process: the sender's contact and the ticket the message continues (None:
     a new one); None when they decide the outcome themselves (recorded on `record`)."""
     recent = None  # the sender's messages of the last hour, when read with the dedupe key
@@ -309,7 +312,7 @@ def _route(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
             note = _note_bounce(ticket, parsed)
         return _set(record, O.IGNORED, f"{kind}: {detail}", ticket, note)
     if batch is not None and recent is not None:
-        recent += batch.unflushed_from(parsed.from_address)
+        recent += batch.unflushed_from(parsed.from_address, RATE_COUNTED)
     if check_rate and _over_rate_limit(parsed.from_address, recent):
         return _set(record, O.QUARANTINED, "rate-limited sender")
     contact = contacts.identify_sender(parsed.from_address, parsed.from_name)
@@ -322,77 +325,6 @@ def _route(record: InboundMessage, parsed: ParsedEmail, check_rate: bool,
 
 def _dedupe_key(record: InboundMessage, parsed: ParsedEmail) -> str:
     return f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{record.raw_sha256}"
-
-
-class _Batch:
-    """Several messages recorded in one transaction (ingest_together), flushed once, so that
-    their rows are written a table at a time rather than a message at a time.
-
-    A message's lookups (_route: its duplicate, its sender's contact, its thread) read the
-    database without flushing what the batch's earlier messages wrote, unless they look for
-    it: the keys a message is looked up by (_lookup_keys) are compared with those of the rows
-    waiting to be written (_pending_keys), and where they meet, the batch is flushed first. The
-    sender's rate adds the batch's unflushed messages from the sender to those written. A
-    ticket an earlier message changed is flushed before another message writes on it (the
-    rules read it as stored). The acknowledgements of new tickets are queued once the batch's
-    flush has given the tickets their ids (their links name them)."""
-
-    def __init__(self):
-        self.acknowledgements: list = []
-
-    @contextmanager
-    def looking_up(self, record: InboundMessage, parsed: ParsedEmail):
-        if db.session.new and _lookup_keys(record, parsed) & _pending_keys():
-            db.session.flush()
-        with db.session.no_autoflush:
-            yield
-
-    def writing_on(self, ticket: Ticket | None, contact: Contact | None = None) -> None:
-        """Flush first when the ticket has unflushed changes, or the contact (new: the
-        services name it by id) is not written yet."""
-        if (contact is not None and contact.id is None) or (ticket is not None and (
-                ticket in db.session.dirty
-                or any(vars(row).get("ticket") is ticket for row in db.session.new))):
-            db.session.flush()
-
-    @staticmethod
-    def unflushed_from(sender: str) -> int:
-        """The batch's messages from this sender that the rate limit counts (_RECENT_FROM_SENDER
-        counts those written)."""
-        return sum(1 for row in db.session.new if isinstance(row, InboundMessage)
-                   and row.from_address == sender and row.outcome in RATE_COUNTED)
-
-    def finish(self) -> None:
-        db.session.flush()
-        for acknowledge in self.acknowledgements:
-            acknowledge()
-
-
-def _lookup_keys(record: InboundMessage, parsed: ParsedEmail) -> set[tuple[str, str]]:
-    """What _route looks a message up by: its dedupe key, its sender (contact, rate), the
-    Message-IDs it names (letter case aside), its ticket tokens and its conversation."""
-    prefix = current_app.config["SOPORTE_TICKET_PREFIX"]
-    keys = {("key", _dedupe_key(record, parsed)), ("from", parsed.from_address.lower()),
-            ("conversation", record.thread_index)}
-    keys.update(("mid", mid.lower()) for mid in parsed.returned_message_ids + parsed.thread_ids)
-    keys.update(("number", number) for number in ticket_numbers(parsed.subject, prefix))
-    return {(kind, value) for kind, value in keys if value}
-
-
-def _pending_keys() -> set[tuple[str, str]]:
-    """What the rows waiting to be written would answer to those lookups."""
-    keys = set()
-    for row in db.session.new:
-        if isinstance(row, InboundMessage):
-            keys.update({("key", row.dedupe_key), ("mid", (row.message_id or "").lower()),
-                         ("conversation", row.thread_index)})
-        elif isinstance(row, OutboxMessage):
-            keys.add(("mid", (row.message_id or "").lower()))
-        elif isinstance(row, Contact):
-            keys.add(("from", (row.email or "").lower()))
-        elif isinstance(row, Ticket):
-            keys.add(("number", row.number))
-    return {(kind, value) for kind, value in keys if value}
 
 
 def _threaded_ticket(message_ids: list[str]) -> Ticket | None:

@@ -1,7 +1,8 @@
-"""The poll loop: take every waiting message of each mailbox, one transaction each, then mark it.
+"""The poll loop: take every waiting message of each mailbox, commit it, then mark it.
 
 Order per message: download (BODY.PEEK, by the read-ahead process) → record and
-process → commit → mark on the server. A crash before the commit leaves the
+process (with the messages already read ahead, in one transaction) → commit → mark on the
+server. A crash before the commit leaves the
 message waiting; a crash after it leaves a record, so the next run only marks it.
 After the batch the mailbox's high-water mark moves over what is finished, so the next
 poll asks only for what is above it (mail_ingest.high_water). SIGTERM or SIGINT ends the
@@ -87,71 +88,83 @@ def _drain(source, url: str) -> PollReport:
 
 def _ingest_pending(source, url: str, uidvalidity: int, pending: list,
                     report: PollReport) -> set[str]:
-    """Record each waiting message in order (read ahead by a child process), marking each
-    batch after its commits; stop before the next message once a stop is asked for. Returns
-    the UIDs recorded (marked on the server unless left there as too large).
+    """Record each waiting message in order (read ahead by a child process), marking them in
+    batches after their commits; stop before the next message once a stop is asked for.
+    Returns the UIDs recorded (marked on the server unless left there as too large).
 
-    Messages already read ahead are recorded together, up to RECORD_BATCH in one transaction
-    (ingest.ingest_together): a backlog costs one commit per batch, not per message. What is
-    held is committed before anything that would wait (the next message not yet read, a stop,
-    the end), so a message is never held uncommitted while the poller waits."""
+    The messages the reader has already handed over are recorded together, up to RECORD_BATCH
+    in one transaction (ingest.ingest_together). What is held is recorded before the poller
+    would wait for the reader, and at the end; at a stop, what was not begun is left."""
     max_bytes = current_app.config["SOPORTE_INGEST_MAX_BYTES"]
-    wanted = [p.uid for p in pending if p.size <= max_bytes]
-    held: list = []  # read ahead, not yet recorded
-    done: list[str] = []  # recorded, not yet marked
-    finished: set[str] = set()
-
-    def count(uid: str, outcome, downloaded: bool = True) -> None:
-        if outcome is None:  # not even quarantined: unmarked, taken next run
-            outcome = UNRECORDED
-        else:
-            if downloaded:  # one too large stays on the server, unmarked
-                done.append(uid)  # marked only after the commit, in batches
-            finished.add(uid)
-            outcome = outcome.outcome
-        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-        if len(done) >= MARK_BATCH:
-            source.mark_done(done)
-            done.clear()
-
-    def record_held() -> None:
-        messages = [(item.uid, item.blob, item.parsed) for item in held]
-        held.clear()
-        for (uid, _blob, _parsed), outcome in zip(messages, ingest_module.ingest_together(
-                source.name, uidvalidity, messages, stop=lambda: STOP.requested)):
-            count(uid, outcome)  # those after a stop are left, uncounted, for the next run
-
+    intake = _Intake(source, uidvalidity, report)
     stores = ReadAheadStores(ingest_module.raw_store().root, attachment_store().root,
                              current_app.config["SOPORTE_ATTACHMENT_MAX_BYTES"])
+    wanted = [p.uid for p in pending if p.size <= max_bytes]
     with closing(read_ahead(url, wanted, stores, report.reader)) as fetched:
         try:
             for message in pending:
+                if intake.held and (message.size > max_bytes or not fetched.ready()):
+                    intake.record_held()
                 if STOP.requested:
                     log.info("mailbox=%s stopping before uid=%s: the rest waits for the next "
                              "run", source.name, message.uid)
                     break
-                if held and (message.size > max_bytes or not fetched.ready()):
-                    record_held()
                 if message.size > max_bytes:
-                    count(message.uid, _leave_on_server(source, uidvalidity, message),
-                          downloaded=False)
+                    intake.count(message.uid, _leave_on_server(source, uidvalidity, message),
+                                 downloaded=False)
                     continue
                 try:
                     item = next(fetched)
                 except SourceError:
-                    if held:  # read before the reader failed: recorded, as alone they would be
-                        record_held()
+                    intake.record_held()  # read before the reader failed: recorded
                     raise
                 if item.blob is not None:  # None: expunged since the listing
-                    held.append(item)
-                if len(held) >= RECORD_BATCH:
-                    record_held()
-            if held:
-                record_held()
+                    intake.held.append(item)
+                if len(intake.held) >= RECORD_BATCH:
+                    intake.record_held()
+            intake.record_held()
         finally:
-            if done:
-                source.mark_done(done)  # committed ones; a crash before this is mended next run
-    return finished
+            intake.mark_done()  # committed ones; a crash before this is mended next run
+    return intake.finished
+
+
+class _Intake:
+    """One mailbox's pass: the messages read ahead and not yet recorded (`held`), those recorded
+    and not yet marked on the server, those finished, and the report's outcomes."""
+
+    def __init__(self, source, uidvalidity: int, report: PollReport):
+        self.source, self.uidvalidity, self.report = source, uidvalidity, report
+        self.held: list = []
+        self.finished: set[str] = set()
+        self._unmarked: list[str] = []
+
+    def record_held(self) -> None:
+        """Record what is held (ingest_together), counting each as its commit is made."""
+        messages = [(item.uid, item.blob, item.parsed) for item in self.held]
+        self.held = []
+        if messages:
+            for uid, outcome in ingest_module.ingest_together(
+                    self.source.name, self.uidvalidity, messages, stop=lambda: STOP.requested):
+                self.count(uid, outcome)  # those after a stop are left for the next run
+
+    def count(self, uid: str, outcome, downloaded: bool = True) -> None:
+        """One message's outcome: None, not even quarantined, leaves it for the next run; a
+        message left on the server as too large is finished but never marked."""
+        if outcome is None:
+            name = UNRECORDED
+        else:
+            name = outcome.outcome
+            self.finished.add(uid)
+            if downloaded:
+                self._unmarked.append(uid)  # marked only after the commit, in batches
+        self.report.outcomes[name] = self.report.outcomes.get(name, 0) + 1
+        if len(self._unmarked) >= MARK_BATCH:
+            self.mark_done()
+
+    def mark_done(self) -> None:
+        if self._unmarked:
+            self.source.mark_done(self._unmarked)
+            self._unmarked = []
 
 
 def _leave_on_server(source, uidvalidity: int, message):

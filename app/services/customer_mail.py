@@ -76,9 +76,9 @@ def receive(contact: Contact, mail: CustomerEmail, ticket: Ticket | None = None,
     new ticket linked to the closed one. A new ticket is acknowledged by email, in reply to the
     customer's message, unless the sender asked for no automatic reply; it arrives unassigned,
     so the supervisors are told (notifications.announce_unassigned). With `later`, the
-    acknowledgement is added to it, to be queued by the caller once its flush has given the
-    ticket its id (the mail's link names it): the poller recording several emails in one
-    transaction flushes them once (mail_ingest.ingest.ingest_together).
+    acknowledgement is not queued now but added to it, as a callable the caller must call once
+    it has flushed (the mail's link names the ticket's id): for a caller that writes many
+    emails with one flush.
     """
     label = customer_label(contact.email)
     if ticket is not None and not ticket.is_closed:

@@ -35,8 +35,8 @@ _ACTIVE_SUPERVISORS = select(User).where(User.active.is_(True), User.role == Rol
 def active_supervisors() -> list[User]:
     """Every active supervisor, in a stable order (read once per transaction:
     app.services.transaction_reads)."""
-    return kept(db.session, "active supervisors",
-                lambda: list(db.session.scalars(_ACTIVE_SUPERVISORS)), (User,))
+    return list(kept(db.session, "active supervisors",
+                     lambda: tuple(db.session.scalars(_ACTIVE_SUPERVISORS)), (User,)))
 
 
 def announce_unassigned(ticket: Ticket) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.columns import utcnow
 from app.models.client import Contact
-from app.models.enums import DecisionChannel, NoteKind, QuoteStatus, Role, TicketStatus
+from app.models.enums import DecisionChannel, NoteKind, QuoteStatus, TicketStatus
 from app.models.quote import Quote
 from app.models.ticket import Note, Ticket
 from app.models.user import User
@@ -123,8 +123,7 @@ def _decide(quote: Quote, approve: bool, channel: DecisionChannel, actor: Actor 
 
 def _notify_staff(ticket: Ticket, quote: Quote) -> None:
     """The assignee and every active supervisor see the decision in the dashboard."""
-    recipients = {u.id: u for u in db.session.execute(
-        select(User).where(User.active.is_(True), User.role == Role.SUPERVISOR)).scalars()}
+    recipients = {u.id: u for u in active_supervisors()}
     if ticket.assignee is not None:
         recipients[ticket.assignee.id] = ticket.assignee
     kind = "quote_approved" if quote.status is QuoteStatus.APPROVED else "quote_rejected"

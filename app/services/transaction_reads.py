@@ -8,7 +8,10 @@ What is kept is what the first read saw: an endpoint or a target another transac
 meanwhile reaches this one's later changes no more than it would have reached them had they
 been committed together with the first, which is what they are. Something this session itself
 writes of the kinds a read depends on (its `depends_on`) is read again after the flush that
-writes it; a rollback, or the end of the outermost transaction, forgets everything.
+writes it; a rollback, or the end of the outermost transaction, forgets everything. So a change
+of this session that is not flushed yet, or that a Core statement made, is not seen: the
+services that change those kinds flush. A kept value is shared by every caller of the
+transaction: keep it immutable (a tuple, not a list).
 """
 from __future__ import annotations
 

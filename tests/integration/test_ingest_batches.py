@@ -18,6 +18,13 @@ O = InboundOutcome
 MAILBOX = "imap://soporte@mail.example/INBOX"
 
 
+def _together(messages: list, **options) -> list:
+    """ingest_together's outcomes, in order (it yields each with its uid as committed)."""
+    recorded = list(ingest_together(MAILBOX, 1, messages, **options))
+    assert [uid for uid, _outcome in recorded] == [m[0] for m in messages[:len(recorded)]]
+    return [outcome for _uid, outcome in recorded]
+
+
 def _messages(*raws: bytes, first_uid: int = 1) -> list:
     """As the read-ahead process hands them over: (uid, stored source, parsed)."""
     messages = []
@@ -57,7 +64,7 @@ def test_each_message_sees_the_earlier_ones_of_its_batch(world):
         corpus.simple(subject="Re: No imprime", body="Ya funciona.",  # 7: 1's ticket, again
                       in_reply_to=first_id, references=first_id),
     ]
-    outcomes = ingest_together(MAILBOX, 1, _messages(*raws))
+    outcomes = _together(_messages(*raws))
 
     assert [(o.outcome, o.reason) for o in outcomes] == [
         ("TICKET", None), ("NOTE", None), ("IGNORED", "duplicate"), ("TICKET", None),
@@ -78,7 +85,7 @@ def test_each_message_sees_the_earlier_ones_of_its_batch(world):
 def test_each_new_ticket_of_a_batch_is_acknowledged_with_its_own_link(world):
     raws = [corpus.simple(subject=f"Pedido {i}") for i in range(3)] + [
         corpus.simple(sender="otro@acme.example", name="Otro", subject="Pedido nuevo")]
-    outcomes = ingest_together(MAILBOX, 1, _messages(*raws))
+    outcomes = _together(_messages(*raws))
 
     db.session.expire_all()
     numbers = [o.ticket_number for o in outcomes]
@@ -111,7 +118,7 @@ def test_a_batch_is_written_in_one_flush(world):
     event.listen(db.engine, "before_cursor_execute", seen)
     event.listen(db.session, "after_flush", flushed)
     try:
-        outcomes = ingest_together(MAILBOX, 1, messages)
+        outcomes = _together(messages)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
         event.remove(db.session, "after_flush", flushed)
@@ -126,7 +133,7 @@ def test_a_batch_is_written_in_one_flush(world):
 def test_the_rate_limit_counts_the_earlier_messages_of_the_batch(world, app):
     app.config["SOPORTE_INGEST_RATE_LIMIT"] = 2
     raws = [corpus.simple(subject=f"Aviso {i}") for i in range(4)]
-    outcomes = ingest_together(MAILBOX, 1, _messages(*raws))
+    outcomes = _together(_messages(*raws))
     assert [(o.outcome, o.reason) for o in outcomes] == [
         ("TICKET", None), ("TICKET", None), ("QUARANTINED", "rate-limited sender"),
         ("QUARANTINED", "rate-limited sender")]
@@ -142,7 +149,7 @@ def test_a_message_that_fails_has_its_batch_recorded_one_by_one(world, monkeypat
 
     monkeypatch.setattr(ingest_module, "_process", the_second_fails)
     raws = [corpus.simple(subject=f"Pedido {i}") for i in range(3)]
-    outcomes = ingest_together(MAILBOX, 1, _messages(*raws))
+    outcomes = _together(_messages(*raws))
 
     assert [(o.outcome, o.reason) for o in outcomes] == [
         ("TICKET", None), ("QUARANTINED", "error"), ("TICKET", None)]
@@ -156,9 +163,33 @@ def test_a_message_that_fails_has_its_batch_recorded_one_by_one(world, monkeypat
 def test_a_stop_leaves_the_rest_of_the_batch_unrecorded(world, stop_before):
     asked = iter(range(10))
     raws = [corpus.simple(subject=f"Pedido {i}") for i in range(3)]
-    outcomes = ingest_together(MAILBOX, 1, _messages(*raws),
-                               stop=lambda: next(asked) >= stop_before)
+    outcomes = _together(_messages(*raws), stop=lambda: next(asked) >= stop_before)
     assert len(outcomes) == stop_before
     db.session.expire_all()
     assert sorted(db.session.scalars(select(InboundMessage.uid))) == [
         str(uid) for uid in range(1, stop_before + 1)]
+
+
+def test_each_outcome_is_given_as_soon_as_it_is_committed(world, monkeypatch):
+    """The poller counts and flags what is given: a failure that stops the rest (the database
+    going away) must not hide the messages committed before it."""
+    real_process, real_alone = ingest_module._process, ingest_module.ingest_stored
+
+    def the_second_fails(record, *args, **kwargs):
+        if record.uid == "2":
+            raise RuntimeError("an unforeseen fault")
+        return real_process(record, *args, **kwargs)
+
+    def gone_at_the_third(mailbox, uidvalidity, uid, *args):
+        if uid == "3":
+            raise ConnectionError("the database went away")
+        return real_alone(mailbox, uidvalidity, uid, *args)
+
+    monkeypatch.setattr(ingest_module, "_process", the_second_fails)
+    monkeypatch.setattr(ingest_module, "ingest_stored", gone_at_the_third)
+    given = []
+    with pytest.raises(ConnectionError):
+        for uid, outcome in ingest_together(MAILBOX, 1, _messages(
+                *[corpus.simple(subject=f"Pedido {i}") for i in range(4)])):
+            given.append((uid, outcome.outcome))
+    assert given == [("1", "TICKET"), ("2", "QUARANTINED")]

@@ -74,7 +74,7 @@ def emit(event_type: str, data: Callable[[], dict]) -> WebhookEvent | None:
     with db.session.no_autoflush:
         endpoints = [endpoint for endpoint in kept(
             db.session, "active webhook endpoints",
-            lambda: list(db.session.scalars(_ACTIVE_ENDPOINTS)), (WebhookEndpoint,))
+            lambda: tuple(db.session.scalars(_ACTIVE_ENDPOINTS)), (WebhookEndpoint,))
             if endpoint.receives(event_type)]
     if not endpoints:
         return None
